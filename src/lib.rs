@@ -1,0 +1,28 @@
+#![doc = include_str!("../docs/crate.md")]
+#![no_std]
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+mod error;
+pub mod loss;
+mod reduction;
+mod shape;
+mod simd;
+
+#[cfg(any(test, feature = "reference"))]
+pub mod reference;
+
+pub use error::{Error, Result};
+pub use reduction::{Out, Reduction};
+pub use shape::pointwise::{On, PointwiseLoss};
+pub use simd::{Backend, Float};
+
+/// Everything a caller needs in one import: `use losskit::prelude::*;`.
+pub mod prelude {
+    pub use crate::loss::regression::*;
+    pub use crate::{Backend, Error, Float, Out, PointwiseLoss, Reduction, Result};
+}

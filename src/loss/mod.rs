@@ -1,0 +1,3 @@
+//! The losses, by family. Each file holds formulas only: no unsafe, no cfg, no intrinsics.
+
+pub mod regression;

@@ -1,0 +1,5 @@
+//! Regression losses (pointwise shape).
+
+mod mse;
+
+pub use mse::Mse;

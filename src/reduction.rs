@@ -1,0 +1,73 @@
+//! How per-element losses are reduced, and how gradients are written.
+
+use crate::simd::Float;
+
+/// How the per-element losses `ℓᵢ` (already multiplied by their weights) become one number.
+///
+/// The gradient is the derivative of the reduced value, so `Mean` also divides each
+/// gradient element by `N`.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Reduction {
+    /// `Σ ℓᵢ`.
+    Sum,
+    /// `Σ ℓᵢ / N` with `N` the number of elements, as PyTorch's `reduction="mean"` (a
+    /// per-element weight does not change `N`).
+    #[default]
+    Mean,
+    /// `Σ ℓᵢ / d` with a caller-given divisor `d > 0`: the mean over a global batch split into
+    /// micro-batches or across workers, each call adding its share.
+    Divisor(f64),
+}
+
+impl Reduction {
+    /// The factor that multiplies the sum for `n` elements: `1`, `1/n` or `1/d`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) when a divisor is not
+    /// finite and > 0.
+    pub fn scale(self, n: usize) -> crate::Result<f64> {
+        match self {
+            Reduction::Sum => Ok(1.0),
+            Reduction::Mean => Ok(if n == 0 { 0.0 } else { 1.0 / n as f64 }),
+            Reduction::Divisor(d) if d.is_finite() && d > 0.0 => Ok(1.0 / d),
+            Reduction::Divisor(_) => Err(crate::Error::InvalidParameter {
+                name: "reduction",
+                rule: "divisor must be finite and > 0",
+            }),
+        }
+    }
+}
+
+/// Where a gradient (or Hessian diagonal) goes: written over the buffer, or added to it.
+///
+/// `&mut [F]` converts into [`Out::write`], so plain buffers can be passed directly.
+/// [`Out::add`] accumulates (`g[i] += ∂L/∂xᵢ`), so gradient accumulation over micro-batches
+/// and sums of several losses need no extra pass and no temporary.
+#[derive(Debug)]
+pub struct Out<'a, F> {
+    pub(crate) buf: &'a mut [F],
+    pub(crate) add: bool,
+}
+
+impl<'a, F: Float> Out<'a, F> {
+    /// Overwrite `buf` with the result.
+    pub fn write(buf: &'a mut [F]) -> Self {
+        Out { buf, add: false }
+    }
+    /// Add the result into `buf`.
+    pub fn add(buf: &'a mut [F]) -> Self {
+        Out { buf, add: true }
+    }
+}
+
+impl<'a, F: Float> From<&'a mut [F]> for Out<'a, F> {
+    fn from(buf: &'a mut [F]) -> Self {
+        Out::write(buf)
+    }
+}
+
+impl<'a, F: Float, const N: usize> From<&'a mut [F; N]> for Out<'a, F> {
+    fn from(buf: &'a mut [F; N]) -> Self {
+        Out::write(buf)
+    }
+}

@@ -1,0 +1,9 @@
+//! Shape drivers: memory traversal, tails, accumulation and dispatch, shared by all losses.
+//!
+//! | shape | inputs | losses |
+//! |---|---|---|
+//! | `pointwise` | `pred[i], target[i] [, aux[i]] [, weight[i]]` | MSE, MAE, Huber, smooth L1, quantile, log-cosh, Poisson/Gaussian NLL, pseudo-Huber, expectile |
+
+pub(crate) mod accumulate;
+pub(crate) mod dispatch;
+pub mod pointwise;

@@ -1,0 +1,590 @@
+//! The pointwise shape: `ℓ(pred[i], target[i] [, aux[i]]) [· weight[i]]`.
+//!
+//! A pointwise loss gives one lane formula, [`Pointwise::eval`] (value and derivatives at
+//! once: the verbs that need only one of them let LLVM drop the rest), and
+//! [`Pointwise::hess`]. This module walks the slices: blocks of the summation tree
+//! (`accumulate.rs`), vectors inside a block unrolled four ways, and a padded partial vector
+//! for the tail. It never knows which instruction set runs; `dispatch.rs` instantiates it per
+//! backend.
+//!
+//! ```text
+//! for each block (tree order):             ≤ 2048 elements, stays in L1
+//!     for each vector (4 accumulators):    load pred, target [, aux] [, weight]
+//!         terms = loss.eval(p, t, a)       the loss's formula, inlined
+//!         probe = poison(p, t, a, w)       0, or NaN where an input is invalid
+//!         sum  += w · value                (value verbs, in f64 lanes)
+//!         out   = w · scale · grad         (gradient verbs; written or added)
+//!     tail: load_partial(fill = 1), same formula, keep_first(rem) before summing
+//! ```
+//!
+//! Invalid inputs (NaN, infinities, values outside the loss's domain) are found by the
+//! probe: one fused multiply-add per input per vector, so the normal path pays almost
+//! nothing, and only a call whose probe turned NaN scans for the index to report.
+
+use crate::error::{Error, Result};
+use crate::reduction::{Out, Reduction};
+use crate::shape::accumulate::{BLOCK, TreeSum};
+use crate::simd::{Backend, Float, Simd, Vector};
+
+/// Per-lane results of a pointwise loss.
+#[derive(Clone, Copy, Debug)]
+pub struct Terms<V> {
+    /// `ℓ(p, t, a)`.
+    pub value: V,
+    /// `∂ℓ/∂p`.
+    pub grad: V,
+    /// `∂ℓ/∂a` (zero for losses without an auxiliary input).
+    pub grad_aux: V,
+}
+
+/// A loss whose value at `i` depends only on the inputs at `i`. Implemented by the loss
+/// files in `loss/`; formulas only, no unsafe, no cfg.
+pub trait Pointwise: Copy + Send + Sync {
+    /// Whether the loss reads a third per-element input (`aux`, e.g. a variance).
+    const AUX: bool = false;
+    /// The name of the input a domain check in [`Pointwise::poison`] guards (reported by
+    /// [`Error::InvalidInput`]).
+    const DOMAIN_INPUT: &'static str = "target";
+
+    /// Checks the hyper-parameters.
+    fn check(&self) -> Result<()>;
+
+    /// Value and first derivatives at each lane.
+    fn eval<V: Vector>(&self, p: V, t: V, a: V) -> Terms<V>;
+
+    /// `∂²ℓ/∂p²` at each lane.
+    fn hess<V: Vector>(&self, p: V, t: V, a: V) -> V;
+
+    /// 0 where the inputs are valid, NaN where one is NaN, infinite or outside the domain.
+    /// The default accepts every finite `p`, `t` (and `a` when [`Pointwise::AUX`]).
+    #[inline(always)]
+    fn poison<V: Vector>(&self, p: V, t: V, a: V) -> V {
+        let zero = p.splat(<V::Elem as Float>::ZERO);
+        let x = p.mul_add(zero, t.mul(zero));
+        if Self::AUX { a.mul_add(zero, x) } else { x }
+    }
+
+    /// The backend this loss runs on (the CPU's best unless pinned with `on`).
+    #[inline]
+    fn backend(&self) -> Backend {
+        Backend::active()
+    }
+}
+
+/// What a pass computes.
+pub(crate) mod verb {
+    pub const VALUE: u8 = 0;
+    pub const ELEMENTWISE: u8 = 1;
+    pub const GRAD: u8 = 2;
+    pub const VALUE_AND_GRAD: u8 = 3;
+    pub const HESSIAN: u8 = 4;
+    /// Only the probe: validation before an accumulating write.
+    pub const PROBE: u8 = 5;
+}
+
+/// The inputs of one pass (equal lengths, checked at the boundary).
+#[derive(Clone, Copy)]
+pub(crate) struct Inputs<'a, F> {
+    pub p: &'a [F],
+    pub t: &'a [F],
+    pub a: &'a [F],
+    pub w: Option<&'a [F]>,
+}
+
+/// The outputs of one pass: `main` (per-element values, gradient or Hessian) and `aux`
+/// (gradient of the auxiliary input); empty slices when not written.
+pub(crate) struct Outputs<'a, F> {
+    pub main: &'a mut [F],
+    pub aux: &'a mut [F],
+    pub add: bool,
+}
+
+/// What a pass returns: the unscaled sum of `w · ℓ` and whether the probe found an invalid
+/// input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Outcome {
+    pub sum: f64,
+    pub invalid: bool,
+}
+
+impl<'a, F> Inputs<'a, F> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.p.len()
+    }
+    #[inline]
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (p0, p1) = self.p.split_at(mid);
+        let (t0, t1) = self.t.split_at(mid);
+        let (a0, a1) = split_opt(self.a, mid);
+        let (w0, w1) = match self.w {
+            Some(w) => {
+                let (x, y) = w.split_at(mid);
+                (Some(x), Some(y))
+            }
+            None => (None, None),
+        };
+        (
+            Inputs { p: p0, t: t0, a: a0, w: w0 },
+            Inputs { p: p1, t: t1, a: a1, w: w1 },
+        )
+    }
+}
+
+/// Splits a slice that is either empty (an unused stream) or as long as the pass.
+#[inline]
+fn split_opt<F>(s: &[F], mid: usize) -> (&[F], &[F]) {
+    if s.is_empty() { (s, s) } else { s.split_at(mid) }
+}
+
+#[inline]
+fn split_opt_mut<F>(s: &mut [F], mid: usize) -> (&mut [F], &mut [F]) {
+    if s.is_empty() {
+        (&mut [], s)
+    } else {
+        s.split_at_mut(mid)
+    }
+}
+
+impl<'a, F> Outputs<'a, F> {
+    #[inline]
+    fn split_at(self, mid: usize) -> (Outputs<'a, F>, Outputs<'a, F>) {
+        let (m0, m1) = split_opt_mut(self.main, mid);
+        let (x0, x1) = split_opt_mut(self.aux, mid);
+        (
+            Outputs { main: m0, aux: x0, add: self.add },
+            Outputs { main: m1, aux: x1, add: self.add },
+        )
+    }
+}
+
+/// Runs one pass of `loss` over `inp` on backend `simd`.
+///
+/// Blocks are visited in order and their sums combined by [`TreeSum`], which adds them in
+/// exactly the tree of `accumulate.rs`. It is iterative so that everything stays inside the
+/// one `#[target_feature]` function that called it.
+#[inline(always)]
+pub(crate) fn run<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
+    simd: S,
+    loss: L,
+    inp: Inputs<'_, F>,
+    out: Outputs<'_, F>,
+    scale: F,
+) -> Outcome {
+    let mut tree = TreeSum::new();
+    let mut invalid = false;
+    let (mut rest_in, mut rest_out) = (inp, out);
+    loop {
+        let take = rest_in.len().min(BLOCK);
+        let (bi, ri) = rest_in.split_at(take);
+        let (bo, ro) = rest_out.split_at(take);
+        let o = block::<S, F, L, VERB, WEIGHTED>(simd, loss, bi, bo, scale);
+        invalid |= o.invalid;
+        tree.push(o.sum);
+        if ri.len() == 0 {
+            break;
+        }
+        (rest_in, rest_out) = (ri, ro);
+    }
+    Outcome { sum: tree.total(), invalid }
+}
+
+/// One vector of work at element offset `i` with `n` valid lanes (`n == LANES` in the body).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FULL: bool>(
+    v: V,
+    loss: &L,
+    inp: &Inputs<'_, V::Elem>,
+    out: &mut Outputs<'_, V::Elem>,
+    i: usize,
+    n: usize,
+    scale: V,
+    acc: &mut V::Acc,
+    probe: &mut V,
+) {
+    let one = <V::Elem as Float>::ONE;
+    let ld = |s: &[V::Elem]| {
+        if FULL {
+            v.load(&s[i..])
+        } else {
+            v.load_partial(&s[i..], one)
+        }
+    };
+    let p = ld(inp.p);
+    let t = ld(inp.t);
+    let a = if L::AUX { ld(inp.a) } else { v.splat(one) };
+    let w = match inp.w {
+        Some(w) if WEIGHTED => ld(w),
+        _ => v.splat(one),
+    };
+    let mut bad = loss.poison(p, t, a);
+    if WEIGHTED {
+        bad = w.mul_add(v.splat(<V::Elem as Float>::ZERO), bad);
+    }
+    *probe = probe.add(bad);
+    if VERB == verb::PROBE {
+        return;
+    }
+    let emit = |x: V, dst: &mut [V::Elem], add: bool| {
+        let dst = &mut dst[i..];
+        let x = if add { v.load(dst).add(x) } else { x };
+        x.store(dst);
+    };
+    if VERB == verb::HESSIAN {
+        let h = loss.hess(p, t, a).mul(w.mul(scale));
+        emit(h, out.main, out.add);
+        return;
+    }
+    let terms = loss.eval(p, t, a);
+    if VERB == verb::VALUE || VERB == verb::VALUE_AND_GRAD {
+        let x = if WEIGHTED { terms.value.mul(w) } else { terms.value };
+        let x = if FULL { x } else { x.keep_first(n) };
+        *acc = x.acc_add(*acc);
+    }
+    if VERB == verb::ELEMENTWISE {
+        let x = if WEIGHTED { terms.value.mul(w) } else { terms.value };
+        emit(x, out.main, false);
+    }
+    if VERB == verb::GRAD || VERB == verb::VALUE_AND_GRAD {
+        let ws = if WEIGHTED { w.mul(scale) } else { scale };
+        emit(terms.grad.mul(ws), out.main, out.add);
+        if L::AUX && !out.aux.is_empty() {
+            emit(terms.grad_aux.mul(ws), out.aux, out.add);
+        }
+    }
+}
+
+/// One block (≤ [`BLOCK`] elements): four accumulators over full vectors, then the tail.
+#[inline(always)]
+fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
+    simd: S,
+    loss: L,
+    inp: Inputs<'_, F>,
+    mut out: Outputs<'_, F>,
+    scale: F,
+) -> Outcome {
+    let v = F::lanes(simd);
+    let lanes = <F::Lanes<S> as Vector>::LANES;
+    let n = inp.len();
+    let scale = v.splat(scale);
+    let mut acc = [v.acc_zero(); 4];
+    let mut probe = [v; 4];
+    let mut i = 0;
+    while i + 4 * lanes <= n {
+        for k in 0..4 {
+            step::<_, L, VERB, WEIGHTED, true>(
+                v,
+                &loss,
+                &inp,
+                &mut out,
+                i + k * lanes,
+                lanes,
+                scale,
+                &mut acc[k],
+                &mut probe[k],
+            );
+        }
+        i += 4 * lanes;
+    }
+    while i + lanes <= n {
+        step::<_, L, VERB, WEIGHTED, true>(
+            v, &loss, &inp, &mut out, i, lanes, scale, &mut acc[0], &mut probe[0],
+        );
+        i += lanes;
+    }
+    if i < n {
+        step::<_, L, VERB, WEIGHTED, false>(
+            v,
+            &loss,
+            &inp,
+            &mut out,
+            i,
+            n - i,
+            scale,
+            &mut acc[1],
+            &mut probe[1],
+        );
+    }
+    let a01 = v.acc_merge(acc[0], acc[1]);
+    let a23 = v.acc_merge(acc[2], acc[3]);
+    let p = probe[0].add(probe[1]).add(probe[2].add(probe[3]));
+    Outcome {
+        sum: v.acc_total(v.acc_merge(a01, a23)),
+        invalid: <F::Lanes<S> as Vector>::mask_any(p.is_nan()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The public boundary: validation, dispatch, error location.
+// ---------------------------------------------------------------------------------------
+
+/// Checks lengths and parameters before anything is written.
+fn validate<F: Float, L: Pointwise>(
+    loss: &L,
+    pred: &[F],
+    target: &[F],
+    aux: &[F],
+    weight: Option<&[F]>,
+    outs: &[(&'static str, usize)],
+) -> Result<()> {
+    loss.check()?;
+    let n = pred.len();
+    let same = |name: &'static str, len: usize| {
+        if len == n {
+            Ok(())
+        } else {
+            Err(Error::LengthMismatch {
+                name,
+                expected: n,
+                found: len,
+            })
+        }
+    };
+    same("target", target.len())?;
+    if L::AUX {
+        same(L::DOMAIN_INPUT, aux.len())?;
+    }
+    if let Some(w) = weight {
+        same("weight", w.len())?;
+    }
+    for &(name, len) in outs {
+        same(name, len)?;
+    }
+    if n == 0 {
+        return Err(Error::Empty);
+    }
+    Ok(())
+}
+
+/// Finds the first invalid element after a pass reported one (the slow path only).
+#[cold]
+fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Error {
+    let v = F::lanes(crate::simd::Portable);
+    let one = F::ONE;
+    for i in 0..inp.len() {
+        let get = |s: &[F]| s.get(i).copied().unwrap_or(one);
+        let (p, t, a) = (get(inp.p), get(inp.t), get(inp.a));
+        let w = inp.w.map_or(one, |w| get(w));
+        for (name, x) in [("pred", p), ("target", t), (L::DOMAIN_INPUT, a), ("weight", w)] {
+            if !x.is_finite() {
+                return Error::NonFinite { name, index: i };
+            }
+        }
+        let bad = loss.poison(v.splat(p), v.splat(t), v.splat(a));
+        if <F::Lanes<crate::simd::Portable> as Vector>::mask_any(bad.is_nan()) {
+            return Error::InvalidInput {
+                name: L::DOMAIN_INPUT,
+                index: i,
+            };
+        }
+    }
+    // The probe saw an invalid lane that a scalar re-check does not: cannot happen, because
+    // both evaluate the same `poison`; report the first element rather than panic.
+    Error::InvalidInput {
+        name: L::DOMAIN_INPUT,
+        index: 0,
+    }
+}
+
+/// Runs a validated pass and turns a probe hit into the located error, restoring the
+/// outputs' contract (write mode: zeros; add mode: untouched, ensured by a probe pass first).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
+    loss: &L,
+    inp: Inputs<'_, F>,
+    out: Outputs<'_, F>,
+    reduction: Reduction,
+) -> Result<f64> {
+    let backend = loss.backend();
+    let scale = reduction.scale(inp.len())?;
+    if out.add {
+        let probe = crate::shape::dispatch::pointwise::<F, L, { verb::PROBE }>(
+            backend,
+            *loss,
+            inp,
+            Outputs { main: &mut [], aux: &mut [], add: false },
+            F::ZERO,
+        )?;
+        if probe.invalid {
+            return Err(locate(loss, inp));
+        }
+    }
+    let o = crate::shape::dispatch::pointwise::<F, L, VERB>(
+        backend,
+        *loss,
+        inp,
+        Outputs { main: &mut *out.main, aux: &mut *out.aux, add: out.add },
+        F::from_f64(scale),
+    )?;
+    if o.invalid {
+        if !out.add {
+            out.main.fill(F::ZERO);
+            out.aux.fill(F::ZERO);
+        }
+        return Err(locate(loss, inp));
+    }
+    Ok(o.sum * scale)
+}
+
+/// The verbs every pointwise loss has. Import it (or the [`prelude`](crate::prelude)) to
+/// call them.
+///
+/// `F` is `f32` or `f64`. `weight` is PyTorch's per-element `weight`: it multiplies each
+/// term and does not change the divisor of [`Reduction::Mean`]. Gradients and Hessians are
+/// of the reduced value. Every verb validates first (lengths, parameters) and writes
+/// nothing on such an error; an input that is NaN, infinite or outside the loss's domain
+/// gives [`Error::NonFinite`] or [`Error::InvalidInput`] naming the first such element.
+pub trait PointwiseLoss: Pointwise {
+    /// The reduced loss `Σ wᵢ ℓᵢ · scale`.
+    ///
+    /// # Errors
+    /// See the trait docs.
+    fn value<F: Float>(
+        &self,
+        pred: &[F],
+        target: &[F],
+        weight: Option<&[F]>,
+        reduction: Reduction,
+    ) -> Result<F> {
+        validate(self, pred, target, &[], weight, &[])?;
+        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
+        let out = Outputs { main: &mut [], aux: &mut [], add: false };
+        execute::<F, Self, { verb::VALUE }>(self, inp, out, reduction).map(F::from_f64)
+    }
+
+    /// The per-element losses `wᵢ ℓᵢ` written to `out` (PyTorch's `reduction="none"`).
+    ///
+    /// # Errors
+    /// See the trait docs.
+    fn value_elementwise<F: Float>(
+        &self,
+        pred: &[F],
+        target: &[F],
+        weight: Option<&[F]>,
+        out: &mut [F],
+    ) -> Result<()> {
+        validate(self, pred, target, &[], weight, &[("out", out.len())])?;
+        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
+        let o = Outputs { main: out, aux: &mut [], add: false };
+        execute::<F, Self, { verb::ELEMENTWISE }>(self, inp, o, Reduction::Sum).map(|_| ())
+    }
+
+    /// The gradient `∂L/∂pred`, written or added into `grad`.
+    ///
+    /// # Errors
+    /// See the trait docs.
+    fn grad<'g, F: Float>(
+        &self,
+        pred: &[F],
+        target: &[F],
+        weight: Option<&[F]>,
+        reduction: Reduction,
+        grad: impl Into<Out<'g, F>>,
+    ) -> Result<()> {
+        let g = grad.into();
+        validate(self, pred, target, &[], weight, &[("grad", g.buf.len())])?;
+        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
+        let o = Outputs { main: g.buf, aux: &mut [], add: g.add };
+        execute::<F, Self, { verb::GRAD }>(self, inp, o, reduction).map(|_| ())
+    }
+
+    /// The reduced loss and its gradient in one pass (JAX's `value_and_grad`).
+    ///
+    /// # Errors
+    /// See the trait docs.
+    fn value_and_grad<'g, F: Float>(
+        &self,
+        pred: &[F],
+        target: &[F],
+        weight: Option<&[F]>,
+        reduction: Reduction,
+        grad: impl Into<Out<'g, F>>,
+    ) -> Result<F> {
+        let g = grad.into();
+        validate(self, pred, target, &[], weight, &[("grad", g.buf.len())])?;
+        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
+        let o = Outputs { main: g.buf, aux: &mut [], add: g.add };
+        execute::<F, Self, { verb::VALUE_AND_GRAD }>(self, inp, o, reduction).map(F::from_f64)
+    }
+
+    /// The diagonal of the Hessian of the reduced loss, `∂²L/∂predᵢ²`, written or added into
+    /// `hess` (what gradient-boosting custom objectives need). Where `ℓ` has a kink the
+    /// one-sided second derivative 0 is used (MAE, quantile); see each loss.
+    ///
+    /// # Errors
+    /// See the trait docs.
+    fn hessian_diag<'h, F: Float>(
+        &self,
+        pred: &[F],
+        target: &[F],
+        weight: Option<&[F]>,
+        reduction: Reduction,
+        hess: impl Into<Out<'h, F>>,
+    ) -> Result<()> {
+        let h = hess.into();
+        validate(self, pred, target, &[], weight, &[("hess", h.buf.len())])?;
+        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
+        let o = Outputs { main: h.buf, aux: &mut [], add: h.add };
+        execute::<F, Self, { verb::HESSIAN }>(self, inp, o, reduction).map(|_| ())
+    }
+
+    /// This loss pinned to `backend` (for tests, benches and reproducibility across
+    /// machines).
+    ///
+    /// # Errors
+    /// [`Error::BackendUnavailable`] when this CPU cannot run it.
+    fn on(self, backend: Backend) -> Result<On<Self>> {
+        if backend.is_available() {
+            Ok(On { loss: self, backend })
+        } else {
+            Err(Error::BackendUnavailable)
+        }
+    }
+}
+
+/// A loss pinned to one backend; made by `on(backend)`. It has the same verbs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct On<L> {
+    loss: L,
+    backend: Backend,
+}
+
+impl<L> On<L> {
+    /// The loss.
+    pub fn loss(&self) -> &L {
+        &self.loss
+    }
+    /// The backend it runs on.
+    pub fn pinned_backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl<L: Pointwise> Pointwise for On<L> {
+    const AUX: bool = L::AUX;
+    const DOMAIN_INPUT: &'static str = L::DOMAIN_INPUT;
+    #[inline]
+    fn check(&self) -> Result<()> {
+        self.loss.check()
+    }
+    #[inline(always)]
+    fn eval<V: Vector>(&self, p: V, t: V, a: V) -> Terms<V> {
+        self.loss.eval(p, t, a)
+    }
+    #[inline(always)]
+    fn hess<V: Vector>(&self, p: V, t: V, a: V) -> V {
+        self.loss.hess(p, t, a)
+    }
+    #[inline(always)]
+    fn poison<V: Vector>(&self, p: V, t: V, a: V) -> V {
+        self.loss.poison(p, t, a)
+    }
+    #[inline]
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// Every two-input pointwise loss gets the verbs.
+impl<L: Pointwise> PointwiseLoss for L {}

@@ -1,0 +1,1 @@
+//! Transcendental functions over the lane traits (written once for every backend).

@@ -1,0 +1,231 @@
+//! The lane layer: the only module that knows about instruction sets.
+//!
+//! # Contract
+//!
+//! * A *backend* is a zero-sized token type implementing [`Simd`]: [`Portable`] (on `wide`,
+//!   whatever the build's `cfg(target_feature)` gives: SSE2, AVX2, NEON, simd128 or plain
+//!   arrays), and on `x86_64` `Avx2` (AVX2 + FMA) and `Avx512` (AVX-512F) on `core::arch`.
+//! * A token of an x86 backend exists only after the CPU was seen to support its features
+//!   (see [`backend`]). Its vector types can only be made from a token or from another vector
+//!   of the same backend, so every vector method is safe: holding a vector proves the
+//!   features are there.
+//! * Every method here is `#[inline(always)]` and none is `#[target_feature]`: the code is
+//!   monomorphised and inlined into the few `#[target_feature]` wrappers of
+//!   `shape/dispatch.rs`, where LLVM finally emits it with the wide registers.
+//! * Arithmetic (`add`, `sub`, `mul`, `div`, `sqrt`, `min`, `max`, comparisons) is IEEE
+//!   correctly rounded and identical on every backend. `mul_add` is fused (one rounding) on
+//!   the AVX2 and AVX-512 backends and on the portable backend when the build enables FMA;
+//!   otherwise it is a multiply and an add. Loss formulas must not depend on the difference
+//!   beyond one rounding.
+//! * `min`/`max` follow the x86 rule `if a < b { a } else { b }` (so a NaN in `self` yields
+//!   `other`); callers that must propagate NaN do not rely on them for that.
+//! * Tails: `load_partial` fills the missing lanes with a caller-chosen neutral value, the
+//!   same formula runs on the whole vector, `store_partial` writes only the valid lanes, and
+//!   reductions drop padded lanes with `keep_first`. Overlapping loads are never used in
+//!   reductions, so the tail rounds exactly as the body does.
+
+pub mod backend;
+pub(crate) mod math;
+pub mod portable;
+#[cfg(target_arch = "x86_64")]
+pub mod x86_avx2;
+#[cfg(target_arch = "x86_64")]
+pub mod x86_avx512;
+
+pub use backend::Backend;
+pub use portable::Portable;
+
+/// A SIMD backend: a zero-sized token whose existence proves the CPU features it needs.
+pub trait Simd: Copy + Send + Sync + 'static {
+    /// The f32 vector of this backend.
+    type F32: Vector<Elem = f32>;
+    /// The f64 vector of this backend.
+    type F64: Vector<Elem = f64>;
+    /// Name reported by [`Backend::name`].
+    const NAME: &'static str;
+    /// An all-zero f32 vector (a handle to make more vectors of this backend).
+    fn f32s(self) -> Self::F32;
+    /// An all-zero f64 vector.
+    fn f64s(self) -> Self::F64;
+}
+
+/// Element types the crate computes in: `f32` and `f64`. Sealed.
+///
+/// All loss verbs are generic over it, so one definition serves both precisions.
+pub trait Float:
+    private::Sealed
+    + Copy
+    + Default
+    + PartialOrd
+    + core::fmt::Debug
+    + core::fmt::Display
+    + Send
+    + Sync
+    + 'static
+    + core::ops::Add<Output = Self>
+    + core::ops::Sub<Output = Self>
+    + core::ops::Mul<Output = Self>
+    + core::ops::Div<Output = Self>
+    + core::ops::Neg<Output = Self>
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// Number of mantissa bits including the implicit one (24 or 53).
+    const MANTISSA_DIGITS: u32;
+    /// Rounds an `f64` to this type (round to nearest even).
+    fn from_f64(x: f64) -> Self;
+    /// Widens (or keeps) this value as an `f64`; exact.
+    fn to_f64(self) -> f64;
+    /// `true` when the value is neither NaN nor infinite.
+    fn is_finite(self) -> bool;
+    /// `true` when the value is NaN.
+    fn is_nan(self) -> bool;
+}
+
+pub(crate) mod private {
+    use super::{Simd, Vector};
+
+    /// Seals [`super::Float`] and maps an element type to its vector on a backend.
+    pub trait Sealed: Sized {
+        /// The vector of this element type on backend `S`.
+        type Lanes<S: Simd>: Vector<Elem = Self>;
+        /// An all-zero vector of this element type on backend `S`.
+        fn lanes<S: Simd>(simd: S) -> Self::Lanes<S>;
+    }
+
+    impl Sealed for f32 {
+        type Lanes<S: Simd> = S::F32;
+        #[inline(always)]
+        fn lanes<S: Simd>(simd: S) -> S::F32 {
+            simd.f32s()
+        }
+    }
+
+    impl Sealed for f64 {
+        type Lanes<S: Simd> = S::F64;
+        #[inline(always)]
+        fn lanes<S: Simd>(simd: S) -> S::F64 {
+            simd.f64s()
+        }
+    }
+}
+
+macro_rules! impl_float {
+    ($t:ty, $digits:expr) => {
+        impl Float for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const MANTISSA_DIGITS: u32 = $digits;
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+        }
+    };
+}
+impl_float!(f32, 24);
+impl_float!(f64, 53);
+
+/// A vector of `LANES` elements of one backend. See the module docs for the contract.
+pub trait Vector: Copy {
+    /// Element type.
+    type Elem: Float;
+    /// Lane mask produced by comparisons.
+    type Mask: Copy;
+    /// Accumulator of lane sums in f64 (for f32 vectors: two f64 vectors).
+    type Acc: Copy;
+    /// Number of lanes.
+    const LANES: usize;
+
+    /// A vector of this backend with every lane `x`.
+    fn splat(self, x: Self::Elem) -> Self;
+    /// `s[0..LANES]`; when `s` is shorter, its elements and then zeros.
+    fn load(self, s: &[Self::Elem]) -> Self;
+    /// The first `s.len().min(LANES)` elements of `s`, then `fill` in the other lanes.
+    fn load_partial(self, s: &[Self::Elem], fill: Self::Elem) -> Self;
+    /// Writes the first `out.len().min(LANES)` lanes to `out`.
+    fn store(self, out: &mut [Self::Elem]);
+
+    /// `self + b`.
+    fn add(self, b: Self) -> Self;
+    /// `self - b`.
+    fn sub(self, b: Self) -> Self;
+    /// `self * b`.
+    fn mul(self, b: Self) -> Self;
+    /// `self / b`.
+    fn div(self, b: Self) -> Self;
+    /// `self * b + c`, fused where the backend has FMA.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `-self` (sign flip, also of zeros and NaN).
+    fn neg(self) -> Self;
+    /// `|self|` (sign cleared).
+    fn abs(self) -> Self;
+    /// Lane-wise `if self < b { self } else { b }`.
+    fn min(self, b: Self) -> Self;
+    /// Lane-wise `if self > b { self } else { b }`.
+    fn max(self, b: Self) -> Self;
+    /// Square root, correctly rounded.
+    fn sqrt(self) -> Self;
+    /// Round to the nearest integer, ties to even.
+    fn round(self) -> Self;
+    /// `self` with the sign of `sign` (bitwise).
+    fn copysign(self, sign: Self) -> Self;
+
+    /// `self < b` (false when either is NaN).
+    fn lt(self, b: Self) -> Self::Mask;
+    /// `self <= b`.
+    fn le(self, b: Self) -> Self::Mask;
+    /// `self == b`.
+    fn eq(self, b: Self) -> Self::Mask;
+    /// Lanes that are NaN.
+    fn is_nan(self) -> Self::Mask {
+        Self::mask_not(self.eq(self))
+    }
+    /// `if m { t } else { f }` lane-wise.
+    fn select(m: Self::Mask, t: Self, f: Self) -> Self;
+    /// Lane-wise `a && b`.
+    fn mask_and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Lane-wise `a || b`.
+    fn mask_or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Lane-wise `!a`.
+    fn mask_not(a: Self::Mask) -> Self::Mask;
+    /// `true` if any lane is set.
+    fn mask_any(a: Self::Mask) -> bool;
+
+    /// Lanes `>= n` set to zero (drops padding before a reduction).
+    fn keep_first(self, n: usize) -> Self;
+    /// Sum of the lanes in a fixed order (pairwise halving).
+    fn reduce_sum(self) -> Self::Elem;
+    /// Largest lane (NaN lanes are skipped unless all are NaN).
+    fn reduce_max(self) -> Self::Elem;
+
+    /// `2^self` for lanes holding integers in the normal exponent range
+    /// (`[-126, 127]` for f32, `[-1022, 1023]` for f64); built from the exponent bits.
+    fn pow2i(self) -> Self;
+    /// For positive normal lanes `x`: `(m, e)` with `x = m · 2^e`, `m ∈ [1, 2)`, `e` integral.
+    /// Other lanes give unspecified values (callers pre-scale subnormals and select specials).
+    fn frexp(self) -> (Self, Self);
+
+    /// An accumulator holding 0.
+    fn acc_zero(self) -> Self::Acc;
+    /// `acc + self`, lane-wise, in f64.
+    fn acc_add(self, acc: Self::Acc) -> Self::Acc;
+    /// `a + b`, lane-wise.
+    fn acc_merge(self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
+    /// Sum of the accumulator's lanes in a fixed order.
+    fn acc_total(self, acc: Self::Acc) -> f64;
+}
