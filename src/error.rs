@@ -84,7 +84,9 @@ impl core::fmt::Display for Error {
             Error::NonFinite { name, index } => {
                 write!(f, "`{name}[{index}]` is NaN or infinite")
             }
-            Error::BackendUnavailable => f.write_str("the requested backend cannot run on this CPU"),
+            Error::BackendUnavailable => {
+                f.write_str("the requested backend cannot run on this CPU")
+            }
         }
     }
 }

@@ -24,5 +24,5 @@ pub use simd::{Backend, Float};
 /// Everything a caller needs in one import: `use losskit::prelude::*;`.
 pub mod prelude {
     pub use crate::loss::regression::*;
-    pub use crate::{Backend, Error, Float, Out, PointwiseLoss, Reduction, Result};
+    pub use crate::{Backend, Error, Float, On, Out, PointwiseLoss, Reduction, Result};
 }

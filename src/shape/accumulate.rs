@@ -57,7 +57,10 @@ impl TreeSum {
             level += 1;
         }
         // The depth is at most one more than log2 of the block count, far below 64.
-        if let (Some(s), Some(l)) = (self.sums.get_mut(self.depth), self.levels.get_mut(self.depth)) {
+        if let (Some(s), Some(l)) = (
+            self.sums.get_mut(self.depth),
+            self.levels.get_mut(self.depth),
+        ) {
             *s = sum;
             *l = level;
             self.depth += 1;
@@ -68,7 +71,12 @@ impl TreeSum {
     #[inline(always)]
     pub(crate) fn total(&self) -> f64 {
         let parts = &self.sums[..self.depth];
-        parts.iter().rev().copied().reduce(|right, left| left + right).unwrap_or(0.0)
+        parts
+            .iter()
+            .rev()
+            .copied()
+            .reduce(|right, left| left + right)
+            .unwrap_or(0.0)
     }
 }
 
@@ -94,13 +102,19 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 // Mixed magnitudes, so any change of order changes the rounding.
-                (x >> 11) as f64 * 2f64.powi((x % 60) as i32 - 30) * if x & 1 == 0 { 1.0 } else { -1.0 }
+                (x >> 11) as f64
+                    * 2f64.powi((x % 60) as i32 - 30)
+                    * if x & 1 == 0 { 1.0 } else { -1.0 }
             });
             let mut t = TreeSum::new();
             for &b in &blocks[..n] {
                 t.push(b);
             }
-            assert_eq!(t.total().to_bits(), recursive(&blocks[..n]).to_bits(), "n = {n}");
+            assert_eq!(
+                t.total().to_bits(),
+                recursive(&blocks[..n]).to_bits(),
+                "n = {n}"
+            );
         }
     }
 

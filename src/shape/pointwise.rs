@@ -96,7 +96,10 @@ pub(crate) struct Inputs<'a, F> {
 pub(crate) struct Outputs<'a, F> {
     pub main: &'a mut [F],
     pub aux: &'a mut [F],
+    /// Add into `main` instead of writing it.
     pub add: bool,
+    /// Add into `aux` instead of writing it.
+    pub add_aux: bool,
 }
 
 /// What a pass returns: the unscaled sum of `w · ℓ` and whether the probe found an invalid
@@ -125,8 +128,18 @@ impl<'a, F> Inputs<'a, F> {
             None => (None, None),
         };
         (
-            Inputs { p: p0, t: t0, a: a0, w: w0 },
-            Inputs { p: p1, t: t1, a: a1, w: w1 },
+            Inputs {
+                p: p0,
+                t: t0,
+                a: a0,
+                w: w0,
+            },
+            Inputs {
+                p: p1,
+                t: t1,
+                a: a1,
+                w: w1,
+            },
         )
     }
 }
@@ -134,7 +147,11 @@ impl<'a, F> Inputs<'a, F> {
 /// Splits a slice that is either empty (an unused stream) or as long as the pass.
 #[inline]
 fn split_opt<F>(s: &[F], mid: usize) -> (&[F], &[F]) {
-    if s.is_empty() { (s, s) } else { s.split_at(mid) }
+    if s.is_empty() {
+        (s, s)
+    } else {
+        s.split_at(mid)
+    }
 }
 
 #[inline]
@@ -147,13 +164,40 @@ fn split_opt_mut<F>(s: &mut [F], mid: usize) -> (&mut [F], &mut [F]) {
 }
 
 impl<'a, F> Outputs<'a, F> {
+    /// No outputs (value verbs).
+    pub(crate) fn none() -> Self {
+        Outputs {
+            main: &mut [],
+            aux: &mut [],
+            add: false,
+            add_aux: false,
+        }
+    }
+    /// One output, `main`.
+    pub(crate) fn main(out: Out<'a, F>) -> Self {
+        Outputs {
+            main: out.buf,
+            aux: &mut [],
+            add: out.add,
+            add_aux: false,
+        }
+    }
+
     #[inline]
     fn split_at(self, mid: usize) -> (Outputs<'a, F>, Outputs<'a, F>) {
         let (m0, m1) = split_opt_mut(self.main, mid);
         let (x0, x1) = split_opt_mut(self.aux, mid);
         (
-            Outputs { main: m0, aux: x0, add: self.add },
-            Outputs { main: m1, aux: x1, add: self.add },
+            Outputs {
+                main: m0,
+                aux: x0,
+                ..self
+            },
+            Outputs {
+                main: m1,
+                aux: x1,
+                ..self
+            },
         )
     }
 }
@@ -186,7 +230,10 @@ pub(crate) fn run<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTE
         }
         (rest_in, rest_out) = (ri, ro);
     }
-    Outcome { sum: tree.total(), invalid }
+    Outcome {
+        sum: tree.total(),
+        invalid,
+    }
 }
 
 /// One vector of work at element offset `i` with `n` valid lanes (`n == LANES` in the body).
@@ -238,19 +285,27 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
     }
     let terms = loss.eval(p, t, a);
     if VERB == verb::VALUE || VERB == verb::VALUE_AND_GRAD {
-        let x = if WEIGHTED { terms.value.mul(w) } else { terms.value };
+        let x = if WEIGHTED {
+            terms.value.mul(w)
+        } else {
+            terms.value
+        };
         let x = if FULL { x } else { x.keep_first(n) };
         *acc = x.acc_add(*acc);
     }
     if VERB == verb::ELEMENTWISE {
-        let x = if WEIGHTED { terms.value.mul(w) } else { terms.value };
+        let x = if WEIGHTED {
+            terms.value.mul(w)
+        } else {
+            terms.value
+        };
         emit(x, out.main, false);
     }
     if VERB == verb::GRAD || VERB == verb::VALUE_AND_GRAD {
         let ws = if WEIGHTED { w.mul(scale) } else { scale };
         emit(terms.grad.mul(ws), out.main, out.add);
         if L::AUX && !out.aux.is_empty() {
-            emit(terms.grad_aux.mul(ws), out.aux, out.add);
+            emit(terms.grad_aux.mul(ws), out.aux, out.add_aux);
         }
     }
 }
@@ -289,7 +344,15 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     }
     while i + lanes <= n {
         step::<_, L, VERB, WEIGHTED, true>(
-            v, &loss, &inp, &mut out, i, lanes, scale, &mut acc[0], &mut probe[0],
+            v,
+            &loss,
+            &inp,
+            &mut out,
+            i,
+            lanes,
+            scale,
+            &mut acc[0],
+            &mut probe[0],
         );
         i += lanes;
     }
@@ -320,7 +383,7 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
 // ---------------------------------------------------------------------------------------
 
 /// Checks lengths and parameters before anything is written.
-fn validate<F: Float, L: Pointwise>(
+pub(crate) fn validate<F: Float, L: Pointwise>(
     loss: &L,
     pred: &[F],
     target: &[F],
@@ -366,7 +429,12 @@ fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Error {
         let get = |s: &[F]| s.get(i).copied().unwrap_or(one);
         let (p, t, a) = (get(inp.p), get(inp.t), get(inp.a));
         let w = inp.w.map_or(one, |w| get(w));
-        for (name, x) in [("pred", p), ("target", t), (L::DOMAIN_INPUT, a), ("weight", w)] {
+        for (name, x) in [
+            ("pred", p),
+            ("target", t),
+            (L::DOMAIN_INPUT, a),
+            ("weight", w),
+        ] {
             if !x.is_finite() {
                 return Error::NonFinite { name, index: i };
             }
@@ -398,12 +466,12 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
 ) -> Result<f64> {
     let backend = loss.backend();
     let scale = reduction.scale(inp.len())?;
-    if out.add {
+    if out.add || out.add_aux {
         let probe = crate::shape::dispatch::pointwise::<F, L, { verb::PROBE }>(
             backend,
             *loss,
             inp,
-            Outputs { main: &mut [], aux: &mut [], add: false },
+            Outputs::none(),
             F::ZERO,
         )?;
         if probe.invalid {
@@ -414,12 +482,18 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
         backend,
         *loss,
         inp,
-        Outputs { main: &mut *out.main, aux: &mut *out.aux, add: out.add },
+        Outputs {
+            main: &mut *out.main,
+            aux: &mut *out.aux,
+            ..out
+        },
         F::from_f64(scale),
     )?;
     if o.invalid {
         if !out.add {
             out.main.fill(F::ZERO);
+        }
+        if !out.add_aux {
             out.aux.fill(F::ZERO);
         }
         return Err(locate(loss, inp));
@@ -448,9 +522,13 @@ pub trait PointwiseLoss: Pointwise {
         reduction: Reduction,
     ) -> Result<F> {
         validate(self, pred, target, &[], weight, &[])?;
-        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
-        let out = Outputs { main: &mut [], aux: &mut [], add: false };
-        execute::<F, Self, { verb::VALUE }>(self, inp, out, reduction).map(F::from_f64)
+        let inp = Inputs {
+            p: pred,
+            t: target,
+            a: &[],
+            w: weight,
+        };
+        execute::<F, Self, { verb::VALUE }>(self, inp, Outputs::none(), reduction).map(F::from_f64)
     }
 
     /// The per-element losses `wᵢ ℓᵢ` written to `out` (PyTorch's `reduction="none"`).
@@ -465,8 +543,13 @@ pub trait PointwiseLoss: Pointwise {
         out: &mut [F],
     ) -> Result<()> {
         validate(self, pred, target, &[], weight, &[("out", out.len())])?;
-        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
-        let o = Outputs { main: out, aux: &mut [], add: false };
+        let inp = Inputs {
+            p: pred,
+            t: target,
+            a: &[],
+            w: weight,
+        };
+        let o = Outputs::main(Out::write(out));
         execute::<F, Self, { verb::ELEMENTWISE }>(self, inp, o, Reduction::Sum).map(|_| ())
     }
 
@@ -484,8 +567,13 @@ pub trait PointwiseLoss: Pointwise {
     ) -> Result<()> {
         let g = grad.into();
         validate(self, pred, target, &[], weight, &[("grad", g.buf.len())])?;
-        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
-        let o = Outputs { main: g.buf, aux: &mut [], add: g.add };
+        let inp = Inputs {
+            p: pred,
+            t: target,
+            a: &[],
+            w: weight,
+        };
+        let o = Outputs::main(g);
         execute::<F, Self, { verb::GRAD }>(self, inp, o, reduction).map(|_| ())
     }
 
@@ -503,8 +591,13 @@ pub trait PointwiseLoss: Pointwise {
     ) -> Result<F> {
         let g = grad.into();
         validate(self, pred, target, &[], weight, &[("grad", g.buf.len())])?;
-        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
-        let o = Outputs { main: g.buf, aux: &mut [], add: g.add };
+        let inp = Inputs {
+            p: pred,
+            t: target,
+            a: &[],
+            w: weight,
+        };
+        let o = Outputs::main(g);
         execute::<F, Self, { verb::VALUE_AND_GRAD }>(self, inp, o, reduction).map(F::from_f64)
     }
 
@@ -524,8 +617,13 @@ pub trait PointwiseLoss: Pointwise {
     ) -> Result<()> {
         let h = hess.into();
         validate(self, pred, target, &[], weight, &[("hess", h.buf.len())])?;
-        let inp = Inputs { p: pred, t: target, a: &[], w: weight };
-        let o = Outputs { main: h.buf, aux: &mut [], add: h.add };
+        let inp = Inputs {
+            p: pred,
+            t: target,
+            a: &[],
+            w: weight,
+        };
+        let o = Outputs::main(h);
         execute::<F, Self, { verb::HESSIAN }>(self, inp, o, reduction).map(|_| ())
     }
 
@@ -536,7 +634,7 @@ pub trait PointwiseLoss: Pointwise {
     /// [`Error::BackendUnavailable`] when this CPU cannot run it.
     fn on(self, backend: Backend) -> Result<On<Self>> {
         if backend.is_available() {
-            Ok(On { loss: self, backend })
+            Ok(On::new(self, backend))
         } else {
             Err(Error::BackendUnavailable)
         }
@@ -551,6 +649,9 @@ pub struct On<L> {
 }
 
 impl<L> On<L> {
+    pub(crate) fn new(loss: L, backend: Backend) -> Self {
+        On { loss, backend }
+    }
     /// The loss.
     pub fn loss(&self) -> &L {
         &self.loss

@@ -89,7 +89,11 @@ impl Vector for A2F32 {
         // SAFETY: module invariant; `maskload` reads only lanes `< s.len()`, which are in `s`.
         unsafe {
             let x = _mm256_maskload_ps(s.as_ptr(), m);
-            A2F32(_mm256_blendv_ps(_mm256_set1_ps(fill), x, _mm256_castsi256_ps(m)))
+            A2F32(_mm256_blendv_ps(
+                _mm256_set1_ps(fill),
+                x,
+                _mm256_castsi256_ps(m),
+            ))
         }
     }
     #[inline(always)]
@@ -155,14 +159,19 @@ impl Vector for A2F32 {
     #[inline(always)]
     fn round(self) -> Self {
         // SAFETY: module invariant.
-        A2F32(unsafe { _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
+        A2F32(unsafe {
+            _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+        })
     }
     #[inline(always)]
     fn copysign(self, sign: Self) -> Self {
         // SAFETY: module invariant.
         unsafe {
             let s = _mm256_set1_ps(-0.0);
-            A2F32(_mm256_or_ps(_mm256_andnot_ps(s, self.0), _mm256_and_ps(s, sign.0)))
+            A2F32(_mm256_or_ps(
+                _mm256_andnot_ps(s, self.0),
+                _mm256_and_ps(s, sign.0),
+            ))
         }
     }
     #[inline(always)]
@@ -215,7 +224,10 @@ impl Vector for A2F32 {
         // SAFETY: module invariant. Order: (lo + hi) halves, then pairs: the same tree as the
         // portable backend's `((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7))`.
         unsafe {
-            let h = _mm_add_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0));
+            let h = _mm_add_ps(
+                _mm256_castps256_ps128(self.0),
+                _mm256_extractf128_ps::<1>(self.0),
+            );
             let q = _mm_add_ps(h, _mm_movehl_ps(h, h));
             _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps::<1>(q, q)))
         }
@@ -237,10 +249,9 @@ impl Vector for A2F32 {
         // SAFETY: module invariant.
         unsafe {
             let n = _mm256_cvtps_epi32(self.0);
-            A2F32(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
-                n,
-                _mm256_set1_epi32(127),
-            ))))
+            A2F32(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(
+                _mm256_add_epi32(n, _mm256_set1_epi32(127)),
+            )))
         }
     }
     #[inline(always)]
@@ -309,7 +320,11 @@ impl Vector for A2F64 {
         // SAFETY: module invariant; `maskload` reads only lanes `< s.len()`.
         unsafe {
             let x = _mm256_maskload_pd(s.as_ptr(), m);
-            A2F64(_mm256_blendv_pd(_mm256_set1_pd(fill), x, _mm256_castsi256_pd(m)))
+            A2F64(_mm256_blendv_pd(
+                _mm256_set1_pd(fill),
+                x,
+                _mm256_castsi256_pd(m),
+            ))
         }
     }
     #[inline(always)]
@@ -375,14 +390,19 @@ impl Vector for A2F64 {
     #[inline(always)]
     fn round(self) -> Self {
         // SAFETY: module invariant.
-        A2F64(unsafe { _mm256_round_pd::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
+        A2F64(unsafe {
+            _mm256_round_pd::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+        })
     }
     #[inline(always)]
     fn copysign(self, sign: Self) -> Self {
         // SAFETY: module invariant.
         unsafe {
             let s = _mm256_set1_pd(-0.0);
-            A2F64(_mm256_or_pd(_mm256_andnot_pd(s, self.0), _mm256_and_pd(s, sign.0)))
+            A2F64(_mm256_or_pd(
+                _mm256_andnot_pd(s, self.0),
+                _mm256_and_pd(s, sign.0),
+            ))
         }
     }
     #[inline(always)]
@@ -434,7 +454,10 @@ impl Vector for A2F64 {
     fn reduce_sum(self) -> f64 {
         // SAFETY: module invariant. Order `(a0 + a2) + (a1 + a3)`, as the portable backend.
         unsafe {
-            let h = _mm_add_pd(_mm256_castpd256_pd128(self.0), _mm256_extractf128_pd::<1>(self.0));
+            let h = _mm_add_pd(
+                _mm256_castpd256_pd128(self.0),
+                _mm256_extractf128_pd::<1>(self.0),
+            );
             _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)))
         }
     }

@@ -50,13 +50,21 @@ impl Simd for Avx512 {
 /// The mask of the first `n` of 16 lanes.
 #[inline(always)]
 fn prefix16(n: usize) -> __mmask16 {
-    if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
+    if n >= 16 {
+        0xffff
+    } else {
+        ((1u32 << n) - 1) as __mmask16
+    }
 }
 
 /// The mask of the first `n` of 8 lanes.
 #[inline(always)]
 fn prefix8(n: usize) -> __mmask8 {
-    if n >= 8 { 0xff } else { ((1u32 << n) - 1) as __mmask8 }
+    if n >= 8 {
+        0xff
+    } else {
+        ((1u32 << n) - 1) as __mmask8
+    }
 }
 
 macro_rules! bitwise_ps {
@@ -246,10 +254,9 @@ impl Vector for A5F32 {
         // SAFETY: module invariant.
         unsafe {
             let n = _mm512_cvtps_epi32(self.0);
-            A5F32(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_add_epi32(
-                n,
-                _mm512_set1_epi32(127),
-            ))))
+            A5F32(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(
+                _mm512_add_epi32(n, _mm512_set1_epi32(127)),
+            )))
         }
     }
     #[inline(always)]

@@ -1,0 +1,318 @@
+//! Gaussian negative log-likelihood (PyTorch `GaussianNLLLoss`).
+//!
+//! For mean `p`, target `t` and variance `σ²`, with `v = max(σ², ε)`:
+//!
+//! ```text
+//! ℓ          = ½ (ln v + (p − t)² / v)   [+ ½ ln 2π if full]
+//! ∂ℓ/∂p      = (p − t) / v
+//! ∂ℓ/∂σ²     = ½ (1 / v − (p − t)² / v²)
+//! ∂²ℓ/∂p²    = 1 / v
+//! ```
+//!
+//! As in PyTorch the clamp is not differentiated (it runs under `no_grad` there): the
+//! variance gradient is the formula above at the clamped `v`, also where `σ² < ε`. A
+//! negative variance is [`InvalidInput`](crate::Error::InvalidInput) on `var` (PyTorch
+//! raises `ValueError`). The variance is per element (for a homoscedastic model, fill the
+//! slice with the one variance).
+
+use crate::reduction::{Out, Reduction};
+use crate::shape::pointwise::{self, Inputs, On, Outputs, Pointwise, PointwiseLoss, Terms, verb};
+use crate::simd::math::ln;
+use crate::simd::{Backend, Float, Vector};
+use crate::{Error, Result};
+
+/// Gaussian NLL with learned per-element variance; defaults as
+/// `torch.nn.GaussianNLLLoss(full=False, eps=1e-6)`.
+///
+/// ```
+/// use losskit::prelude::*;
+/// let l = GaussianNll::default();
+/// let (mut gp, mut gv) = ([0.0f64; 1], [0.0f64; 1]);
+/// let v = l.value_and_grad(&[1.0], &[0.0], &[2.0], Reduction::Sum, &mut gp, Some(Out::write(&mut gv)))?;
+/// assert!((v - 0.5 * (2f64.ln() + 0.5)).abs() < 1e-15);
+/// assert_eq!(gp, [0.5]);
+/// assert_eq!(gv, [0.5 * (0.5 - 0.25)]);
+/// # Ok::<(), losskit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GaussianNll {
+    /// Add the constant `½ ln 2π` (default `false`).
+    pub full: bool,
+    /// Lower clamp of the variance (default `1e-6`); finite and > 0.
+    pub eps: f64,
+}
+
+impl Default for GaussianNll {
+    fn default() -> Self {
+        GaussianNll {
+            full: false,
+            eps: 1e-6,
+        }
+    }
+}
+
+/// The lane formulas, with the variance as the driver's auxiliary input.
+#[derive(Clone, Copy, Debug)]
+struct Kernel(GaussianNll);
+
+impl Pointwise for Kernel {
+    const AUX: bool = true;
+    const DOMAIN_INPUT: &'static str = "var";
+
+    fn check(&self) -> Result<()> {
+        super::huber::positive("eps", self.0.eps)
+    }
+    #[inline(always)]
+    fn eval<V: Vector>(&self, p: V, t: V, var: V) -> Terms<V> {
+        let half = p.splat(<V::Elem as Float>::from_f64(0.5));
+        let one = p.splat(<V::Elem as Float>::ONE);
+        let v = var.max(p.splat(<V::Elem as Float>::from_f64(self.0.eps)));
+        let inv_v = one.div(v);
+        let r = p.sub(t);
+        let rv = r.mul(inv_v);
+        let rrv = r.mul(rv);
+        let mut value = half.mul(ln(v).add(rrv));
+        if self.0.full {
+            let c = 0.5 * libm::log(core::f64::consts::TAU);
+            value = value.add(p.splat(<V::Elem as Float>::from_f64(c)));
+        }
+        Terms {
+            value,
+            grad: rv,
+            grad_aux: half.mul(inv_v.sub(rrv.mul(inv_v))),
+        }
+    }
+    #[inline(always)]
+    fn hess<V: Vector>(&self, p: V, _t: V, var: V) -> V {
+        let v = var.max(p.splat(<V::Elem as Float>::from_f64(self.0.eps)));
+        p.splat(<V::Elem as Float>::ONE).div(v)
+    }
+    #[inline(always)]
+    fn poison<V: Vector>(&self, p: V, t: V, var: V) -> V {
+        let zero = p.splat(<V::Elem as Float>::ZERO);
+        let finite = p.mul_add(zero, t.mul_add(zero, var.mul(zero)));
+        let nan = p.splat(<V::Elem as Float>::from_f64(f64::NAN));
+        V::select(var.lt(zero), nan, finite)
+    }
+}
+
+/// Runs one verb of the Gaussian NLL on `backend`.
+fn run<F: Float, const VERB: u8>(
+    loss: GaussianNll,
+    backend: Backend,
+    (pred, target, var): (&[F], &[F], &[F]),
+    out: Outputs<'_, F>,
+    reduction: Reduction,
+) -> Result<f64> {
+    let k = Kernel(loss).on(backend)?;
+    pointwise::validate(
+        &k,
+        pred,
+        target,
+        var,
+        None,
+        &[
+            (
+                "out",
+                if out.main.is_empty() {
+                    pred.len()
+                } else {
+                    out.main.len()
+                },
+            ),
+            (
+                "grad_var",
+                if out.aux.is_empty() {
+                    pred.len()
+                } else {
+                    out.aux.len()
+                },
+            ),
+        ],
+    )?;
+    let inp = Inputs {
+        p: pred,
+        t: target,
+        a: var,
+        w: None,
+    };
+    pointwise::execute::<F, On<Kernel>, VERB>(&k, inp, out, reduction)
+}
+
+macro_rules! gaussian_verbs {
+    ($ty:ty, $loss:expr, $backend:expr) => {
+        impl $ty {
+            /// The reduced loss.
+            ///
+            /// # Errors
+            /// Length mismatch, empty input, invalid `eps`, non-finite inputs, negative `var`.
+            pub fn value<F: Float>(
+                &self,
+                pred: &[F],
+                target: &[F],
+                var: &[F],
+                reduction: Reduction,
+            ) -> Result<F> {
+                run::<F, { verb::VALUE }>(
+                    $loss(self),
+                    $backend(self),
+                    (pred, target, var),
+                    Outputs::none(),
+                    reduction,
+                )
+                .map(F::from_f64)
+            }
+
+            /// The per-element losses, written to `out`.
+            ///
+            /// # Errors
+            /// As [`value`](Self::value), and `out` of the wrong length.
+            pub fn value_elementwise<F: Float>(
+                &self,
+                pred: &[F],
+                target: &[F],
+                var: &[F],
+                out: &mut [F],
+            ) -> Result<()> {
+                if out.len() != pred.len() {
+                    return Err(Error::LengthMismatch {
+                        name: "out",
+                        expected: pred.len(),
+                        found: out.len(),
+                    });
+                }
+                run::<F, { verb::ELEMENTWISE }>(
+                    $loss(self),
+                    $backend(self),
+                    (pred, target, var),
+                    Outputs::main(Out::write(out)),
+                    Reduction::Sum,
+                )
+                .map(|_| ())
+            }
+
+            /// The gradients with respect to the mean (`grad_pred`) and, when given, the
+            /// variance (`grad_var`), written or added.
+            ///
+            /// # Errors
+            /// As [`value`](Self::value), and outputs of the wrong length.
+            pub fn grad<'g, F: Float>(
+                &self,
+                pred: &[F],
+                target: &[F],
+                var: &[F],
+                reduction: Reduction,
+                grad_pred: impl Into<Out<'g, F>>,
+                grad_var: Option<Out<'g, F>>,
+            ) -> Result<()> {
+                let out = outputs(pred.len(), grad_pred.into(), grad_var)?;
+                run::<F, { verb::GRAD }>(
+                    $loss(self),
+                    $backend(self),
+                    (pred, target, var),
+                    out,
+                    reduction,
+                )
+                .map(|_| ())
+            }
+
+            /// The reduced loss and both gradients in one pass.
+            ///
+            /// # Errors
+            /// As [`grad`](Self::grad).
+            pub fn value_and_grad<'g, F: Float>(
+                &self,
+                pred: &[F],
+                target: &[F],
+                var: &[F],
+                reduction: Reduction,
+                grad_pred: impl Into<Out<'g, F>>,
+                grad_var: Option<Out<'g, F>>,
+            ) -> Result<F> {
+                let out = outputs(pred.len(), grad_pred.into(), grad_var)?;
+                run::<F, { verb::VALUE_AND_GRAD }>(
+                    $loss(self),
+                    $backend(self),
+                    (pred, target, var),
+                    out,
+                    reduction,
+                )
+                .map(F::from_f64)
+            }
+
+            /// The diagonal of the Hessian with respect to the mean, `1 / max(σ², ε)` (scaled by
+            /// the reduction).
+            ///
+            /// # Errors
+            /// As [`value`](Self::value), and `hess` of the wrong length.
+            pub fn hessian_diag<'h, F: Float>(
+                &self,
+                pred: &[F],
+                target: &[F],
+                var: &[F],
+                reduction: Reduction,
+                hess: impl Into<Out<'h, F>>,
+            ) -> Result<()> {
+                let out = outputs(pred.len(), hess.into(), None)?;
+                run::<F, { verb::HESSIAN }>(
+                    $loss(self),
+                    $backend(self),
+                    (pred, target, var),
+                    out,
+                    reduction,
+                )
+                .map(|_| ())
+            }
+        }
+    };
+}
+
+/// Checks the output lengths and packs them for the driver.
+fn outputs<'g, F: Float>(
+    n: usize,
+    main: Out<'g, F>,
+    aux: Option<Out<'g, F>>,
+) -> Result<Outputs<'g, F>> {
+    let check = |name, len: usize| {
+        if len == n {
+            Ok(())
+        } else {
+            Err(Error::LengthMismatch {
+                name,
+                expected: n,
+                found: len,
+            })
+        }
+    };
+    check("grad_pred", main.buf.len())?;
+    let mut o = Outputs::main(main);
+    if let Some(a) = aux {
+        check("grad_var", a.buf.len())?;
+        o.add_aux = a.add;
+        o.aux = a.buf;
+    }
+    Ok(o)
+}
+
+gaussian_verbs!(GaussianNll, |l: &GaussianNll| *l, |_: &GaussianNll| {
+    Backend::active()
+});
+gaussian_verbs!(
+    On<GaussianNll>,
+    |l: &On<GaussianNll>| *l.loss(),
+    |l: &On<GaussianNll>| l.pinned_backend()
+);
+
+impl GaussianNll {
+    /// This loss pinned to `backend`.
+    ///
+    /// # Errors
+    /// [`Error::BackendUnavailable`] when this CPU cannot run it.
+    pub fn on(self, backend: Backend) -> Result<On<GaussianNll>> {
+        if backend.is_available() {
+            Ok(On::new(self, backend))
+        } else {
+            Err(Error::BackendUnavailable)
+        }
+    }
+}

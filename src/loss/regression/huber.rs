@@ -1,0 +1,83 @@
+//! Huber loss (PyTorch `HuberLoss`).
+//!
+//! For `r = p − t` and threshold `δ > 0`:
+//!
+//! ```text
+//! ℓ          = ½ r²               if |r| < δ,    δ (|r| − ½ δ)   otherwise
+//! ∂ℓ/∂p      = clamp(r, −δ, δ)
+//! ∂²ℓ/∂p²    = 1 if |r| < δ,  0 otherwise
+//! ```
+//!
+//! Reference: P. J. Huber, "Robust Estimation of a Location Parameter", 1964. The branch
+//! test is PyTorch's `|r| < δ` (Keras uses `≤`; the value and gradient agree, the Hessian at
+//! exactly `|r| = δ` is 0 here as in PyTorch).
+
+use crate::shape::pointwise::{Pointwise, Terms};
+use crate::simd::{Float, Vector};
+use crate::{Error, Result};
+
+/// Huber loss with threshold `delta`; `torch.nn.HuberLoss(delta=1.0)`.
+///
+/// ```
+/// use losskit::prelude::*;
+/// let h = Huber { delta: 1.0 };
+/// assert_eq!(h.value(&[0.5f32, 3.0], &[0.0, 0.0], None, Reduction::Sum)?, 0.125 + 2.5);
+/// # Ok::<(), losskit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Huber {
+    /// Where the loss turns from quadratic to linear. Finite and > 0 (default 1).
+    pub delta: f64,
+}
+
+impl Default for Huber {
+    fn default() -> Self {
+        Huber { delta: 1.0 }
+    }
+}
+
+/// Checks a threshold that must be finite and > 0.
+pub(crate) fn positive(name: &'static str, x: f64) -> Result<()> {
+    if x.is_finite() && x > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            rule: "must be finite and > 0",
+        })
+    }
+}
+
+impl Pointwise for Huber {
+    fn check(&self) -> Result<()> {
+        positive("delta", self.delta)
+    }
+    #[inline(always)]
+    fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
+        let delta = p.splat(<V::Elem as Float>::from_f64(self.delta));
+        let half = p.splat(<V::Elem as Float>::from_f64(0.5));
+        let r = p.sub(t);
+        let abs = r.abs();
+        let quadratic = abs.lt(delta);
+        let value = V::select(
+            quadratic,
+            half.mul(r).mul(r),
+            delta.mul(abs.sub(half.mul(delta))),
+        );
+        Terms {
+            value,
+            grad: r.max(delta.neg()).min(delta),
+            grad_aux: r,
+        }
+    }
+    #[inline(always)]
+    fn hess<V: Vector>(&self, p: V, t: V, _a: V) -> V {
+        let delta = p.splat(<V::Elem as Float>::from_f64(self.delta));
+        let zero = p.splat(<V::Elem as Float>::ZERO);
+        V::select(
+            p.sub(t).abs().lt(delta),
+            p.splat(<V::Elem as Float>::ONE),
+            zero,
+        )
+    }
+}

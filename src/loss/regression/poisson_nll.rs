@@ -1,0 +1,112 @@
+//! Poisson negative log-likelihood (PyTorch `PoissonNLLLoss`).
+//!
+//! With `log_input` (the prediction is `log λ`):
+//!
+//! ```text
+//! ℓ          = e^p − t p            ∂ℓ/∂p = e^p − t            ∂²ℓ/∂p² = e^p
+//! ```
+//!
+//! Without (the prediction is the rate `λ ≥ 0`):
+//!
+//! ```text
+//! ℓ          = p − t ln(p + ε)      ∂ℓ/∂p = 1 − t / (p + ε)    ∂²ℓ/∂p² = t / (p + ε)²
+//! ```
+//!
+//! With `full`, Stirling's term `t ln t − t + ½ ln(2π t)` is added where `t > 1` (it does not
+//! depend on `p`), as PyTorch. Matches `torch.nn.PoissonNLLLoss(log_input=True, full=False,
+//! eps=1e-8)`; a negative rate (`log_input = false`, `p < 0`) is
+//! [`InvalidInput`](crate::Error::InvalidInput) on `pred`, where PyTorch returns NaN.
+
+use crate::shape::pointwise::{Pointwise, Terms};
+use crate::simd::math::{exp, ln};
+use crate::simd::{Float, Vector};
+use crate::{Error, Result};
+
+/// Poisson NLL; defaults as `torch.nn.PoissonNLLLoss()`.
+///
+/// ```
+/// use losskit::prelude::*;
+/// let l = PoissonNll::default(); // log_input = true
+/// let v = l.value(&[0.0f64], &[3.0], None, Reduction::Sum)?;
+/// assert_eq!(v, 1.0); // e^0 − 3·0
+/// # Ok::<(), losskit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoissonNll {
+    /// The prediction is `log λ` (default `true`); otherwise it is `λ` itself.
+    pub log_input: bool,
+    /// Add Stirling's approximation of `ln(t!)` (default `false`).
+    pub full: bool,
+    /// Added to `λ` inside the log when `log_input` is false (default `1e-8`); finite, ≥ 0.
+    pub eps: f64,
+}
+
+impl Default for PoissonNll {
+    fn default() -> Self {
+        PoissonNll {
+            log_input: true,
+            full: false,
+            eps: 1e-8,
+        }
+    }
+}
+
+impl Pointwise for PoissonNll {
+    const DOMAIN_INPUT: &'static str = "pred";
+
+    fn check(&self) -> Result<()> {
+        if self.eps.is_finite() && self.eps >= 0.0 {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter {
+                name: "eps",
+                rule: "must be finite and >= 0",
+            })
+        }
+    }
+    #[inline(always)]
+    fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
+        let one = p.splat(<V::Elem as Float>::ONE);
+        let (value, grad) = if self.log_input {
+            let e = exp(p);
+            (e.sub(t.mul(p)), e.sub(t))
+        } else {
+            let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
+            (p.sub(t.mul(ln(q))), one.sub(t.div(q)))
+        };
+        let value = if self.full {
+            let half = p.splat(<V::Elem as Float>::from_f64(0.5));
+            let two_pi = p.splat(<V::Elem as Float>::from_f64(core::f64::consts::TAU));
+            let stirling = t.mul(ln(t)).sub(t).add(half.mul(ln(two_pi.mul(t))));
+            let zero = p.splat(<V::Elem as Float>::ZERO);
+            value.add(V::select(one.lt(t), stirling, zero))
+        } else {
+            value
+        };
+        Terms {
+            value,
+            grad,
+            grad_aux: p,
+        }
+    }
+    #[inline(always)]
+    fn hess<V: Vector>(&self, p: V, t: V, _a: V) -> V {
+        if self.log_input {
+            exp(p)
+        } else {
+            let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
+            t.div(q.mul(q))
+        }
+    }
+    #[inline(always)]
+    fn poison<V: Vector>(&self, p: V, t: V, _a: V) -> V {
+        let zero = p.splat(<V::Elem as Float>::ZERO);
+        let finite = p.mul_add(zero, t.mul(zero));
+        if self.log_input {
+            finite
+        } else {
+            let nan = p.splat(<V::Elem as Float>::from_f64(f64::NAN));
+            V::select(p.lt(zero), nan, finite)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Helpers shared by the integration tests: vector files, tolerances, backends.
+#![allow(dead_code)]
+
+use losskit::Backend;
+use serde_json::Value;
+use std::path::Path;
+
+/// The cases of one conformance file in `tests/data/`.
+pub fn cases(file: &str) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let v: Value = serde_json::from_str(&text).expect("valid JSON");
+    v["cases"].as_array().expect("cases").clone()
+}
+
+pub fn nums(v: &Value) -> Vec<f64> {
+    match v {
+        Value::Array(a) => a.iter().map(num).collect(),
+        x => vec![num(x)],
+    }
+}
+
+/// A number; the generator writes non-finite values as strings or null.
+pub fn num(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap(),
+        Value::String(s) => match s.as_str() {
+            "inf" | "Infinity" => f64::INFINITY,
+            "-inf" | "-Infinity" => f64::NEG_INFINITY,
+            _ => f64::NAN,
+        },
+        _ => f64::NAN,
+    }
+}
+
+/// Precision under test.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Prec {
+    F32,
+    F64,
+}
+
+impl Prec {
+    pub fn rel(self) -> f64 {
+        match self {
+            Prec::F32 => 1e-5,
+            Prec::F64 => 1e-10,
+        }
+    }
+}
+
+/// Compares `got` with `want` element by element: `|g − w| ≤ rel · max(|w|, scale)` where
+/// `scale` is the largest magnitude in `want` times `scale_frac` (scale-aware for arrays
+/// whose small entries are differences of large inputs).
+pub fn close(what: &str, got: &[f64], want: &[f64], prec: Prec) -> Result<(), String> {
+    if got.len() != want.len() {
+        return Err(format!("{what}: length {} vs {}", got.len(), want.len()));
+    }
+    let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let slack = match prec {
+        Prec::F64 => 0.0,
+        Prec::F32 => scale,
+    };
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let ok = if w.is_infinite() || w.is_nan() {
+            g == w || (g.is_nan() && w.is_nan())
+        } else {
+            (g - w).abs() <= prec.rel() * w.abs().max(slack).max(f64::MIN_POSITIVE)
+        };
+        if !ok {
+            return Err(format!("{what}[{i}]: got {g:e}, want {w:e} ({prec:?})"));
+        }
+    }
+    Ok(())
+}
+
+/// Every backend this CPU runs, and a check that the test runner saw the ones the
+/// environment says it must (`LOSSKIT_EXPECT_BACKENDS=avx2,avx512` in CI).
+pub fn backends() -> Vec<Backend> {
+    let have: Vec<Backend> = Backend::available().collect();
+    if let Ok(expect) = std::env::var("LOSSKIT_EXPECT_BACKENDS") {
+        for name in expect.split(',').filter(|s| !s.is_empty()) {
+            assert!(
+                have.iter().any(|b| b.name() == name),
+                "backend {name} expected by LOSSKIT_EXPECT_BACKENDS but not available"
+            );
+        }
+    }
+    have
+}

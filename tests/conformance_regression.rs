@@ -1,0 +1,209 @@
+//! Every case of `tests/data/regression.json` (PyTorch float64 autograd), on every backend,
+//! in f32 and f64, through every verb that the case's expectations cover.
+
+mod common;
+
+use common::{Prec, backends, cases, close, num, nums};
+use losskit::prelude::*;
+use serde_json::Value;
+
+fn reduction(params: &Value) -> Option<Reduction> {
+    match params["reduction"].as_str().unwrap_or("mean") {
+        "sum" => Some(Reduction::Sum),
+        "mean" => Some(Reduction::Mean),
+        _ => None,
+    }
+}
+
+fn cast<F: Float>(x: &[f64]) -> Vec<F> {
+    x.iter().map(|&v| F::from_f64(v)).collect()
+}
+
+fn widen<F: Float>(x: &[F]) -> Vec<f64> {
+    x.iter().map(|v| v.to_f64()).collect()
+}
+
+/// Checks a two-input pointwise loss against one case.
+fn check_pointwise<L: PointwiseLoss, F: Float>(
+    loss: L,
+    case: &Value,
+    prec: Prec,
+) -> Result<(), String> {
+    let inputs = &case["inputs"];
+    let expected = &case["expected"];
+    let pred: Vec<F> = cast(&nums(&inputs["pred"]));
+    let target: Vec<F> = cast(&nums(&inputs["target"]));
+    let n = pred.len();
+    let err = |e: losskit::Error| format!("unexpected error {e}");
+    let want_grad = nums(&expected["grad"]["pred"]);
+    let mut grad = vec![F::ZERO; n];
+    match reduction(&case["params"]) {
+        None => {
+            let mut out = vec![F::ZERO; n];
+            loss.value_elementwise(&pred, &target, None, &mut out)
+                .map_err(err)?;
+            close("value", &widen(&out), &nums(&expected["value"]), prec)?;
+            loss.grad(&pred, &target, None, Reduction::Sum, &mut grad[..])
+                .map_err(err)?;
+        }
+        Some(r) => {
+            let v = loss.value(&pred, &target, None, r).map_err(err)?;
+            close("value", &[v.to_f64()], &[num(&expected["value"])], prec)?;
+            let v2 = loss
+                .value_and_grad(&pred, &target, None, r, &mut grad[..])
+                .map_err(err)?;
+            if v2.to_f64().to_bits() != v.to_f64().to_bits() {
+                return Err(format!("value_and_grad value {v2} != value {v}"));
+            }
+            let mut g2 = vec![F::ZERO; n];
+            loss.grad(&pred, &target, None, r, &mut g2[..])
+                .map_err(err)?;
+            if widen(&g2)
+                .iter()
+                .zip(widen(&grad))
+                .any(|(a, b)| a.to_bits() != b.to_bits())
+            {
+                return Err("grad differs from value_and_grad's gradient".into());
+            }
+            if let Some(h) = expected.get("hess_diag") {
+                let mut hess = vec![F::ZERO; n];
+                loss.hessian_diag(&pred, &target, None, r, &mut hess[..])
+                    .map_err(err)?;
+                close("hess_diag", &widen(&hess), &nums(&h["pred"]), prec)?;
+            }
+        }
+    }
+    close("grad.pred", &widen(&grad), &want_grad, prec)?;
+    if let Some(gt) = expected["grad"].get("target") {
+        // For the residual losses ℓ(p − t), ∂ℓ/∂t = −∂ℓ/∂p.
+        let neg: Vec<f64> = widen(&grad).iter().map(|g| -g).collect();
+        close("grad.target", &neg, &nums(gt), prec)?;
+    }
+    Ok(())
+}
+
+fn check_gaussian<F: Float>(loss: On<GaussianNll>, case: &Value, prec: Prec) -> Result<(), String> {
+    let inputs = &case["inputs"];
+    let expected = &case["expected"];
+    let pred: Vec<F> = cast(&nums(&inputs["pred"]));
+    let target: Vec<F> = cast(&nums(&inputs["target"]));
+    let var: Vec<F> = cast(&nums(&inputs["var"]));
+    let n = pred.len();
+    let err = |e: losskit::Error| format!("unexpected error {e}");
+    let r = reduction(&case["params"]).unwrap_or(Reduction::Sum);
+    let (mut gp, mut gv) = (vec![F::ZERO; n], vec![F::ZERO; n]);
+    let v = loss
+        .value_and_grad(
+            &pred,
+            &target,
+            &var,
+            r,
+            &mut gp[..],
+            Some(Out::write(&mut gv)),
+        )
+        .map_err(err)?;
+    if reduction(&case["params"]).is_some() {
+        close("value", &[v.to_f64()], &[num(&expected["value"])], prec)?;
+        let v1 = loss.value(&pred, &target, &var, r).map_err(err)?;
+        if v1.to_f64().to_bits() != v.to_f64().to_bits() {
+            return Err("value_and_grad value differs from value".into());
+        }
+    } else {
+        let mut out = vec![F::ZERO; n];
+        loss.value_elementwise(&pred, &target, &var, &mut out)
+            .map_err(err)?;
+        close("value", &widen(&out), &nums(&expected["value"]), prec)?;
+    }
+    close(
+        "grad.pred",
+        &widen(&gp),
+        &nums(&expected["grad"]["pred"]),
+        prec,
+    )?;
+    close(
+        "grad.var",
+        &widen(&gv),
+        &nums(&expected["grad"]["var"]),
+        prec,
+    )
+}
+
+fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), String> {
+    let p = &case["params"];
+    let f = |k: &str, d: f64| p.get(k).and_then(Value::as_f64).unwrap_or(d);
+    let b = |k: &str, d: bool| p.get(k).and_then(Value::as_bool).unwrap_or(d);
+    let on = |e: losskit::Error| format!("{e}");
+    match case["loss"].as_str().unwrap() {
+        "mse" => check_pointwise::<_, F>(Mse.on(backend).map_err(on)?, case, prec),
+        "mae" => check_pointwise::<_, F>(Mae.on(backend).map_err(on)?, case, prec),
+        "huber" => check_pointwise::<_, F>(
+            Huber {
+                delta: f("delta", 1.0),
+            }
+            .on(backend)
+            .map_err(on)?,
+            case,
+            prec,
+        ),
+        "smooth_l1" => check_pointwise::<_, F>(
+            SmoothL1 {
+                beta: f("beta", 1.0),
+            }
+            .on(backend)
+            .map_err(on)?,
+            case,
+            prec,
+        ),
+        "quantile" => check_pointwise::<_, F>(
+            Quantile { tau: f("tau", 0.5) }.on(backend).map_err(on)?,
+            case,
+            prec,
+        ),
+        "log_cosh" => check_pointwise::<_, F>(LogCosh.on(backend).map_err(on)?, case, prec),
+        "poisson_nll" => {
+            let l = PoissonNll {
+                log_input: b("log_input", true),
+                full: b("full", false),
+                eps: f("eps", 1e-8),
+            };
+            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
+        }
+        "gaussian_nll" => {
+            let l = GaussianNll {
+                full: b("full", false),
+                eps: f("eps", 1e-6),
+            };
+            check_gaussian::<F>(l.on(backend).map_err(on)?, case, prec)
+        }
+        other => Err(format!("no loss named {other} in losskit")),
+    }
+}
+
+#[test]
+fn regression_vectors_pass_on_every_backend_in_f32_and_f64() {
+    let cases = cases("regression.json");
+    assert!(!cases.is_empty());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for backend in backends() {
+        for case in &cases {
+            for prec in [Prec::F64, Prec::F32] {
+                let r = match prec {
+                    Prec::F64 => run_case::<f64>(case, backend, prec),
+                    Prec::F32 => run_case::<f32>(case, backend, prec),
+                };
+                checked += 1;
+                if let Err(e) = r {
+                    failures.push(format!("{} [{backend}]: {e}", case["id"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    println!("{checked} checks passed");
+}
