@@ -10,6 +10,7 @@ extern crate std;
 mod error;
 pub mod loss;
 mod reduction;
+mod registry;
 mod shape;
 mod simd;
 

@@ -52,7 +52,7 @@ impl TreeSum {
     pub(crate) fn push(&mut self, block_sum: f64) {
         let (mut sum, mut level) = (block_sum, 0);
         while self.depth > 0 && self.levels[self.depth - 1] == level {
-            sum = self.sums[self.depth - 1] + sum;
+            sum += self.sums[self.depth - 1]; // left + right (IEEE addition commutes)
             self.depth -= 1;
             level += 1;
         }

@@ -42,9 +42,8 @@ pub struct Terms<V> {
 pub trait Pointwise: Copy + Send + Sync {
     /// Whether the loss reads a third per-element input (`aux`, e.g. a variance).
     const AUX: bool = false;
-    /// The name of the input a domain check in [`Pointwise::poison`] guards (reported by
-    /// [`Error::InvalidInput`]).
-    const DOMAIN_INPUT: &'static str = "target";
+    /// The name of the auxiliary input (when [`Pointwise::AUX`]), as errors report it.
+    const AUX_NAME: &'static str = "aux";
 
     /// Checks the hyper-parameters.
     fn check(&self) -> Result<()>;
@@ -62,6 +61,13 @@ pub trait Pointwise: Copy + Send + Sync {
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let x = p.mul_add(zero, t.mul(zero));
         if Self::AUX { a.mul_add(zero, x) } else { x }
+    }
+
+    /// Which input breaks the domain at an element whose `poison` is NaN although every
+    /// input is finite (reported by [`Error::InvalidInput`]).
+    #[inline]
+    fn domain_input<V: Vector>(&self, _p: V, _t: V, _a: V) -> &'static str {
+        "target"
     }
 
     /// The backend this loss runs on (the CPU's best unless pinned with `on`).
@@ -406,7 +412,7 @@ pub(crate) fn validate<F: Float, L: Pointwise>(
     };
     same("target", target.len())?;
     if L::AUX {
-        same(L::DOMAIN_INPUT, aux.len())?;
+        same(L::AUX_NAME, aux.len())?;
     }
     if let Some(w) = weight {
         same("weight", w.len())?;
@@ -428,21 +434,16 @@ fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Error {
     for i in 0..inp.len() {
         let get = |s: &[F]| s.get(i).copied().unwrap_or(one);
         let (p, t, a) = (get(inp.p), get(inp.t), get(inp.a));
-        let w = inp.w.map_or(one, |w| get(w));
-        for (name, x) in [
-            ("pred", p),
-            ("target", t),
-            (L::DOMAIN_INPUT, a),
-            ("weight", w),
-        ] {
+        let w = inp.w.map_or(one, get);
+        for (name, x) in [("pred", p), ("target", t), (L::AUX_NAME, a), ("weight", w)] {
             if !x.is_finite() {
                 return Error::NonFinite { name, index: i };
             }
         }
-        let bad = loss.poison(v.splat(p), v.splat(t), v.splat(a));
-        if <F::Lanes<crate::simd::Portable> as Vector>::mask_any(bad.is_nan()) {
+        let (p, t, a) = (v.splat(p), v.splat(t), v.splat(a));
+        if <F::Lanes<crate::simd::Portable> as Vector>::mask_any(loss.poison(p, t, a).is_nan()) {
             return Error::InvalidInput {
-                name: L::DOMAIN_INPUT,
+                name: loss.domain_input(p, t, a),
                 index: i,
             };
         }
@@ -450,7 +451,7 @@ fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Error {
     // The probe saw an invalid lane that a scalar re-check does not: cannot happen, because
     // both evaluate the same `poison`; report the first element rather than panic.
     Error::InvalidInput {
-        name: L::DOMAIN_INPUT,
+        name: "pred",
         index: 0,
     }
 }
@@ -664,7 +665,7 @@ impl<L> On<L> {
 
 impl<L: Pointwise> Pointwise for On<L> {
     const AUX: bool = L::AUX;
-    const DOMAIN_INPUT: &'static str = L::DOMAIN_INPUT;
+    const AUX_NAME: &'static str = L::AUX_NAME;
     #[inline]
     fn check(&self) -> Result<()> {
         self.loss.check()
@@ -680,6 +681,10 @@ impl<L: Pointwise> Pointwise for On<L> {
     #[inline(always)]
     fn poison<V: Vector>(&self, p: V, t: V, a: V) -> V {
         self.loss.poison(p, t, a)
+    }
+    #[inline]
+    fn domain_input<V: Vector>(&self, p: V, t: V, a: V) -> &'static str {
+        self.loss.domain_input(p, t, a)
     }
     #[inline]
     fn backend(&self) -> Backend {

@@ -55,9 +55,11 @@ impl Pointwise for Expectile {
     }
     #[inline(always)]
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
+        let zero = p.splat(<V::Elem as Float>::ZERO);
         let r = t.sub(p);
         let w = self.side(r);
-        let wr = w.mul(r);
+        // A zero weight (τ = 0 or 1) contributes exactly 0, also when r overflowed to ±∞.
+        let wr = V::select(w.eq(zero), zero, w.mul(r));
         Terms {
             value: wr.mul(r),
             grad: wr.add(wr).neg(),

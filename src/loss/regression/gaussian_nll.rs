@@ -57,7 +57,7 @@ struct Kernel(GaussianNll);
 
 impl Pointwise for Kernel {
     const AUX: bool = true;
-    const DOMAIN_INPUT: &'static str = "var";
+    const AUX_NAME: &'static str = "var";
 
     fn check(&self) -> Result<()> {
         super::huber::positive("eps", self.0.eps)
@@ -86,6 +86,10 @@ impl Pointwise for Kernel {
     fn hess<V: Vector>(&self, p: V, _t: V, var: V) -> V {
         let v = var.max(p.splat(<V::Elem as Float>::from_f64(self.0.eps)));
         p.splat(<V::Elem as Float>::ONE).div(v)
+    }
+    #[inline]
+    fn domain_input<V: Vector>(&self, _p: V, _t: V, _a: V) -> &'static str {
+        "var"
     }
     #[inline(always)]
     fn poison<V: Vector>(&self, p: V, t: V, var: V) -> V {

@@ -12,10 +12,12 @@
 //! ℓ          = p − t ln(p + ε)      ∂ℓ/∂p = 1 − t / (p + ε)    ∂²ℓ/∂p² = t / (p + ε)²
 //! ```
 //!
-//! With `full`, Stirling's term `t ln t − t + ½ ln(2π t)` is added where `t > 1` (it does not
+//! Where `e^p` overflows the value is `+∞` (it dominates `t p` unless `t` is itself near the
+//! overflow threshold). With `full`, Stirling's term `t ln t − t + ½ ln(2π t)` is added where `t > 1` (it does not
 //! depend on `p`), as PyTorch. Matches `torch.nn.PoissonNLLLoss(log_input=True, full=False,
-//! eps=1e-8)`; a negative rate (`log_input = false`, `p < 0`) is
-//! [`InvalidInput`](crate::Error::InvalidInput) on `pred`, where PyTorch returns NaN.
+//! eps=1e-8)`. A negative count `t < 0` is [`InvalidInput`](crate::Error::InvalidInput) on
+//! `target`, and a negative rate (`log_input = false`, `p < 0`) on `pred`; PyTorch computes
+//! on (and returns NaN or meaningless values).
 
 use crate::shape::pointwise::{Pointwise, Terms};
 use crate::simd::math::{exp, ln};
@@ -52,8 +54,6 @@ impl Default for PoissonNll {
 }
 
 impl Pointwise for PoissonNll {
-    const DOMAIN_INPUT: &'static str = "pred";
-
     fn check(&self) -> Result<()> {
         if self.eps.is_finite() && self.eps >= 0.0 {
             Ok(())
@@ -69,7 +69,10 @@ impl Pointwise for PoissonNll {
         let one = p.splat(<V::Elem as Float>::ONE);
         let (value, grad) = if self.log_input {
             let e = exp(p);
-            (e.sub(t.mul(p)), e.sub(t))
+            // Where e^p overflows it dominates t·p for any count-like t: the value is +∞
+            // (never ∞ − ∞).
+            let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
+            (V::select(e.lt(inf), t.neg().mul_add(p, e), inf), e.sub(t))
         } else {
             let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
             (p.sub(t.mul(ln(q))), one.sub(t.div(q)))
@@ -102,11 +105,19 @@ impl Pointwise for PoissonNll {
     fn poison<V: Vector>(&self, p: V, t: V, _a: V) -> V {
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let finite = p.mul_add(zero, t.mul(zero));
-        if self.log_input {
-            finite
+        let nan = p.splat(<V::Elem as Float>::from_f64(f64::NAN));
+        let mut bad = t.lt(zero);
+        if !self.log_input {
+            bad = V::mask_or(bad, p.lt(zero));
+        }
+        V::select(bad, nan, finite)
+    }
+    #[inline]
+    fn domain_input<V: Vector>(&self, _p: V, t: V, _a: V) -> &'static str {
+        if V::mask_any(t.lt(t.splat(<V::Elem as Float>::ZERO))) {
+            "target"
         } else {
-            let nan = p.splat(<V::Elem as Float>::from_f64(f64::NAN));
-            V::select(p.lt(zero), nan, finite)
+            "pred"
         }
     }
 }

@@ -11,7 +11,8 @@
 //! A smooth Huber: quadratic `½ r²` near 0, linear `δ |r|` far out, and its Hessian is
 //! exact and positive, which is why gradient boosting uses it (XGBoost's `huber_slope` is δ).
 //! For `q > 2^27` (f64: `2^60`), `s` is taken as `q`, which is `s` correctly rounded there,
-//! so `q²` never overflows.
+//! so `q²` never overflows, and the value and gradient are `δ|r|` and `±δ`: a residual that
+//! overflowed to ±∞ gives ±∞ and ±δ, never NaN.
 
 use super::huber::positive;
 use crate::Result;
@@ -40,9 +41,10 @@ impl Default for PseudoHuber {
 }
 
 impl PseudoHuber {
-    /// `(r, q, s)` per lane.
+    /// `(r, q, s, moderate)` per lane; `moderate` marks `q` below the threshold where
+    /// `s = q`.
     #[inline(always)]
-    fn parts<V: Vector>(&self, p: V, t: V) -> (V, V, V) {
+    fn parts<V: Vector>(&self, p: V, t: V) -> (V, V, V, V::Mask) {
         let inv_delta = p.splat(<V::Elem as Float>::from_f64(1.0 / self.delta));
         let big = if <V::Elem as Float>::MANTISSA_DIGITS == 24 {
             134217728.0 // 2^27
@@ -52,12 +54,9 @@ impl PseudoHuber {
         let one = p.splat(<V::Elem as Float>::ONE);
         let r = p.sub(t);
         let q = r.abs().mul(inv_delta);
-        let s = V::select(
-            q.lt(p.splat(<V::Elem as Float>::from_f64(big))),
-            q.mul_add(q, one).sqrt(),
-            q,
-        );
-        (r, q, s)
+        let moderate = q.lt(p.splat(<V::Elem as Float>::from_f64(big)));
+        let s = V::select(moderate, q.mul_add(q, one).sqrt(), q);
+        (r, q, s, moderate)
     }
 }
 
@@ -69,16 +68,20 @@ impl Pointwise for PseudoHuber {
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
         let delta = p.splat(<V::Elem as Float>::from_f64(self.delta));
         let one = p.splat(<V::Elem as Float>::ONE);
-        let (r, q, s) = self.parts(p, t);
+        let (r, q, s, moderate) = self.parts(p, t);
+        // Far out, q / (s + 1) is 1 and r / s is ±δ to rounding; selecting them keeps a
+        // residual that overflowed to ±∞ from giving ∞/∞.
         Terms {
-            value: delta.mul(r.abs()).mul(q.div(s.add(one))),
-            grad: r.div(s),
+            value: delta
+                .mul(r.abs())
+                .mul(V::select(moderate, q.div(s.add(one)), one)),
+            grad: V::select(moderate, r.div(s), delta.copysign(r)),
             grad_aux: r,
         }
     }
     #[inline(always)]
     fn hess<V: Vector>(&self, p: V, t: V, _a: V) -> V {
-        let (_, _, s) = self.parts(p, t);
+        let (_, _, s, _) = self.parts(p, t);
         let inv = p.splat(<V::Elem as Float>::ONE).div(s);
         inv.mul(inv).mul(inv)
     }

@@ -59,9 +59,10 @@ impl Pointwise for Quantile {
         let tau_m1 = p.splat(<V::Elem as Float>::from_f64(self.tau - 1.0));
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let r = t.sub(p);
-        let under = zero.le(r);
+        let c = V::select(zero.le(r), tau, tau_m1);
+        // A zero coefficient (τ = 0 or 1) contributes exactly 0, also when r overflowed to ±∞.
         Terms {
-            value: V::select(under, tau.mul(r), tau_m1.mul(r)),
+            value: V::select(c.eq(zero), zero, c.mul(r)),
             grad: V::select(
                 zero.lt(r),
                 tau.neg(),

@@ -1,0 +1,88 @@
+//! Regression losses, per element, in f64 with `libm`.
+
+use libm::{exp, fabs, log, log1p, sinh, sqrt};
+
+/// `(p − t)²`.
+pub fn mse(p: f64, t: f64) -> f64 {
+    (p - t) * (p - t)
+}
+
+/// `|p − t|`.
+pub fn mae(p: f64, t: f64) -> f64 {
+    fabs(p - t)
+}
+
+/// Huber: `½ r²` if `|r| < δ`, else `δ(|r| − ½δ)`.
+pub fn huber(p: f64, t: f64, delta: f64) -> f64 {
+    let r = fabs(p - t);
+    if r < delta {
+        0.5 * r * r
+    } else {
+        delta * (r - 0.5 * delta)
+    }
+}
+
+/// Smooth L1: `½ r²/β` if `|r| < β`, else `|r| − ½β` (L1 when `β = 0`).
+pub fn smooth_l1(p: f64, t: f64, beta: f64) -> f64 {
+    let r = fabs(p - t);
+    if r < beta {
+        0.5 * r * r / beta
+    } else {
+        r - 0.5 * beta
+    }
+}
+
+/// Pinball: `max(τ r, (τ − 1) r)` with `r = t − p`.
+pub fn quantile(p: f64, t: f64, tau: f64) -> f64 {
+    let r = t - p;
+    (tau * r).max((tau - 1.0) * r)
+}
+
+/// Expectile: `|τ − 1{r<0}| r²` with `r = t − p`.
+pub fn expectile(p: f64, t: f64, tau: f64) -> f64 {
+    let r = t - p;
+    let w = if r < 0.0 { 1.0 - tau } else { tau };
+    w * r * r
+}
+
+/// Pseudo-Huber: `δ² (√(1 + q²) − 1)` with `q = r/δ`, evaluated as the equal
+/// `δ² q² / (√(1 + q²) + 1)` so that small `q` does not cancel.
+pub fn pseudo_huber(p: f64, t: f64, delta: f64) -> f64 {
+    let q = (p - t) / delta;
+    delta * delta * q * q / (sqrt(1.0 + q * q) + 1.0)
+}
+
+/// `ln cosh r`, as `ln(1 + 2 sinh²(r/2))` (the identity `cosh r − 1 = 2 sinh²(r/2)` keeps
+/// small `r` exact), and `|r| − ln 2` where `cosh` overflows.
+pub fn log_cosh(p: f64, t: f64) -> f64 {
+    let r = fabs(p - t);
+    if r < 40.0 {
+        let s = sinh(r / 2.0);
+        log1p(2.0 * s * s)
+    } else {
+        r - core::f64::consts::LN_2
+    }
+}
+
+/// Poisson NLL, PyTorch's formula.
+pub fn poisson_nll(p: f64, t: f64, log_input: bool, full: bool, eps: f64) -> f64 {
+    let mut l = if log_input {
+        exp(p) - t * p
+    } else {
+        p - t * log(p + eps)
+    };
+    if full && t > 1.0 {
+        l += t * log(t) - t + 0.5 * log(2.0 * core::f64::consts::PI * t);
+    }
+    l
+}
+
+/// Gaussian NLL, PyTorch's formula, `v = max(var, ε)`.
+pub fn gaussian_nll(p: f64, t: f64, var: f64, full: bool, eps: f64) -> f64 {
+    let v = var.max(eps);
+    let mut l = 0.5 * (log(v) + (p - t) * (p - t) / v);
+    if full {
+        l += 0.5 * log(2.0 * core::f64::consts::PI);
+    }
+    l
+}

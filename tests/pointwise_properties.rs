@@ -1,0 +1,460 @@
+//! Properties of every pointwise loss in the registry, on every backend, f32 and f64:
+//! agreement with the f64 oracle over every length `0..=4·16+3` and start offset (tails,
+//! misalignment), large inputs, finite differences of the oracle for gradients and of the
+//! gradient for Hessians, weights, accumulate mode, and the error contract.
+
+mod common;
+
+use common::backends;
+use losskit::prelude::*;
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Uniform in [-1, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+    /// Residual-like data straddling the kinks of Huber/quantile: ±3 with a few far ones.
+    fn data(&mut self, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|_| {
+                let x = 3.0 * self.unit();
+                if self.next().is_multiple_of(17) { x * 40.0 } else { x }
+            })
+            .collect()
+    }
+}
+
+const MAX_LANES: usize = 16;
+
+/// Moves generated data into the loss's domain: losses that reject some inputs (Poisson:
+/// counts and rates ≥ 0) get magnitudes instead.
+fn in_domain<L: PointwiseLoss, F: Float>(loss: &L, p: &mut [F], t: &mut [F]) {
+    let abs = |x: &mut F| {
+        if *x < F::ZERO {
+            *x = -*x
+        }
+    };
+    if !p.is_empty() && loss.value(p, t, None, Reduction::Sum).is_err() {
+        t.iter_mut().for_each(abs);
+    }
+    if !p.is_empty() && loss.value(p, t, None, Reduction::Sum).is_err() {
+        p.iter_mut().for_each(abs);
+    }
+}
+
+fn cast<F: Float>(x: &[f64]) -> Vec<F> {
+    x.iter().map(|&v| F::from_f64(v)).collect()
+}
+
+/// Tolerance of a result against the oracle: f64 ~1e-12 relative to the magnitudes summed,
+/// f32 ~ a few f32 ulps of the same (inputs are first rounded to f32, and the oracle runs on
+/// those rounded inputs, so the difference is the kernel's own error).
+fn tol<F: Float>(magnitude: f64) -> f64 {
+    let eps = if F::MANTISSA_DIGITS == 24 {
+        1e-5
+    } else {
+        1e-12
+    };
+    eps * magnitude.max(1e-30)
+}
+
+/// `got` agrees with the oracle's `want`: within `tol`, or the correctly signed infinity
+/// where `want` is beyond the precision's range.
+fn agrees<F: Float>(got: f64, want: f64, tol: f64) -> bool {
+    let max = if F::MANTISSA_DIGITS == 24 {
+        f32::MAX as f64
+    } else {
+        f64::MAX
+    };
+    if want.abs() > max {
+        got == want.signum() * f64::INFINITY
+    } else {
+        (got - want).abs() <= tol
+    }
+}
+
+fn check_against_oracle<L: PointwiseLoss, F: Float>(
+    name: &str,
+    loss: L,
+    oracle: fn(f64, f64) -> f64,
+) {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let lens: Vec<usize> = (0..=4 * MAX_LANES + 3)
+        .chain([2047, 2048, 2049, 100_003])
+        .collect();
+    for backend in backends() {
+        let l = loss.on(backend).unwrap();
+        for &n in &lens {
+            let offsets = if n > 1000 { 0..2 } else { 0..MAX_LANES };
+            for off in offsets {
+                let mut pbuf: Vec<F> = cast(&rng.data(n + off));
+                let mut tbuf: Vec<F> = cast(&rng.data(n + off));
+                in_domain(&loss, &mut pbuf, &mut tbuf);
+                let (p, t) = (&pbuf[off..], &tbuf[off..]);
+                if n == 0 {
+                    assert_eq!(l.value(p, t, None, Reduction::Sum), Err(Error::Empty));
+                    continue;
+                }
+                let pf: Vec<f64> = p.iter().map(|x| x.to_f64()).collect();
+                let tf: Vec<f64> = t.iter().map(|x| x.to_f64()).collect();
+                let terms: Vec<f64> = pf.iter().zip(&tf).map(|(&a, &b)| oracle(a, b)).collect();
+                let want: f64 = terms.iter().sum();
+                let mag: f64 = terms.iter().map(|x| x.abs()).sum();
+                let got = l.value(p, t, None, Reduction::Sum).unwrap().to_f64();
+                assert!(
+                    agrees::<F>(got, want, tol::<F>(mag)),
+                    "{name} [{backend}] n={n} off={off}: sum {got} vs {want}"
+                );
+                let mean = l.value(p, t, None, Reduction::Mean).unwrap().to_f64();
+                // Terms are computed in the input precision: a term beyond its range makes the
+                // mean infinite even where the exact mean would fit.
+                let max = if F::MANTISSA_DIGITS == 24 {
+                    f32::MAX as f64
+                } else {
+                    f64::MAX
+                };
+                let want_mean = if terms.iter().any(|x| x.abs() > max) {
+                    want * f64::INFINITY
+                } else {
+                    want / n as f64
+                };
+                assert!(
+                    agrees::<F>(mean, want_mean, tol::<F>(mag / n as f64)),
+                    "{name} mean {mean} vs {want_mean}"
+                );
+                // Elementwise, and value_and_grad's value bit-equal to value.
+                let mut out = vec![F::ZERO; n + off];
+                l.value_elementwise(p, t, None, &mut out[off..]).unwrap();
+                // Scale-aware: a term that is a small difference of large parts (Poisson's
+                // e^p − t·p) is as accurate as its parts, not relative to itself.
+                let scale =
+                    terms.iter().fold(
+                        0.0f64,
+                        |m, x| if x.abs() < 1e30 { m.max(x.abs()) } else { m },
+                    );
+                for i in 0..n {
+                    let (g, w) = (out[off + i].to_f64(), terms[i]);
+                    assert!(
+                        agrees::<F>(g, w, tol::<F>(w.abs().max(scale))),
+                        "{name} [{backend}] elem {i}: {g} vs {w}"
+                    );
+                }
+                assert!(
+                    out[..off].iter().all(|x| x.to_f64() == 0.0),
+                    "{name}: wrote before the slice"
+                );
+                let mut g = vec![F::ZERO; n];
+                let v2 = l
+                    .value_and_grad(p, t, None, Reduction::Sum, &mut g[..])
+                    .unwrap();
+                assert_eq!(
+                    v2.to_f64().to_bits(),
+                    got.to_bits(),
+                    "{name} value_and_grad value"
+                );
+            }
+        }
+    }
+}
+
+/// Central differences of the oracle (f64) against the kernel's gradient, and of the
+/// kernel's gradient against its Hessian diagonal, away from kinks.
+fn check_derivatives<L: PointwiseLoss>(name: &str, loss: L, oracle: fn(f64, f64) -> f64) {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for backend in backends() {
+        let l = loss.on(backend).unwrap();
+        let mut p = rng.data(257);
+        let mut t = rng.data(257);
+        in_domain(&loss, &mut p, &mut t);
+        let mut g = vec![0.0f64; 257];
+        let mut h = vec![0.0f64; 257];
+        l.grad(&p, &t, None, Reduction::Sum, &mut g[..]).unwrap();
+        l.hessian_diag(&p, &t, None, Reduction::Sum, &mut h[..])
+            .unwrap();
+        for i in 0..p.len() {
+            let step = 1e-6 * p[i].abs().max(1.0);
+            let fd = (oracle(p[i] + step, t[i]) - oracle(p[i] - step, t[i])) / (2.0 * step);
+            // Near a kink the difference straddles it: skip those points.
+            let kink = [
+                p[i] - t[i],
+                p[i] - t[i] - 1.0,
+                p[i] - t[i] + 1.0,
+                p[i] - t[i] - 0.5,
+                p[i] - t[i] + 0.5,
+            ];
+            if kink.iter().any(|k| k.abs() < 1e-3) {
+                continue;
+            }
+            assert!(
+                (fd - g[i]).abs() <= 1e-6 * fd.abs().max(1.0),
+                "{name} [{backend}] grad[{i}] {} vs fd {fd}",
+                g[i]
+            );
+            let gp = {
+                let mut o = [0.0];
+                l.grad(&[p[i] + step], &[t[i]], None, Reduction::Sum, &mut o[..])
+                    .unwrap();
+                o[0]
+            };
+            let gm = {
+                let mut o = [0.0];
+                l.grad(&[p[i] - step], &[t[i]], None, Reduction::Sum, &mut o[..])
+                    .unwrap();
+                o[0]
+            };
+            let fd2 = (gp - gm) / (2.0 * step);
+            assert!(
+                (fd2 - h[i]).abs() <= 1e-5 * fd2.abs().max(1.0),
+                "{name} [{backend}] hess[{i}] {} vs fd {fd2}",
+                h[i]
+            );
+        }
+    }
+}
+
+/// Weights multiply each term and leave the mean's divisor alone; `Out::add` accumulates.
+fn check_weights_and_accumulate<L: PointwiseLoss>(name: &str, loss: L) {
+    let mut rng = Rng(77);
+    for backend in backends() {
+        let l = loss.on(backend).unwrap();
+        let n = 1000;
+        let (mut p, mut t, w) = (rng.data(n), rng.data(n), rng.data(n));
+        in_domain(&loss, &mut p, &mut t);
+        let mut elem = vec![0.0; n];
+        l.value_elementwise(&p, &t, None, &mut elem).unwrap();
+        let want: f64 = elem.iter().zip(&w).map(|(e, w)| e * w).sum::<f64>() / n as f64;
+        let got = l.value(&p, &t, Some(&w), Reduction::Mean).unwrap();
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{name} weighted mean"
+        );
+        let mut g = vec![0.0; n];
+        l.grad(&p, &t, None, Reduction::Mean, &mut g[..]).unwrap();
+        let mut gw = vec![0.0; n];
+        l.grad(&p, &t, Some(&w), Reduction::Mean, &mut gw[..])
+            .unwrap();
+        for i in 0..n {
+            let want = g[i] * w[i];
+            assert!(
+                (gw[i] - want).abs() <= 1e-15 * want.abs() + 1e-300,
+                "{name} weighted grad"
+            );
+        }
+        // Accumulate: g_acc = base + grad, bit for bit.
+        let base: Vec<f64> = rng.data(n);
+        let mut acc = base.clone();
+        l.grad(&p, &t, None, Reduction::Mean, Out::add(&mut acc))
+            .unwrap();
+        for i in 0..n {
+            assert_eq!(
+                acc[i].to_bits(),
+                (base[i] + g[i]).to_bits(),
+                "{name} accumulate"
+            );
+        }
+        // Divisor: the same as Mean with d = n.
+        let d = l.value(&p, &t, None, Reduction::Divisor(n as f64)).unwrap();
+        let m = l.value(&p, &t, None, Reduction::Mean).unwrap();
+        assert_eq!(d.to_bits(), m.to_bits(), "{name} divisor");
+    }
+}
+
+/// Errors: length mismatch and bad divisor write nothing; a NaN or ∞ at any position of any
+/// input is reported with its index; write-mode outputs are then zero, add-mode outputs
+/// untouched.
+fn check_errors<L: PointwiseLoss>(name: &str, loss: L) {
+    for backend in backends() {
+        let l = loss.on(backend).unwrap();
+        let sentinel = 42.0f32;
+        let mut g = [sentinel; 5];
+        assert!(matches!(
+            l.grad(&[1.0f32; 5], &[1.0; 4], None, Reduction::Sum, &mut g[..]),
+            Err(Error::LengthMismatch {
+                name: "target",
+                expected: 5,
+                found: 4
+            })
+        ));
+        assert!(matches!(
+            l.grad(
+                &[1.0f32; 5],
+                &[1.0; 5],
+                Some(&[1.0; 3]),
+                Reduction::Sum,
+                &mut g[..]
+            ),
+            Err(Error::LengthMismatch { name: "weight", .. })
+        ));
+        assert!(matches!(
+            l.grad(
+                &[1.0f32; 5],
+                &[1.0; 5],
+                None,
+                Reduction::Divisor(0.0),
+                &mut g[..]
+            ),
+            Err(Error::InvalidParameter {
+                name: "reduction",
+                ..
+            })
+        ));
+        assert!(
+            g.iter().all(|&x| x == sentinel),
+            "{name}: wrote on a validation error"
+        );
+        for n in [1usize, 7, 16, 35, 2049] {
+            for pos in [0, n / 2, n - 1] {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    for (which, input) in [("pred", 0), ("target", 1), ("weight", 2)] {
+                        let mut p = vec![0.5f32; n];
+                        let mut t = vec![0.25f32; n];
+                        let mut w = vec![1.0f32; n];
+                        [&mut p, &mut t, &mut w][input][pos] = bad;
+                        let e = l.value(&p, &t, Some(&w), Reduction::Mean);
+                        assert_eq!(
+                            e,
+                            Err(Error::NonFinite {
+                                name: which,
+                                index: pos
+                            }),
+                            "{name} [{backend}] value n={n}"
+                        );
+                        let mut g = vec![sentinel; n];
+                        let e = l.value_and_grad(&p, &t, Some(&w), Reduction::Mean, &mut g[..]);
+                        assert_eq!(
+                            e,
+                            Err(Error::NonFinite {
+                                name: which,
+                                index: pos
+                            })
+                        );
+                        assert!(
+                            g.iter().all(|&x| x == 0.0),
+                            "{name}: write mode not reset on error"
+                        );
+                        let mut g = vec![sentinel; n];
+                        let e = l.grad(&p, &t, Some(&w), Reduction::Mean, Out::add(&mut g));
+                        assert_eq!(
+                            e,
+                            Err(Error::NonFinite {
+                                name: which,
+                                index: pos
+                            })
+                        );
+                        assert!(
+                            g.iter().all(|&x| x == sentinel),
+                            "{name}: add mode touched on error"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Finite inputs of any magnitude never give NaN (values and gradients), in f32.
+fn check_extremes<L: PointwiseLoss>(name: &str, loss: L) {
+    let mags = [
+        0.0f32,
+        1e-45,
+        1e-38,
+        1e-20,
+        1e-8,
+        0.5,
+        1.0,
+        3.0,
+        90.0,
+        1e4,
+        1e20,
+        1e38,
+        f32::MAX,
+    ];
+    let mut vals = Vec::new();
+    for &m in &mags {
+        vals.push(m);
+        vals.push(-m);
+    }
+    let mut p = Vec::new();
+    let mut t = Vec::new();
+    for &a in &vals {
+        for &b in &vals {
+            p.push(a);
+            t.push(b);
+        }
+    }
+    in_domain(&loss, &mut p, &mut t);
+    for backend in backends() {
+        let l = loss.on(backend).unwrap();
+        let mut g = vec![0.0f32; p.len()];
+        let mut e = vec![0.0f32; p.len()];
+        let mut h = vec![0.0f32; p.len()];
+        let v = l
+            .value_and_grad(&p, &t, None, Reduction::Mean, &mut g[..])
+            .unwrap();
+        l.value_elementwise(&p, &t, None, &mut e).unwrap();
+        // Terms are computed in the input precision: only when terms overflowed to
+        // infinities of both signs (Poisson with counts near f32::MAX) is their sum NaN.
+        let both = e.contains(&f32::INFINITY) && e.contains(&f32::NEG_INFINITY);
+        assert!(!v.is_nan() || both, "{name} [{backend}] value NaN");
+        l.hessian_diag(&p, &t, None, Reduction::Mean, &mut h[..])
+            .unwrap();
+        for i in 0..p.len() {
+            assert!(
+                !g[i].is_nan(),
+                "{name} [{backend}] grad NaN at p={} t={}",
+                p[i],
+                t[i]
+            );
+            assert!(
+                !e[i].is_nan(),
+                "{name} [{backend}] value NaN at p={} t={}",
+                p[i],
+                t[i]
+            );
+            assert!(
+                !h[i].is_nan(),
+                "{name} [{backend}] hess NaN at p={} t={}",
+                p[i],
+                t[i]
+            );
+        }
+    }
+}
+
+macro_rules! property_tests {
+    ($(($name:ident, $loss:expr, $oracle:expr)),* $(,)?) => {
+        #[test]
+        fn matches_oracle_on_every_length_offset_backend() {
+            $(
+                check_against_oracle::<_, f64>(stringify!($name), $loss, $oracle);
+                check_against_oracle::<_, f32>(stringify!($name), $loss, $oracle);
+            )*
+        }
+        #[test]
+        fn gradients_and_hessians_match_finite_differences() {
+            $( check_derivatives(stringify!($name), $loss, $oracle); )*
+        }
+        #[test]
+        fn weights_divisor_and_accumulate_mode() {
+            $( check_weights_and_accumulate(stringify!($name), $loss); )*
+        }
+        #[test]
+        fn errors_locate_invalid_inputs_and_keep_outputs_consistent() {
+            $( check_errors(stringify!($name), $loss); )*
+        }
+        #[test]
+        fn finite_inputs_of_any_magnitude_never_give_nan() {
+            $( check_extremes(stringify!($name), $loss); )*
+        }
+    };
+}
+
+losskit::for_each_pointwise_loss!(property_tests);
