@@ -26,7 +26,11 @@ impl Rng {
         (0..n)
             .map(|_| {
                 let x = 3.0 * self.unit();
-                if self.next().is_multiple_of(17) { x * 40.0 } else { x }
+                if self.next().is_multiple_of(17) {
+                    x * 40.0
+                } else {
+                    x
+                }
             })
             .collect()
     }

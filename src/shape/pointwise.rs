@@ -121,6 +121,20 @@ impl<'a, F> Inputs<'a, F> {
     fn len(&self) -> usize {
         self.p.len()
     }
+    /// The same streams, each used one re-sliced to exactly `n` elements.
+    #[inline(always)]
+    fn exact(self, n: usize) -> Self {
+        Inputs {
+            p: &self.p[..n],
+            t: &self.t[..n],
+            a: if self.a.is_empty() {
+                self.a
+            } else {
+                &self.a[..n]
+            },
+            w: self.w.map(|w| &w[..n]),
+        }
+    }
     #[inline]
     fn split_at(self, mid: usize) -> (Self, Self) {
         let (p0, p1) = self.p.split_at(mid);
@@ -214,7 +228,14 @@ impl<'a, F> Outputs<'a, F> {
 /// exactly the tree of `accumulate.rs`. It is iterative so that everything stays inside the
 /// one `#[target_feature]` function that called it.
 #[inline(always)]
-pub(crate) fn run<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
+pub(crate) fn run<
+    S: Simd,
+    F: Float,
+    L: Pointwise,
+    const VERB: u8,
+    const WEIGHTED: bool,
+    const ADD: bool,
+>(
     simd: S,
     loss: L,
     inp: Inputs<'_, F>,
@@ -228,7 +249,7 @@ pub(crate) fn run<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTE
         let take = rest_in.len().min(BLOCK);
         let (bi, ri) = rest_in.split_at(take);
         let (bo, ro) = rest_out.split_at(take);
-        let o = block::<S, F, L, VERB, WEIGHTED>(simd, loss, bi, bo, scale);
+        let o = block::<S, F, L, VERB, WEIGHTED, ADD>(simd, loss, bi, bo, scale);
         invalid |= o.invalid;
         tree.push(o.sum);
         if ri.len() == 0 {
@@ -242,10 +263,42 @@ pub(crate) fn run<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTE
     }
 }
 
+/// The vector at `s[i..]`: full, or padded with 1 (a value every loss accepts, so padded
+/// lanes never trip the probe).
+#[inline(always)]
+fn load<V: Vector, const FULL: bool>(v: V, s: &[V::Elem], i: usize) -> V {
+    if FULL {
+        // An exact sub-slice: the bounds check folds into the loop condition, and the
+        // backend's length test is known true.
+        v.load(&s[i..i + V::LANES])
+    } else {
+        v.load_partial(&s[i..], <V::Elem as Float>::ONE)
+    }
+}
+
+/// Writes (or adds) `x` at `dst[i..]`; a short `dst` takes only its valid lanes.
+#[inline(always)]
+fn emit<V: Vector, const FULL: bool>(v: V, x: V, dst: &mut [V::Elem], i: usize, add: bool) {
+    let dst = if FULL {
+        &mut dst[i..i + V::LANES]
+    } else {
+        &mut dst[i..]
+    };
+    let x = if add { v.load(dst).add(x) } else { x };
+    x.store(dst);
+}
+
 /// One vector of work at element offset `i` with `n` valid lanes (`n == LANES` in the body).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FULL: bool>(
+fn step<
+    V: Vector,
+    L: Pointwise,
+    const VERB: u8,
+    const WEIGHTED: bool,
+    const ADD: bool,
+    const FULL: bool,
+>(
     v: V,
     loss: &L,
     inp: &Inputs<'_, V::Elem>,
@@ -253,22 +306,18 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
     i: usize,
     n: usize,
     scale: V,
-    acc: &mut V::Acc,
     probe: &mut V,
-) {
+) -> V {
     let one = <V::Elem as Float>::ONE;
-    let ld = |s: &[V::Elem]| {
-        if FULL {
-            v.load(&s[i..])
-        } else {
-            v.load_partial(&s[i..], one)
-        }
+    let p = load::<V, FULL>(v, inp.p, i);
+    let t = load::<V, FULL>(v, inp.t, i);
+    let a = if L::AUX {
+        load::<V, FULL>(v, inp.a, i)
+    } else {
+        v.splat(one)
     };
-    let p = ld(inp.p);
-    let t = ld(inp.t);
-    let a = if L::AUX { ld(inp.a) } else { v.splat(one) };
     let w = match inp.w {
-        Some(w) if WEIGHTED => ld(w),
+        Some(w) if WEIGHTED => load::<V, FULL>(v, w, i),
         _ => v.splat(one),
     };
     let mut bad = loss.poison(p, t, a);
@@ -276,28 +325,24 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
         bad = w.mul_add(v.splat(<V::Elem as Float>::ZERO), bad);
     }
     *probe = probe.add(bad);
+    let zero = v.splat(<V::Elem as Float>::ZERO);
     if VERB == verb::PROBE {
-        return;
+        return zero;
     }
-    let emit = |x: V, dst: &mut [V::Elem], add: bool| {
-        let dst = &mut dst[i..];
-        let x = if add { v.load(dst).add(x) } else { x };
-        x.store(dst);
-    };
     if VERB == verb::HESSIAN {
         let h = loss.hess(p, t, a).mul(w.mul(scale));
-        emit(h, out.main, out.add);
-        return;
+        emit::<V, FULL>(v, h, out.main, i, ADD);
+        return zero;
     }
     let terms = loss.eval(p, t, a);
+    let mut summand = zero;
     if VERB == verb::VALUE || VERB == verb::VALUE_AND_GRAD {
         let x = if WEIGHTED {
             terms.value.mul(w)
         } else {
             terms.value
         };
-        let x = if FULL { x } else { x.keep_first(n) };
-        *acc = x.acc_add(*acc);
+        summand = if FULL { x } else { x.keep_first(n) };
     }
     if VERB == verb::ELEMENTWISE {
         let x = if WEIGHTED {
@@ -305,20 +350,21 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
         } else {
             terms.value
         };
-        emit(x, out.main, false);
+        emit::<V, FULL>(v, x, out.main, i, false);
     }
     if VERB == verb::GRAD || VERB == verb::VALUE_AND_GRAD {
         let ws = if WEIGHTED { w.mul(scale) } else { scale };
-        emit(terms.grad.mul(ws), out.main, out.add);
+        emit::<V, FULL>(v, terms.grad.mul(ws), out.main, i, ADD);
         if L::AUX && !out.aux.is_empty() {
-            emit(terms.grad_aux.mul(ws), out.aux, out.add_aux);
+            emit::<V, FULL>(v, terms.grad_aux.mul(ws), out.aux, i, out.add_aux);
         }
     }
+    summand
 }
 
 /// One block (≤ [`BLOCK`] elements): four accumulators over full vectors, then the tail.
 #[inline(always)]
-fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
+fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const ADD: bool>(
     simd: S,
     loss: L,
     inp: Inputs<'_, F>,
@@ -328,42 +374,75 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     let v = F::lanes(simd);
     let lanes = <F::Lanes<S> as Vector>::LANES;
     let n = inp.len();
-    let scale = v.splat(scale);
-    let mut acc = [v.acc_zero(); 4];
-    let mut probe = [v; 4];
-    let mut i = 0;
-    while i + 4 * lanes <= n {
-        for k in 0..4 {
-            step::<_, L, VERB, WEIGHTED, true>(
-                v,
-                &loss,
-                &inp,
-                &mut out,
-                i + k * lanes,
-                lanes,
-                scale,
-                &mut acc[k],
-                &mut probe[k],
-            );
-        }
-        i += 4 * lanes;
+    // Re-slice every stream the verb touches to exactly `n`, so that the loop condition
+    // proves each access in bounds.
+    let inp = inp.exact(n);
+    let writes = VERB != verb::VALUE && VERB != verb::PROBE;
+    if writes {
+        out.main = &mut core::mem::take(&mut out.main)[..n];
     }
-    while i + lanes <= n {
-        step::<_, L, VERB, WEIGHTED, true>(
+    let scale = v.splat(scale);
+    // Four vectors of terms are paired in the input precision, ((x0 + x1) + (x2 + x3)),
+    // then widened and added to one of two f64 accumulators: a quarter of the conversion
+    // work of widening every vector, for about one more rounding of four terms.
+    let (mut a0, mut a1) = (v.acc_zero(), v.acc_zero());
+    let (mut q0, mut q1) = (v, v);
+    let mut i = 0;
+    let mut odd = false;
+    while i + 4 * lanes <= n {
+        let x0 = step::<_, L, VERB, WEIGHTED, ADD, true>(
+            v, &loss, &inp, &mut out, i, lanes, scale, &mut q0,
+        );
+        let x1 = step::<_, L, VERB, WEIGHTED, ADD, true>(
             v,
             &loss,
             &inp,
             &mut out,
-            i,
+            i + lanes,
             lanes,
             scale,
-            &mut acc[0],
-            &mut probe[0],
+            &mut q1,
         );
+        let x2 = step::<_, L, VERB, WEIGHTED, ADD, true>(
+            v,
+            &loss,
+            &inp,
+            &mut out,
+            i + 2 * lanes,
+            lanes,
+            scale,
+            &mut q0,
+        );
+        let x3 = step::<_, L, VERB, WEIGHTED, ADD, true>(
+            v,
+            &loss,
+            &inp,
+            &mut out,
+            i + 3 * lanes,
+            lanes,
+            scale,
+            &mut q1,
+        );
+        if VERB == verb::VALUE || VERB == verb::VALUE_AND_GRAD {
+            let x = x0.add(x1).add(x2.add(x3));
+            if odd {
+                a1 = x.acc_add(a1);
+            } else {
+                a0 = x.acc_add(a0);
+            }
+            odd = !odd;
+        }
+        i += 4 * lanes;
+    }
+    while i + lanes <= n {
+        let x = step::<_, L, VERB, WEIGHTED, ADD, true>(
+            v, &loss, &inp, &mut out, i, lanes, scale, &mut q0,
+        );
+        a0 = x.acc_add(a0);
         i += lanes;
     }
     if i < n {
-        step::<_, L, VERB, WEIGHTED, false>(
+        let x = step::<_, L, VERB, WEIGHTED, ADD, false>(
             v,
             &loss,
             &inp,
@@ -371,15 +450,13 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
             i,
             n - i,
             scale,
-            &mut acc[1],
-            &mut probe[1],
+            &mut q1,
         );
+        a1 = x.acc_add(a1);
     }
-    let a01 = v.acc_merge(acc[0], acc[1]);
-    let a23 = v.acc_merge(acc[2], acc[3]);
-    let p = probe[0].add(probe[1]).add(probe[2].add(probe[3]));
+    let p = q0.add(q1);
     Outcome {
-        sum: v.acc_total(v.acc_merge(a01, a23)),
+        sum: v.acc_total(v.acc_merge(a0, a1)),
         invalid: <F::Lanes<S> as Vector>::mask_any(p.is_nan()),
     }
 }

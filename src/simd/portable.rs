@@ -177,7 +177,7 @@ macro_rules! portable_common {
 impl Vector for PF32 {
     type Elem = f32;
     type Mask = f32x8;
-    type Acc = [f64x4; 2];
+    type Acc = f64x4;
     const LANES: usize = 8;
 
     portable_common!(PF32, f32x8, f32, 8);
@@ -201,23 +201,25 @@ impl Vector for PF32 {
         (PF32(bytemuck::cast(m)), PF32(f32x8::from_i32x8(e)))
     }
     #[inline(always)]
-    fn acc_zero(self) -> [f64x4; 2] {
-        [f64x4::ZERO; 2]
+    fn acc_zero(self) -> f64x4 {
+        f64x4::ZERO
     }
     #[inline(always)]
-    fn acc_add(self, acc: [f64x4; 2]) -> [f64x4; 2] {
+    fn acc_add(self, acc: f64x4) -> f64x4 {
+        // Lanes 0–3 and 4–7 widened and paired first (exact in f64 but for one rounding),
+        // then added to the accumulator: one register per accumulator on every backend.
         let a = self.0.to_array();
         let lo = f64x4::new([a[0] as f64, a[1] as f64, a[2] as f64, a[3] as f64]);
         let hi = f64x4::new([a[4] as f64, a[5] as f64, a[6] as f64, a[7] as f64]);
-        [acc[0] + lo, acc[1] + hi]
+        acc + (lo + hi)
     }
     #[inline(always)]
-    fn acc_merge(self, a: [f64x4; 2], b: [f64x4; 2]) -> [f64x4; 2] {
-        [a[0] + b[0], a[1] + b[1]]
+    fn acc_merge(self, a: f64x4, b: f64x4) -> f64x4 {
+        a + b
     }
     #[inline(always)]
-    fn acc_total(self, acc: [f64x4; 2]) -> f64 {
-        PF64(acc[0] + acc[1]).reduce_sum()
+    fn acc_total(self, acc: f64x4) -> f64 {
+        PF64(acc).reduce_sum()
     }
 }
 

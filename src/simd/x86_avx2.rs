@@ -66,7 +66,7 @@ fn prefix_mask_epi64(n: usize) -> __m256i {
 impl Vector for A2F32 {
     type Elem = f32;
     type Mask = __m256;
-    type Acc = [__m256d; 2];
+    type Acc = __m256d;
     const LANES: usize = 8;
 
     #[inline(always)]
@@ -268,29 +268,28 @@ impl Vector for A2F32 {
         }
     }
     #[inline(always)]
-    fn acc_zero(self) -> [__m256d; 2] {
+    fn acc_zero(self) -> __m256d {
         // SAFETY: module invariant.
-        unsafe { [_mm256_setzero_pd(); 2] }
+        unsafe { _mm256_setzero_pd() }
     }
     #[inline(always)]
-    fn acc_add(self, acc: [__m256d; 2]) -> [__m256d; 2] {
-        // SAFETY: module invariant. Lanes 0–3 go to acc[0], 4–7 to acc[1], as in the
-        // portable backend.
+    fn acc_add(self, acc: __m256d) -> __m256d {
+        // SAFETY: module invariant. Lanes 0–3 and 4–7 widened and paired, then added: the
+        // same order as the portable backend.
         unsafe {
             let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(self.0));
             let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(self.0));
-            [_mm256_add_pd(acc[0], lo), _mm256_add_pd(acc[1], hi)]
+            _mm256_add_pd(acc, _mm256_add_pd(lo, hi))
         }
     }
     #[inline(always)]
-    fn acc_merge(self, a: [__m256d; 2], b: [__m256d; 2]) -> [__m256d; 2] {
+    fn acc_merge(self, a: __m256d, b: __m256d) -> __m256d {
         // SAFETY: module invariant.
-        unsafe { [_mm256_add_pd(a[0], b[0]), _mm256_add_pd(a[1], b[1])] }
+        unsafe { _mm256_add_pd(a, b) }
     }
     #[inline(always)]
-    fn acc_total(self, acc: [__m256d; 2]) -> f64 {
-        // SAFETY: module invariant.
-        A2F64(unsafe { _mm256_add_pd(acc[0], acc[1]) }).reduce_sum()
+    fn acc_total(self, acc: __m256d) -> f64 {
+        A2F64(acc).reduce_sum()
     }
 }
 

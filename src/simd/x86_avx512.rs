@@ -81,7 +81,7 @@ macro_rules! bitwise_pd {
 impl Vector for A5F32 {
     type Elem = f32;
     type Mask = __mmask16;
-    type Acc = [__m512d; 2];
+    type Acc = __m512d;
     const LANES: usize = 16;
 
     #[inline(always)]
@@ -273,29 +273,28 @@ impl Vector for A5F32 {
         }
     }
     #[inline(always)]
-    fn acc_zero(self) -> [__m512d; 2] {
+    fn acc_zero(self) -> __m512d {
         // SAFETY: module invariant.
-        unsafe { [_mm512_setzero_pd(); 2] }
+        unsafe { _mm512_setzero_pd() }
     }
     #[inline(always)]
-    fn acc_add(self, acc: [__m512d; 2]) -> [__m512d; 2] {
-        // SAFETY: module invariant.
+    fn acc_add(self, acc: __m512d) -> __m512d {
+        // SAFETY: module invariant. Lanes 0–7 and 8–15 widened and paired, then added.
         unsafe {
             let lo = _mm512_cvtps_pd(_mm512_castps512_ps256(self.0));
             let hi_bits = _mm512_extracti64x4_epi64::<1>(_mm512_castps_si512(self.0));
             let hi = _mm512_cvtps_pd(_mm256_castsi256_ps(hi_bits));
-            [_mm512_add_pd(acc[0], lo), _mm512_add_pd(acc[1], hi)]
+            _mm512_add_pd(acc, _mm512_add_pd(lo, hi))
         }
     }
     #[inline(always)]
-    fn acc_merge(self, a: [__m512d; 2], b: [__m512d; 2]) -> [__m512d; 2] {
+    fn acc_merge(self, a: __m512d, b: __m512d) -> __m512d {
         // SAFETY: module invariant.
-        unsafe { [_mm512_add_pd(a[0], b[0]), _mm512_add_pd(a[1], b[1])] }
+        unsafe { _mm512_add_pd(a, b) }
     }
     #[inline(always)]
-    fn acc_total(self, acc: [__m512d; 2]) -> f64 {
-        // SAFETY: module invariant.
-        A5F64(unsafe { _mm512_add_pd(acc[0], acc[1]) }).reduce_sum()
+    fn acc_total(self, acc: __m512d) -> f64 {
+        A5F64(acc).reduce_sum()
     }
 }
 

@@ -1,0 +1,483 @@
+//! Pointwise regression losses: `value_and_grad` with `Reduction::Mean`, per backend, beside
+//! a naive scalar baseline and a streaming floor kernel in the same criterion group.
+//!
+//! ```text
+//! cargo bench --bench pointwise                 # everything (~5–8 minutes)
+//! cargo bench --bench pointwise -- mse/f32      # criterion's usual substring filter
+//! python3 scripts/bench_table.py                # one markdown table from target/criterion
+//! ```
+//!
+//! Benchmark IDs are `pointwise/<loss>/<f32|f64>/<N>/<impl>`, where `<impl>` is a backend
+//! name (`portable`, `avx2`, `avx512`: every backend this CPU can run), `scalar` or `floor`:
+//!
+//! * `scalar`: the loop a careful person writes without SIMD: f32 (or f64) data, an f64
+//!   accumulator, `libm` functions, branches; built with the same bench profile and the
+//!   default target features (no `-C target-cpu`).
+//! * `floor`: `g[i] = c·(p[i] − t[i])` plus `Σ (p − t)²` in f64: the least work any fused
+//!   loss-and-gradient pass does (read two arrays, write one), written as plain
+//!   auto-vectorisable Rust and compiled for the widest instruction set this CPU has. It
+//!   stands for the memory bandwidth at that working set.
+//!
+//! Each iteration uses the next of [`PAIRS`] different input pairs, so the branch predictor
+//! cannot learn one pair's residual signs; residuals are normal-ish with scale 2, so they
+//! straddle Huber's δ = 1 and the quantile kink at 0. Inputs are generated lazily (only when
+//! a benchmark of that precision and size passes the filter) and dropped after their size.
+
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use losskit::prelude::*;
+
+/// Input pairs rotated through, one per iteration.
+const PAIRS: usize = 4;
+
+/// Problem sizes: in L2, in L3, from DRAM.
+const SIZES: [usize; 3] = [4096, 262_144, 16_777_216];
+
+// ---------------------------------------------------------------------------------------
+// Element type: the scalar `libm` functions the baseline uses.
+// ---------------------------------------------------------------------------------------
+
+trait Elem: Float {
+    const NAME: &'static str;
+    fn abs(self) -> Self;
+    fn exp(self) -> Self;
+    fn log1p(self) -> Self;
+    fn tanh(self) -> Self;
+}
+
+impl Elem for f32 {
+    const NAME: &'static str = "f32";
+    #[inline(always)]
+    fn abs(self) -> Self {
+        libm::fabsf(self)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        libm::expf(self)
+    }
+    #[inline(always)]
+    fn log1p(self) -> Self {
+        libm::log1pf(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        libm::tanhf(self)
+    }
+}
+
+impl Elem for f64 {
+    const NAME: &'static str = "f64";
+    #[inline(always)]
+    fn abs(self) -> Self {
+        libm::fabs(self)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        libm::exp(self)
+    }
+    #[inline(always)]
+    fn log1p(self) -> Self {
+        libm::log1p(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        libm::tanh(self)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs: a deterministic PRNG, normal-ish residuals.
+// ---------------------------------------------------------------------------------------
+
+/// SplitMix64 (Steele, Lea, Flood 2014).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Mean 0, variance 1: the sum of four 32-bit uniforms, centred and scaled (Irwin–Hall).
+    fn normalish(&mut self) -> f64 {
+        let (a, b) = (self.next(), self.next());
+        let u = |x: u64| x as f64 * (1.0 / 4_294_967_296.0);
+        let s = u(a >> 32) + u(a & 0xFFFF_FFFF) + u(b >> 32) + u(b & 0xFFFF_FFFF);
+        (s - 2.0) * 3f64.sqrt()
+    }
+}
+
+/// [`PAIRS`] input pairs `(pred, target)` of length `n`, and a gradient buffer.
+struct Data<F> {
+    pairs: Vec<(Vec<F>, Vec<F>)>,
+    grad: Vec<F>,
+}
+
+impl<F: Elem> Data<F> {
+    fn new(n: usize) -> Self {
+        let pairs = (0..PAIRS as u64)
+            .map(|k| {
+                let mut rng = Rng(0x5EED_0000 + k);
+                let mut pred = Vec::with_capacity(n);
+                let mut target = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let t = rng.normalish();
+                    let p = t + 2.0 * rng.normalish();
+                    pred.push(F::from_f64(p));
+                    target.push(F::from_f64(t));
+                }
+                (pred, target)
+            })
+            .collect();
+        Data {
+            pairs,
+            grad: vec![F::ZERO; n],
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The naive scalar baselines: one plain loop each, f64 accumulator, branches, libm.
+// ---------------------------------------------------------------------------------------
+
+#[inline(never)]
+fn scalar_mse<F: Elem>(p: &[F], t: &[F], g: &mut [F]) -> f64 {
+    let n = p.len();
+    let c = F::from_f64(2.0 / n as f64);
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let r = p - t;
+        sum += (r * r).to_f64();
+        *g = c * r;
+    }
+    sum / n as f64
+}
+
+#[inline(never)]
+fn scalar_huber<F: Elem>(p: &[F], t: &[F], g: &mut [F], delta: f64) -> f64 {
+    let n = p.len();
+    let inv = F::from_f64(1.0 / n as f64);
+    let d = F::from_f64(delta);
+    let half = F::from_f64(0.5);
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let r = p - t;
+        let a = r.abs();
+        if a < d {
+            sum += (half * r * r).to_f64();
+            *g = r * inv;
+        } else {
+            sum += (d * (a - half * d)).to_f64();
+            *g = if r > F::ZERO { d * inv } else { -(d * inv) };
+        }
+    }
+    sum / n as f64
+}
+
+#[inline(never)]
+fn scalar_log_cosh<F: Elem>(p: &[F], t: &[F], g: &mut [F]) -> f64 {
+    let n = p.len();
+    let inv = F::from_f64(1.0 / n as f64);
+    let ln2 = F::from_f64(core::f64::consts::LN_2);
+    let m2 = F::from_f64(-2.0);
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let r = p - t;
+        let a = r.abs();
+        // log cosh r = |r| + log1p(e^(−2|r|)) − ln 2 (no overflow); ∂/∂p = tanh r.
+        sum += (a + (m2 * a).exp().log1p() - ln2).to_f64();
+        *g = r.tanh() * inv;
+    }
+    sum / n as f64
+}
+
+#[inline(never)]
+fn scalar_quantile<F: Elem>(p: &[F], t: &[F], g: &mut [F], tau: f64) -> f64 {
+    let n = p.len();
+    let tau_f = F::from_f64(tau);
+    let tau_m1 = F::from_f64(tau - 1.0);
+    let g_under = F::from_f64(-tau / n as f64);
+    let g_over = F::from_f64((1.0 - tau) / n as f64);
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let r = t - p;
+        if r > F::ZERO {
+            sum += (tau_f * r).to_f64();
+            *g = g_under;
+        } else if r < F::ZERO {
+            sum += (tau_m1 * r).to_f64();
+            *g = g_over;
+        } else {
+            *g = F::ZERO;
+        }
+    }
+    sum / n as f64
+}
+
+// ---------------------------------------------------------------------------------------
+// The streaming floor: read p and t, write g, reduce Σ r² in f64 lanes.
+// ---------------------------------------------------------------------------------------
+
+/// Lanes per chunk: enough independent f64 accumulators to hide the add latency.
+const W: usize = 16;
+
+#[inline(always)]
+fn floor_body<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
+    let mut acc = [0.0f64; W];
+    let mut pc = p.chunks_exact(W);
+    let mut tc = t.chunks_exact(W);
+    let mut gc = g.chunks_exact_mut(W);
+    for ((p, t), g) in (&mut pc).zip(&mut tc).zip(&mut gc) {
+        let p: &[F; W] = p.try_into().unwrap();
+        let t: &[F; W] = t.try_into().unwrap();
+        let g: &mut [F; W] = g.try_into().unwrap();
+        for (((&p, &t), g), acc) in p.iter().zip(t).zip(g.iter_mut()).zip(acc.iter_mut()) {
+            let r = p - t;
+            *g = c * r;
+            *acc += (r * r).to_f64();
+        }
+    }
+    let mut tail = 0.0f64;
+    let (pr, tr) = (pc.remainder(), tc.remainder());
+    for ((&p, &t), g) in pr.iter().zip(tr).zip(gc.into_remainder()) {
+        let r = p - t;
+        *g = c * r;
+        tail += (r * r).to_f64();
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+#[inline(never)]
+fn floor_portable<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
+    floor_body(p, t, g, c)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+fn floor_avx2<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
+    floor_body(p, t, g, c)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn floor_avx512<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
+    floor_body(p, t, g, c)
+}
+
+/// The instruction set the floor kernel is compiled for (the widest this CPU runs).
+#[derive(Clone, Copy, Debug)]
+enum FloorIsa {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl FloorIsa {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 =
+                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+            if avx2 && std::is_x86_feature_detected!("avx512f") {
+                return FloorIsa::Avx512;
+            }
+            if avx2 {
+                return FloorIsa::Avx2;
+            }
+        }
+        FloorIsa::Portable
+    }
+
+    /// The floor kernel: `g = (2/n)·(p − t)`, returns `Σ (p − t)² / n`.
+    fn run<F: Elem>(self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        let n = p.len();
+        let c = F::from_f64(2.0 / n as f64);
+        let sum = match self {
+            FloorIsa::Portable => floor_portable(p, t, g, c),
+            // SAFETY: `detect` returned this variant only after checking the CPU has the
+            // features the function is compiled for.
+            #[cfg(target_arch = "x86_64")]
+            FloorIsa::Avx2 => unsafe { floor_avx2(p, t, g, c) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            FloorIsa::Avx512 => unsafe { floor_avx512(p, t, g, c) },
+        };
+        sum / n as f64
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The losses under test and their baselines.
+// ---------------------------------------------------------------------------------------
+
+trait Case: PointwiseLoss {
+    const NAME: &'static str;
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64;
+}
+
+impl Case for Mse {
+    const NAME: &'static str = "mse";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_mse(p, t, g)
+    }
+}
+
+impl Case for Huber {
+    const NAME: &'static str = "huber";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_huber(p, t, g, self.delta)
+    }
+}
+
+impl Case for LogCosh {
+    const NAME: &'static str = "log_cosh";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_log_cosh(p, t, g)
+    }
+}
+
+impl Case for Quantile {
+    const NAME: &'static str = "quantile";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_quantile(p, t, g, self.tau)
+    }
+}
+
+/// Relative difference, guarded near zero.
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-30)
+}
+
+/// Checks once that the crate and the scalar baseline agree on the first input pair, so a
+/// wrong baseline cannot make a fast-looking row.
+fn check_agreement<F: Elem, L: Case>(loss: L, data: &mut Data<F>) {
+    let (p, t) = &data.pairs[0];
+    let mut g_ref = vec![F::ZERO; p.len()];
+    let v_ref = loss.scalar(p, t, &mut g_ref);
+    let v = loss
+        .value_and_grad(p, t, None, Reduction::Mean, &mut data.grad[..])
+        .expect("valid inputs")
+        .to_f64();
+    let abs_sum = |g: &[F]| g.iter().map(|x| x.to_f64().abs()).sum::<f64>();
+    let tol = if F::MANTISSA_DIGITS < 53 { 1e-3 } else { 1e-9 };
+    let (dv, dg) = (rel(v, v_ref), rel(abs_sum(&data.grad), abs_sum(&g_ref)));
+    assert!(
+        dv < tol && dg < tol,
+        "{}/{}/{}: crate and scalar baseline disagree (value {v} vs {v_ref}, rel grad-sum diff {dg})",
+        L::NAME,
+        F::NAME,
+        p.len(),
+    );
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
+    group.throughput(Throughput::Elements(n as u64));
+    let (samples, warm_up, measure) = if n <= 4096 {
+        (20, 300, 1000)
+    } else if n <= 262_144 {
+        (10, 300, 1200)
+    } else {
+        (10, 500, 2500)
+    };
+    group
+        .sample_size(samples)
+        .warm_up_time(Duration::from_millis(warm_up))
+        .measurement_time(Duration::from_millis(measure));
+}
+
+/// One group `pointwise/<loss>/<prec>/<n>`: every available backend, `scalar`, `floor`.
+fn bench_case<F: Elem, L: Case>(
+    c: &mut Criterion,
+    loss: L,
+    n: usize,
+    data: &mut Option<Data<F>>,
+    floor: FloorIsa,
+) {
+    let mut group = c.benchmark_group(format!("pointwise/{}/{}/{n}", L::NAME, F::NAME));
+    configure(&mut group, n);
+    let mut checked = false;
+
+    for backend in Backend::available() {
+        let pinned = loss.on(backend).expect("available backend");
+        group.bench_function(backend.name(), |b| {
+            let Data { pairs, grad } = data.get_or_insert_with(|| Data::new(n));
+            let mut k = 0;
+            b.iter(|| {
+                let (p, t) = &pairs[k % PAIRS];
+                k += 1;
+                pinned
+                    .value_and_grad(
+                        black_box(p),
+                        black_box(t),
+                        None,
+                        Reduction::Mean,
+                        &mut grad[..],
+                    )
+                    .unwrap()
+            });
+        });
+    }
+
+    group.bench_function("scalar", |b| {
+        let d = data.get_or_insert_with(|| Data::new(n));
+        if !checked {
+            check_agreement(loss, d);
+            checked = true;
+        }
+        let Data { pairs, grad } = d;
+        let mut k = 0;
+        b.iter(|| {
+            let (p, t) = &pairs[k % PAIRS];
+            k += 1;
+            loss.scalar(black_box(p), black_box(t), grad)
+        });
+    });
+
+    group.bench_function("floor", |b| {
+        let Data { pairs, grad } = data.get_or_insert_with(|| Data::new(n));
+        let mut k = 0;
+        b.iter(|| {
+            let (p, t) = &pairs[k % PAIRS];
+            k += 1;
+            floor.run(black_box(p), black_box(t), grad)
+        });
+    });
+
+    group.finish();
+}
+
+fn bench_precision<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
+    for n in SIZES {
+        // Generated on first use by a benchmark that passed the filter, freed after this size.
+        let mut data: Option<Data<F>> = None;
+        bench_case::<F, _>(c, Mse, n, &mut data, floor);
+        bench_case::<F, _>(c, Huber { delta: 1.0 }, n, &mut data, floor);
+        bench_case::<F, _>(c, LogCosh, n, &mut data, floor);
+        bench_case::<F, _>(c, Quantile { tau: 0.9 }, n, &mut data, floor);
+    }
+}
+
+fn pointwise(c: &mut Criterion) {
+    let floor = FloorIsa::detect();
+    let backends: Vec<_> = Backend::available().map(Backend::name).collect();
+    eprintln!(
+        "pointwise: backends {backends:?}; floor kernel compiled for {floor:?}; {PAIRS} input pairs rotated"
+    );
+    bench_precision::<f32>(c, floor);
+    bench_precision::<f64>(c, floor);
+}
+
+criterion_group!(benches, pointwise);
+criterion_main!(benches);
