@@ -11,7 +11,7 @@
 //! for each block (tree order):             ≤ 2048 elements, stays in L1
 //!     for each vector (4 accumulators):    load pred, target [, aux] [, weight]
 //!         terms = loss.eval(p, t, a)       the loss's formula, inlined
-//!         probe = poison(p, t, a, w)       0, or NaN where an input is invalid
+//!         probe += (p − t)·0 [+ a·0 + w·0 + domain]   NaN where an input is invalid
 //!         sum  += w · value                (value verbs, in f64 lanes)
 //!         out   = w · scale · grad         (gradient verbs; written or added)
 //!     tail: load_partial(fill = 1), same formula, keep_first(rem) before summing
@@ -54,16 +54,17 @@ pub trait Pointwise: Copy + Send + Sync {
     /// `∂²ℓ/∂p²` at each lane.
     fn hess<V: Vector>(&self, p: V, t: V, a: V) -> V;
 
-    /// 0 where the inputs are valid, NaN where one is NaN, infinite or outside the domain.
-    /// The default accepts every finite `p`, `t` (and `a` when [`Pointwise::AUX`]).
+    /// Whether [`Pointwise::domain`] restricts the inputs beyond finiteness.
+    const HAS_DOMAIN: bool = false;
+
+    /// 0 where the (finite) inputs are in the loss's domain, NaN where one is outside it
+    /// (a negative variance, a negative count). Only called when [`Pointwise::HAS_DOMAIN`].
     #[inline(always)]
-    fn poison<V: Vector>(&self, p: V, t: V, a: V) -> V {
-        let zero = p.splat(<V::Elem as Float>::ZERO);
-        let x = p.mul_add(zero, t.mul(zero));
-        if Self::AUX { a.mul_add(zero, x) } else { x }
+    fn domain<V: Vector>(&self, p: V, _t: V, _a: V) -> V {
+        p.splat(<V::Elem as Float>::ZERO)
     }
 
-    /// Which input breaks the domain at an element whose `poison` is NaN although every
+    /// Which input breaks the domain at an element whose `domain` is NaN although every
     /// input is finite (reported by [`Error::InvalidInput`]).
     #[inline]
     fn domain_input<V: Vector>(&self, _p: V, _t: V, _a: V) -> &'static str {
@@ -320,12 +321,21 @@ fn step<
         Some(w) if WEIGHTED => load::<V, FULL>(v, w, i),
         _ => v.splat(one),
     };
-    let mut bad = loss.poison(p, t, a);
+    // The probe: (p − t)·0 is NaN when p or t is NaN or infinite (and, harmlessly, when
+    // p − t overflows: the scan then finds nothing and the result stands). Losses on r = p − t
+    // share the subtraction with their formula.
+    let zero = v.splat(<V::Elem as Float>::ZERO);
+    let mut bad = p.sub(t).mul(zero);
+    if L::AUX {
+        bad = a.mul_add(zero, bad);
+    }
     if WEIGHTED {
-        bad = w.mul_add(v.splat(<V::Elem as Float>::ZERO), bad);
+        bad = w.mul_add(zero, bad);
+    }
+    if L::HAS_DOMAIN {
+        bad = bad.add(loss.domain(p, t, a));
     }
     *probe = probe.add(bad);
-    let zero = v.splat(<V::Elem as Float>::ZERO);
     if VERB == verb::PROBE {
         return zero;
     }
@@ -505,7 +515,7 @@ pub(crate) fn validate<F: Float, L: Pointwise>(
 
 /// Finds the first invalid element after a pass reported one (the slow path only).
 #[cold]
-fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Error {
+fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Option<Error> {
     let v = F::lanes(crate::simd::Portable);
     let one = F::ONE;
     for i in 0..inp.len() {
@@ -514,23 +524,21 @@ fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Error {
         let w = inp.w.map_or(one, get);
         for (name, x) in [("pred", p), ("target", t), (L::AUX_NAME, a), ("weight", w)] {
             if !x.is_finite() {
-                return Error::NonFinite { name, index: i };
+                return Some(Error::NonFinite { name, index: i });
             }
         }
         let (p, t, a) = (v.splat(p), v.splat(t), v.splat(a));
-        if <F::Lanes<crate::simd::Portable> as Vector>::mask_any(loss.poison(p, t, a).is_nan()) {
-            return Error::InvalidInput {
+        if L::HAS_DOMAIN
+            && <F::Lanes<crate::simd::Portable> as Vector>::mask_any(loss.domain(p, t, a).is_nan())
+        {
+            return Some(Error::InvalidInput {
                 name: loss.domain_input(p, t, a),
                 index: i,
-            };
+            });
         }
     }
-    // The probe saw an invalid lane that a scalar re-check does not: cannot happen, because
-    // both evaluate the same `poison`; report the first element rather than panic.
-    Error::InvalidInput {
-        name: "pred",
-        index: 0,
-    }
+    // Every input is finite and in the domain: the probe fired because p − t overflowed.
+    None
 }
 
 /// Runs a validated pass and turns a probe hit into the located error, restoring the
@@ -552,8 +560,10 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
             Outputs::none(),
             F::ZERO,
         )?;
-        if probe.invalid {
-            return Err(locate(loss, inp));
+        if probe.invalid
+            && let Some(e) = locate(loss, inp)
+        {
+            return Err(e);
         }
     }
     let o = crate::shape::dispatch::pointwise::<F, L, VERB>(
@@ -567,14 +577,16 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
         },
         F::from_f64(scale),
     )?;
-    if o.invalid {
+    if o.invalid
+        && let Some(e) = locate(loss, inp)
+    {
         if !out.add {
             out.main.fill(F::ZERO);
         }
         if !out.add_aux {
             out.aux.fill(F::ZERO);
         }
-        return Err(locate(loss, inp));
+        return Err(e);
     }
     Ok(o.sum * scale)
 }
@@ -755,9 +767,10 @@ impl<L: Pointwise> Pointwise for On<L> {
     fn hess<V: Vector>(&self, p: V, t: V, a: V) -> V {
         self.loss.hess(p, t, a)
     }
+    const HAS_DOMAIN: bool = L::HAS_DOMAIN;
     #[inline(always)]
-    fn poison<V: Vector>(&self, p: V, t: V, a: V) -> V {
-        self.loss.poison(p, t, a)
+    fn domain<V: Vector>(&self, p: V, t: V, a: V) -> V {
+        self.loss.domain(p, t, a)
     }
     #[inline]
     fn domain_input<V: Vector>(&self, p: V, t: V, a: V) -> &'static str {

@@ -91,12 +91,12 @@ impl Pointwise for Kernel {
     fn domain_input<V: Vector>(&self, _p: V, _t: V, _a: V) -> &'static str {
         "var"
     }
+    const HAS_DOMAIN: bool = true;
     #[inline(always)]
-    fn poison<V: Vector>(&self, p: V, t: V, var: V) -> V {
+    fn domain<V: Vector>(&self, p: V, _t: V, var: V) -> V {
         let zero = p.splat(<V::Elem as Float>::ZERO);
-        let finite = p.mul_add(zero, t.mul_add(zero, var.mul(zero)));
         let nan = p.splat(<V::Elem as Float>::from_f64(f64::NAN));
-        V::select(var.lt(zero), nan, finite)
+        V::select(var.lt(zero), nan, zero)
     }
 }
 

@@ -101,16 +101,16 @@ impl Pointwise for PoissonNll {
             t.div(q.mul(q))
         }
     }
+    const HAS_DOMAIN: bool = true;
     #[inline(always)]
-    fn poison<V: Vector>(&self, p: V, t: V, _a: V) -> V {
+    fn domain<V: Vector>(&self, p: V, t: V, _a: V) -> V {
         let zero = p.splat(<V::Elem as Float>::ZERO);
-        let finite = p.mul_add(zero, t.mul(zero));
         let nan = p.splat(<V::Elem as Float>::from_f64(f64::NAN));
         let mut bad = t.lt(zero);
         if !self.log_input {
             bad = V::mask_or(bad, p.lt(zero));
         }
-        V::select(bad, nan, finite)
+        V::select(bad, nan, zero)
     }
     #[inline]
     fn domain_input<V: Vector>(&self, _p: V, t: V, _a: V) -> &'static str {
