@@ -57,16 +57,12 @@ impl Pointwise for Huber {
         let delta = p.splat(<V::Elem as Float>::from_f64(self.delta));
         let half = p.splat(<V::Elem as Float>::from_f64(0.5));
         let r = p.sub(t);
-        let abs = r.abs();
-        let quadratic = abs.lt(delta);
-        let value = V::select(
-            quadratic,
-            half.mul(r).mul(r),
-            delta.mul(abs.sub(half.mul(delta))),
-        );
+        // c = clamp(r, −δ, δ) is the gradient, and c·(r − c/2) is the value on both branches
+        // (½r² inside, δ(|r| − ½δ) outside): no compare, no select (optax's formulation).
+        let c = r.max(delta.neg()).min(delta);
         Terms {
-            value,
-            grad: r.max(delta.neg()).min(delta),
+            value: c.mul(r.sub(half.mul(c))),
+            grad: c,
             grad_aux: r,
         }
     }

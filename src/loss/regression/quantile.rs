@@ -60,14 +60,16 @@ impl Pointwise for Quantile {
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let r = t.sub(p);
         let c = V::select(zero.le(r), tau, tau_m1);
-        // A zero coefficient (τ = 0 or 1) contributes exactly 0, also when r overflowed to ±∞.
+        // With τ = 0 or 1 one coefficient is 0, and 0·∞ must give 0 where r overflowed.
+        let value = if self.tau > 0.0 && self.tau < 1.0 {
+            c.mul(r)
+        } else {
+            V::select(c.eq(zero), zero, c.mul(r))
+        };
         Terms {
-            value: V::select(c.eq(zero), zero, c.mul(r)),
-            grad: V::select(
-                zero.lt(r),
-                tau.neg(),
-                V::select(r.lt(zero), tau_m1.neg(), zero),
-            ),
+            value,
+            // −c, and the subgradient 0 at the kink.
+            grad: V::select(r.eq(zero), zero, c.neg()),
             grad_aux: r,
         }
     }
