@@ -18,8 +18,9 @@
 //! ```
 //!
 //! Invalid inputs (NaN, infinities, values outside the loss's domain) are found by the
-//! probe: one fused multiply-add per input per vector, so the normal path pays almost
-//! nothing, and only a call whose probe turned NaN scans for the index to report.
+//! probe: `(p − t)·0` (sharing the residual's subtraction) plus one multiply-add per extra
+//! input, so the normal path pays almost nothing; only a call whose probe turned NaN scans for
+//! the index to report (and an overflowing `p − t` that the scan finds valid is ignored).
 
 use crate::error::{Error, Result};
 use crate::reduction::{Out, Reduction};
@@ -591,6 +592,25 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
     Ok(o.sum * scale)
 }
 
+/// Validates and runs one verb of a two-input loss whose only output is `out`.
+fn two_inputs<F: Float, L: Pointwise, const VERB: u8>(
+    loss: &L,
+    pred: &[F],
+    target: &[F],
+    weight: Option<&[F]>,
+    reduction: Reduction,
+    (name, out): (&'static str, Out<'_, F>),
+) -> Result<f64> {
+    validate(loss, pred, target, &[], weight, &[(name, out.buf.len())])?;
+    let inp = Inputs {
+        p: pred,
+        t: target,
+        a: &[],
+        w: weight,
+    };
+    execute::<F, L, VERB>(loss, inp, Outputs::main(out), reduction)
+}
+
 /// The verbs every pointwise loss has. Import it (or the [`prelude`](crate::prelude)) to
 /// call them.
 ///
@@ -632,15 +652,15 @@ pub trait PointwiseLoss: Pointwise {
         weight: Option<&[F]>,
         out: &mut [F],
     ) -> Result<()> {
-        validate(self, pred, target, &[], weight, &[("out", out.len())])?;
-        let inp = Inputs {
-            p: pred,
-            t: target,
-            a: &[],
-            w: weight,
-        };
-        let o = Outputs::main(Out::write(out));
-        execute::<F, Self, { verb::ELEMENTWISE }>(self, inp, o, Reduction::Sum).map(|_| ())
+        two_inputs::<F, Self, { verb::ELEMENTWISE }>(
+            self,
+            pred,
+            target,
+            weight,
+            Reduction::Sum,
+            ("out", Out::write(out)),
+        )
+        .map(|_| ())
     }
 
     /// The gradient `∂L/∂pred`, written or added into `grad`.
@@ -656,15 +676,8 @@ pub trait PointwiseLoss: Pointwise {
         grad: impl Into<Out<'g, F>>,
     ) -> Result<()> {
         let g = grad.into();
-        validate(self, pred, target, &[], weight, &[("grad", g.buf.len())])?;
-        let inp = Inputs {
-            p: pred,
-            t: target,
-            a: &[],
-            w: weight,
-        };
-        let o = Outputs::main(g);
-        execute::<F, Self, { verb::GRAD }>(self, inp, o, reduction).map(|_| ())
+        two_inputs::<F, Self, { verb::GRAD }>(self, pred, target, weight, reduction, ("grad", g))
+            .map(|_| ())
     }
 
     /// The reduced loss and its gradient in one pass (JAX's `value_and_grad`).
@@ -680,15 +693,15 @@ pub trait PointwiseLoss: Pointwise {
         grad: impl Into<Out<'g, F>>,
     ) -> Result<F> {
         let g = grad.into();
-        validate(self, pred, target, &[], weight, &[("grad", g.buf.len())])?;
-        let inp = Inputs {
-            p: pred,
-            t: target,
-            a: &[],
-            w: weight,
-        };
-        let o = Outputs::main(g);
-        execute::<F, Self, { verb::VALUE_AND_GRAD }>(self, inp, o, reduction).map(F::from_f64)
+        two_inputs::<F, Self, { verb::VALUE_AND_GRAD }>(
+            self,
+            pred,
+            target,
+            weight,
+            reduction,
+            ("grad", g),
+        )
+        .map(F::from_f64)
     }
 
     /// The diagonal of the Hessian of the reduced loss, `∂²L/∂predᵢ²`, written or added into
@@ -706,15 +719,8 @@ pub trait PointwiseLoss: Pointwise {
         hess: impl Into<Out<'h, F>>,
     ) -> Result<()> {
         let h = hess.into();
-        validate(self, pred, target, &[], weight, &[("hess", h.buf.len())])?;
-        let inp = Inputs {
-            p: pred,
-            t: target,
-            a: &[],
-            w: weight,
-        };
-        let o = Outputs::main(h);
-        execute::<F, Self, { verb::HESSIAN }>(self, inp, o, reduction).map(|_| ())
+        two_inputs::<F, Self, { verb::HESSIAN }>(self, pred, target, weight, reduction, ("hess", h))
+            .map(|_| ())
     }
 
     /// This loss pinned to `backend` (for tests, benches and reproducibility across
