@@ -8,6 +8,7 @@
 extern crate std;
 
 mod error;
+mod label;
 pub mod loss;
 mod reduction;
 mod registry;
@@ -18,6 +19,7 @@ mod simd;
 pub mod reference;
 
 pub use error::{Error, Result};
+pub use label::Label;
 pub use reduction::{Out, Reduction};
 pub use shape::pointwise::{On, PointwiseLoss};
 pub use simd::{Backend, Float};
@@ -25,5 +27,6 @@ pub use simd::{Backend, Float};
 /// Everything a caller needs in one import: `use losskit::prelude::*;`.
 pub mod prelude {
     pub use crate::loss::regression::*;
-    pub use crate::{Backend, Error, Float, On, Out, PointwiseLoss, Reduction, Result};
+    pub use crate::loss::softmax::*;
+    pub use crate::{Backend, Error, Float, Label, On, Out, PointwiseLoss, Reduction, Result};
 }

@@ -83,3 +83,47 @@ fn pointwise_avx512<F: Float, L: Pointwise, const VERB: u8, const W: bool, const
 ) -> Outcome {
     pointwise::run::<_, F, L, VERB, W, ADD>(t, loss, inp, out, scale)
 }
+
+/// A whole computation generic over the backend: the row drivers implement it, and
+/// [`task`] runs it inside the `#[target_feature]` function of the chosen tier.
+pub(crate) trait Task {
+    /// What the computation returns.
+    type Output;
+    /// Runs on `simd`. Implementations are `#[inline(always)]`, so everything they call is
+    /// compiled for the tier of the wrapper that calls them.
+    fn run<S: crate::simd::Simd>(self, simd: S) -> Self::Output;
+}
+
+/// Runs `t` on `backend`.
+#[inline]
+pub(crate) fn task<T: Task>(backend: Backend, t: T) -> Result<T::Output> {
+    match backend {
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx512 => {
+            let s = Avx512::new().ok_or(Error::BackendUnavailable)?;
+            // SAFETY: an `Avx512` token exists only when AVX-512F (and AVX2+FMA) were detected.
+            Ok(unsafe { task_avx512(s, t) })
+        }
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx2 => {
+            let s = Avx2::new().ok_or(Error::BackendUnavailable)?;
+            // SAFETY: an `Avx2` token exists only when AVX2 and FMA were detected.
+            Ok(unsafe { task_avx2(s, t) })
+        }
+        Backend::Portable => Ok(t.run(Portable)),
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::BackendUnavailable),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn task_avx2<T: Task>(s: Avx2, t: T) -> T::Output {
+    t.run(s)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn task_avx512<T: Task>(s: Avx512, t: T) -> T::Output {
+    t.run(s)
+}

@@ -7,3 +7,4 @@
 pub(crate) mod accumulate;
 pub(crate) mod dispatch;
 pub mod pointwise;
+pub(crate) mod row_softmax;

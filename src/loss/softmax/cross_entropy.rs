@@ -1,0 +1,565 @@
+//! Softmax cross-entropy: integer labels ([`CrossEntropy`]) and soft targets
+//! ([`SoftCrossEntropy`]).
+
+use super::{Extra, Labelled, in_range, labelled, split, to_f, xmul};
+use crate::label::Label;
+use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb, mean_scale};
+use crate::simd::Float;
+use crate::{Backend, Error, Out, Reduction, Result};
+
+/// Softmax cross-entropy with integer labels: PyTorch's `CrossEntropyLoss` with `weight`,
+/// `ignore_index` and `label_smoothing`, plus the z-loss of PaLM and the logit soft-capping
+/// of Gemma 2.
+///
+/// For a row with logits `x` (`C` classes), label `y` and class weights `w` (all 1 without
+/// them), with `zⱼ = xⱼ` (or `c·tanh(xⱼ/c)` when soft-capped), `pⱼ = softmax(z)ⱼ`,
+/// `lse = log Σ exp zⱼ` and smoothing `ε`:
+///
+/// ```text
+/// ℓ  = (1 − ε)·w_y·(lse − z_y)  +  (ε/C)·Σⱼ wⱼ·(lse − zⱼ)  +  z_loss·lse²
+/// ∂ℓ/∂zⱼ = A·pⱼ − (1 − ε)·w_y·[j = y] − (ε/C)·wⱼ + 2·z_loss·lse·pⱼ,   A = (1 − ε)·w_y + (ε/C)·Σ wⱼ
+/// ```
+///
+/// `Mean` divides the cross-entropy terms by `Σ w_y` over the rows that are not ignored (as
+/// PyTorch, including the smoothing term) and the z-loss by the number of those rows (as
+/// Liger-Kernel); a batch whose rows are all ignored (or weigh 0) has value 0 and gradient 0
+/// where PyTorch returns NaN. An ignored row contributes 0 and gets a zero gradient row.
+///
+/// `−∞` logits are masks: their probability is exactly 0. Where a target puts weight on one
+/// (the label, or smoothing over all classes) the value is `+∞` and the gradient its finite
+/// limit `p − target`; [`CrossEntropy::smooth_unmasked_only`] spreads `ε` over the unmasked
+/// classes instead.
+///
+/// ```
+/// use losskit::prelude::*;
+/// let logits = [2.0f32, 0.5, -1.0, /* row 2 */ 0.0, 0.0, 3.0];
+/// let ce = CrossEntropy::default();
+/// let mut grad = [0.0f32; 6];
+/// let loss = ce.value_and_grad(&logits, 3, &[0u32, 2], Reduction::Mean, &mut grad)?;
+/// assert!((loss - 0.1698).abs() < 1e-3);
+/// # Ok::<(), losskit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CrossEntropy<'w, F: Float> {
+    /// PyTorch's `weight`: one finite weight ≥ 0 per class (default none: all 1).
+    pub class_weights: Option<&'w [F]>,
+    /// Rows whose label equals this are ignored (default `Some(-100)`, PyTorch's).
+    pub ignore_index: Option<i64>,
+    /// `ε` in `[0, 1]` (default 0): the target is `(1 − ε)·onehot + ε/C`.
+    pub label_smoothing: f64,
+    /// Spread `ε` over the classes whose logit is finite only (default false: over all `C`
+    /// classes as PyTorch, so a masked class under smoothing makes the value `+∞`).
+    pub smooth_unmasked_only: bool,
+    /// The z-loss coefficient, finite and ≥ 0 (default 0; PaLM uses 1e-4).
+    pub z_loss: f64,
+    /// Soft-capping `c > 0`: logits become `c·tanh(x/c)` (default none).
+    pub softcap: Option<f64>,
+    /// The backend (default none: the best this CPU has).
+    pub backend: Option<Backend>,
+}
+
+impl<F: Float> Default for CrossEntropy<'_, F> {
+    fn default() -> Self {
+        CrossEntropy {
+            class_weights: None,
+            ignore_index: Some(-100),
+            label_smoothing: 0.0,
+            smooth_unmasked_only: false,
+            z_loss: 0.0,
+            softcap: None,
+            backend: None,
+        }
+    }
+}
+
+/// Optional per-row outputs of [`CrossEntropy::value_and_grad_with`].
+#[derive(Debug, Default)]
+pub struct RowOutputs<'a, F> {
+    /// `lse` of each row (of the soft-capped logits when capping), e.g. for a separate
+    /// z-loss or for inference.
+    pub lse: Option<&'a mut [F]>,
+    /// The predicted class of each row (the first index of the largest logit); compare
+    /// with the labels for token accuracy.
+    pub predicted: Option<&'a mut [u32]>,
+}
+
+labelled_verbs!(CrossEntropy);
+
+/// The per-row formula of [`CrossEntropy`].
+#[derive(Clone, Copy)]
+struct CeRule {
+    eps: f64,
+    z_loss: f64,
+}
+
+impl Rule for CeRule {
+    #[inline]
+    fn row(&self, st: &RowStats, _label: Option<usize>, [s_ce, s_z]: [f64; 2]) -> Coef {
+        let smooth = if self.eps > 0.0 {
+            self.eps / st.unmasked
+        } else {
+            0.0
+        };
+        let on_label = (1.0 - self.eps) * st.wy;
+        let total = on_label + smooth * st.tau;
+        let lse = st.lse();
+        let ce = total * st.ln_sum() - xmul(on_label, st.zy) - xmul(smooth, st.dot);
+        let z = self.z_loss * lse * lse;
+        Coef {
+            value: xmul(s_ce, ce) + xmul(s_z, z),
+            a: s_ce * total + s_z * 2.0 * self.z_loss * lse,
+            b: s_ce * smooth,
+            d: s_ce * on_label,
+            h_pq: s_ce * total + s_z * 2.0 * self.z_loss * lse,
+            h_pp: s_z * 2.0 * self.z_loss,
+        }
+    }
+}
+
+impl<'w, F: Float> CrossEntropy<'w, F> {
+    /// Checks the hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field.
+    pub fn check(&self) -> Result<()> {
+        in_range(
+            "label_smoothing",
+            self.label_smoothing,
+            0.0,
+            1.0,
+            "must be in [0, 1]",
+        )?;
+        in_range(
+            "z_loss",
+            self.z_loss,
+            0.0,
+            f64::MAX,
+            "must be finite and >= 0",
+        )?;
+        if let Some(c) = self.softcap {
+            in_range(
+                "softcap",
+                c,
+                f64::MIN_POSITIVE,
+                f64::MAX,
+                "must be finite and > 0",
+            )?;
+        }
+        Ok(())
+    }
+
+    fn call<L: Label>(
+        &self,
+        verb: Verb,
+        logits: Logits<'_, F>,
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+        extra: Extra<'_, F>,
+    ) -> Result<f64> {
+        self.check()?;
+        if self.softcap.is_some() && matches!(verb, Verb::Hessian | Verb::Hvp) {
+            return Err(Error::InvalidParameter {
+                name: "softcap",
+                rule: "hessian_diag and hvp are not available with soft-capping",
+            });
+        }
+        let eps = self.label_smoothing;
+        labelled(
+            Labelled {
+                backend: self.backend,
+                rows: labels.len(),
+                classes,
+                labels: Some(labels),
+                ignore_index: self.ignore_index,
+                class_weights: self.class_weights,
+                k: F::ONE,
+                cap: self.softcap.map(F::from_f64),
+            },
+            CeRule {
+                eps,
+                z_loss: self.z_loss,
+            },
+            verb,
+            logits,
+            Tau {
+                on: eps > 0.0,
+                weights: self.class_weights,
+                targets: None,
+                ta: F::ZERO,
+                tb: F::ONE,
+                mask_aware: self.smooth_unmasked_only && eps > 0.0,
+            },
+            |t| {
+                Ok([
+                    mean_scale(reduction, t.weight)?,
+                    mean_scale(reduction, t.count as f64)?,
+                ])
+            },
+            extra,
+        )
+    }
+
+    /// [`CrossEntropy::value_and_grad`] that also writes the requested per-row outputs
+    /// (`lse`, predicted class).
+    ///
+    /// # Errors
+    /// As [`CrossEntropy::grad`], and per-row outputs not `labels.len()` long.
+    pub fn value_and_grad_with<'g, L: Label>(
+        &self,
+        logits: &[F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+        grad: impl Into<Out<'g, F>>,
+        outputs: RowOutputs<'_, F>,
+    ) -> Result<F>
+    where
+        F: 'g,
+    {
+        let extra = Extra {
+            lse: outputs.lse.unwrap_or(&mut []),
+            argmax: outputs.predicted.unwrap_or(&mut []),
+            ..Extra::none()
+        };
+        let r = self.call(
+            Verb::ValueAndGrad,
+            split(logits, grad.into()),
+            classes,
+            labels,
+            reduction,
+            extra,
+        )?;
+        Ok(to_f(r))
+    }
+
+    /// The reduced loss, overwriting `logits` with its gradient (no second buffer, as
+    /// Liger-Kernel). The result is bit-identical to [`CrossEntropy::value_and_grad`]. Every
+    /// row is checked before anything is overwritten: on an error `logits` is unchanged.
+    ///
+    /// # Errors
+    /// As [`CrossEntropy::value`].
+    pub fn value_and_grad_in_place<L: Label>(
+        &self,
+        logits: &mut [F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+    ) -> Result<F> {
+        let r = self.call(
+            Verb::ValueAndGrad,
+            Logits::InPlace(logits),
+            classes,
+            labels,
+            reduction,
+            Extra::none(),
+        )?;
+        Ok(to_f(r))
+    }
+
+    /// The diagonal of each row's Hessian, `∂²ℓ/∂xⱼ² = A·pⱼ(1 − pⱼ)` (plus the z-loss's
+    /// `2·z_loss·(pⱼ² + lse·pⱼ(1 − pⱼ))`), reduced as the value; what XGBoost's
+    /// `multi:softprob` objective takes (without its factor 2). Zero rows for ignored labels.
+    ///
+    /// # Errors
+    /// As [`CrossEntropy::value`]; [`Error::InvalidParameter`] with soft-capping.
+    pub fn hessian_diag<L: Label>(
+        &self,
+        logits: &[F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+        out: &mut [F],
+    ) -> Result<()> {
+        self.call(
+            Verb::Hessian,
+            split(logits, Out::write(out)),
+            classes,
+            labels,
+            reduction,
+            Extra::none(),
+        )
+        .map(|_| ())
+    }
+
+    /// The Hessian–vector product `H·v`, row by row: `A·(p ⊙ v − p·(p·v))` (plus the
+    /// z-loss's `2·z_loss·(p·(p·v) + lse·(p ⊙ v − p·(p·v)))`), reduced as the value.
+    ///
+    /// # Errors
+    /// As [`CrossEntropy::hessian_diag`], and `v` or `out` not as long as `logits`.
+    pub fn hvp<L: Label>(
+        &self,
+        logits: &[F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+        v: &[F],
+        out: &mut [F],
+    ) -> Result<()> {
+        let extra = Extra {
+            vec: v,
+            ..Extra::none()
+        };
+        self.call(
+            Verb::Hvp,
+            split(logits, Out::write(out)),
+            classes,
+            labels,
+            reduction,
+            extra,
+        )
+        .map(|_| ())
+    }
+}
+
+/// Softmax cross-entropy with soft (probability) targets: PyTorch's `CrossEntropyLoss` when
+/// the target has the logits' shape, with class weights and label smoothing.
+///
+/// For a row with targets `t`, smoothed to `t'ⱼ = (1 − ε)·tⱼ + ε/C`, and class weights `w`:
+///
+/// ```text
+/// ℓ = −Σⱼ wⱼ·t'ⱼ·log pⱼ = Σⱼ wⱼ t'ⱼ·(lse − xⱼ),     ∂ℓ/∂xⱼ = (Σₖ wₖ t'ₖ)·pⱼ − wⱼ t'ⱼ
+/// ```
+///
+/// `Mean` divides by the number of rows (not by a weight sum), as PyTorch. A target of 0
+/// contributes 0 also where the logit is `−∞` (xlogy); a positive target on a `−∞` logit
+/// makes the value `+∞` with the finite gradient limit. Targets need not sum to 1; they
+/// must be finite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoftCrossEntropy<'w, F: Float> {
+    /// One finite weight ≥ 0 per class (default none: all 1).
+    pub class_weights: Option<&'w [F]>,
+    /// `ε` in `[0, 1]` (default 0).
+    pub label_smoothing: f64,
+    /// The backend (default none: the best this CPU has).
+    pub backend: Option<Backend>,
+}
+
+impl<F: Float> Default for SoftCrossEntropy<'_, F> {
+    fn default() -> Self {
+        SoftCrossEntropy {
+            class_weights: None,
+            label_smoothing: 0.0,
+            backend: None,
+        }
+    }
+}
+
+/// The per-row formula of [`SoftCrossEntropy`] (τ carries `w ⊙ t'`).
+#[derive(Clone, Copy)]
+struct DenseRule;
+
+impl Rule for DenseRule {
+    #[inline]
+    fn row(&self, st: &RowStats, _label: Option<usize>, [s, _]: [f64; 2]) -> Coef {
+        Coef {
+            value: xmul(s, st.tau * st.ln_sum() - st.dot),
+            a: s * st.tau,
+            b: s,
+            d: 0.0,
+            h_pq: s * st.tau,
+            h_pp: 0.0,
+        }
+    }
+}
+
+impl<'w, F: Float> SoftCrossEntropy<'w, F> {
+    /// Checks the hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field.
+    pub fn check(&self) -> Result<()> {
+        in_range(
+            "label_smoothing",
+            self.label_smoothing,
+            0.0,
+            1.0,
+            "must be in [0, 1]",
+        )
+    }
+
+    fn call(
+        &self,
+        verb: Verb,
+        logits: Logits<'_, F>,
+        targets: &[F],
+        classes: usize,
+        reduction: Reduction,
+        extra: Extra<'_, F>,
+    ) -> Result<f64> {
+        self.check()?;
+        let eps = self.label_smoothing;
+        let rows = targets.len().checked_div(classes).unwrap_or(0);
+        labelled::<F, u32, _>(
+            Labelled {
+                backend: self.backend,
+                rows,
+                classes,
+                labels: None,
+                ignore_index: None,
+                class_weights: self.class_weights,
+                k: F::ONE,
+                cap: None,
+            },
+            DenseRule,
+            verb,
+            logits,
+            Tau {
+                on: true,
+                weights: self.class_weights,
+                targets: Some(targets),
+                ta: F::from_f64(1.0 - eps),
+                tb: F::from_f64(eps / classes.max(1) as f64),
+                mask_aware: false,
+            },
+            |t| Ok([mean_scale(reduction, t.count as f64)?, 0.0]),
+            extra,
+        )
+    }
+
+    /// The reduced loss (`targets` has the logits' shape, `rows × classes`).
+    ///
+    /// # Errors
+    /// Shapes, parameters, class weights, non-finite targets, and logits as
+    /// [`CrossEntropy::value`].
+    pub fn value(
+        &self,
+        logits: &[F],
+        targets: &[F],
+        classes: usize,
+        reduction: Reduction,
+    ) -> Result<F> {
+        let r = self.call(
+            Verb::Value,
+            Logits::Read(logits),
+            targets,
+            classes,
+            reduction,
+            Extra::none(),
+        )?;
+        Ok(to_f(r))
+    }
+
+    /// The loss of each row into `out` (`rows` values).
+    ///
+    /// # Errors
+    /// As [`SoftCrossEntropy::value`], and `out` of the wrong length.
+    pub fn value_elementwise(
+        &self,
+        logits: &[F],
+        targets: &[F],
+        classes: usize,
+        out: &mut [F],
+    ) -> Result<()> {
+        let extra = Extra {
+            per_row: out,
+            ..Extra::none()
+        };
+        self.call(
+            Verb::Elementwise,
+            Logits::Read(logits),
+            targets,
+            classes,
+            Reduction::Sum,
+            extra,
+        )
+        .map(|_| ())
+    }
+
+    /// The gradient with respect to the logits, written or added into `grad`.
+    ///
+    /// # Errors
+    /// As [`SoftCrossEntropy::value`], and `grad` of the wrong length.
+    pub fn grad<'g>(
+        &self,
+        logits: &[F],
+        targets: &[F],
+        classes: usize,
+        reduction: Reduction,
+        grad: impl Into<Out<'g, F>>,
+    ) -> Result<()>
+    where
+        F: 'g,
+    {
+        self.call(
+            Verb::Grad,
+            split(logits, grad.into()),
+            targets,
+            classes,
+            reduction,
+            Extra::none(),
+        )
+        .map(|_| ())
+    }
+
+    /// The reduced loss and its gradient in one pass.
+    ///
+    /// # Errors
+    /// As [`SoftCrossEntropy::grad`].
+    pub fn value_and_grad<'g>(
+        &self,
+        logits: &[F],
+        targets: &[F],
+        classes: usize,
+        reduction: Reduction,
+        grad: impl Into<Out<'g, F>>,
+    ) -> Result<F>
+    where
+        F: 'g,
+    {
+        let r = self.call(
+            Verb::ValueAndGrad,
+            split(logits, grad.into()),
+            targets,
+            classes,
+            reduction,
+            Extra::none(),
+        )?;
+        Ok(to_f(r))
+    }
+
+    /// The reduced loss, overwriting `logits` with its gradient; unchanged on an error.
+    ///
+    /// # Errors
+    /// As [`SoftCrossEntropy::value`].
+    pub fn value_and_grad_in_place(
+        &self,
+        logits: &mut [F],
+        targets: &[F],
+        classes: usize,
+        reduction: Reduction,
+    ) -> Result<F> {
+        let r = self.call(
+            Verb::ValueAndGrad,
+            Logits::InPlace(logits),
+            targets,
+            classes,
+            reduction,
+            Extra::none(),
+        )?;
+        Ok(to_f(r))
+    }
+
+    /// The diagonal of each row's Hessian, `(Σₖ wₖ t'ₖ)·pⱼ(1 − pⱼ)`, reduced as the value.
+    ///
+    /// # Errors
+    /// As [`SoftCrossEntropy::value`].
+    pub fn hessian_diag(
+        &self,
+        logits: &[F],
+        targets: &[F],
+        classes: usize,
+        reduction: Reduction,
+        out: &mut [F],
+    ) -> Result<()> {
+        self.call(
+            Verb::Hessian,
+            split(logits, Out::write(out)),
+            targets,
+            classes,
+            reduction,
+            Extra::none(),
+        )
+        .map(|_| ())
+    }
+}

@@ -1,0 +1,287 @@
+//! Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the
+//! temperature-softened KL divergence to a teacher.
+
+use crate::label::{Label, Target, classify};
+use crate::shape::dispatch::{Task, task};
+use crate::shape::row_softmax::{
+    Pass, check_labels, check_len, check_shape, emit, first_bad, load, neg_inf, row_max, sweep,
+};
+use crate::simd::math::exp;
+use crate::simd::{Float, Simd, Vector};
+use crate::{Backend, Error, Out, Reduction, Result};
+
+/// Distillation loss for student logits `s`, teacher logits `t`, labels `y`, weight `α` and
+/// temperature `T`, per row:
+///
+/// ```text
+/// ℓ = α·CE(s, y) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T))
+/// ∂ℓ/∂sⱼ = α·(softmax(s)ⱼ − [j = y]) + (1 − α)·T·(softmax(s/T)ⱼ − softmax(t/T)ⱼ)
+/// ```
+///
+/// Both terms are computed in shifted log space (`KL = Σ q̂ⱼ(zₜⱼ − zₛⱼ) − log Q + log S_T`
+/// with `z` the shifted, scaled logits), so huge logits and `−∞` masks are exact: a teacher
+/// mask contributes 0 (xlogy), a student mask under teacher mass makes the value `+∞`.
+/// `Mean` divides by the number of rows. The gradient is with respect to the student only.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Distillation {
+    /// `α ∈ [0, 1]`, the weight of the label term (default 0.5).
+    pub alpha: f64,
+    /// `T > 0` (default 1).
+    pub temperature: f64,
+    /// The backend (default none: the best this CPU has).
+    pub backend: Option<Backend>,
+}
+
+impl Default for Distillation {
+    fn default() -> Self {
+        Distillation {
+            alpha: 0.5,
+            temperature: 1.0,
+            backend: None,
+        }
+    }
+}
+
+struct DistillTask<'a, F> {
+    s: &'a [F],
+    t: &'a [F],
+    classes: usize,
+    label: &'a dyn Fn(usize) -> usize,
+    alpha: f64,
+    temperature: f64,
+    scale: f64,
+    grad: &'a mut [F],
+    add: bool,
+}
+
+/// The four row sums: `Σ e^{s−mₛ}`, `Σ e^{zₛ}`, `Σ e^{zₜ}`, `Σ e^{zₜ}(zₜ − zₛ)`, with
+/// `zₛ = (s − mₛ)/T`, `zₜ = (t − mₜ)/T`; or, as the gradient pass, the gradient.
+struct Distill<'a, V: Vector> {
+    s: &'a [V::Elem],
+    t: &'a [V::Elem],
+    ms: V,
+    mt: V,
+    k: V,
+    /// Gradient pass: `(α/S₁, (1−α)T/S_T, (1−α)T/Q)` times the reduction factor.
+    coef: Option<(V, V, V)>,
+    g: &'a mut [V::Elem],
+    add: bool,
+}
+
+impl<V: Vector> Pass<V, 4> for Distill<'_, V> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 4] {
+        let zero = v.splat(<V::Elem as Float>::ZERO);
+        let s = load::<V, FULL>(v, self.s, i, neg_inf::<V::Elem>()).sub(self.ms);
+        let t = load::<V, FULL>(v, self.t, i, neg_inf::<V::Elem>()).sub(self.mt);
+        let (zs, zt) = (s.mul(self.k), t.mul(self.k));
+        let (e1, es, et) = (exp(s), exp(zs), exp(zt));
+        if let Some((a1, a_s, a_t)) = self.coef {
+            let g = e1.mul(a1).add(es.mul(a_s)).sub(et.mul(a_t));
+            emit::<V, FULL>(v, g, self.g, i, self.add);
+            return [zero; 4];
+        }
+        let d = V::select(et.eq(zero), zero, et.mul(zt.sub(zs)));
+        [e1, es, et, d]
+    }
+}
+
+impl<F: Float> Task for DistillTask<'_, F> {
+    type Output = Result<f64>;
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) -> Result<f64> {
+        let v = F::lanes(simd);
+        let c = self.classes;
+        let k = 1.0 / self.temperature;
+        let mut total = 0.0;
+        for r in 0..self.s.len() / c {
+            let srow = &self.s[r * c..(r + 1) * c];
+            let trow = &self.t[r * c..(r + 1) * c];
+            let mut maxes = [F::ZERO; 2];
+            for (m, (name, row)) in maxes.iter_mut().zip([("student", srow), ("teacher", trow)]) {
+                let (mx, ok) = row_max(v, row);
+                if !ok {
+                    return Err(Error::NonFinite {
+                        name,
+                        index: r * c + first_bad(row).unwrap_or(0),
+                    });
+                }
+                if mx.to_f64() == f64::NEG_INFINITY {
+                    return Err(Error::InvalidInput { name, index: r * c });
+                }
+                *m = mx;
+            }
+            let [ms, mt] = maxes;
+            let mut pass = Distill {
+                s: srow,
+                t: trow,
+                ms: v.splat(ms),
+                mt: v.splat(mt),
+                k: v.splat(F::from_f64(k)),
+                coef: None,
+                g: &mut [],
+                add: self.add,
+            };
+            let [s1, st, q, d] = sweep::<_, _, 4>(v, c, &mut pass);
+            let y = (self.label)(r);
+            let sy = srow[y].to_f64() - ms.to_f64();
+            let (a, tt) = (self.alpha, self.temperature);
+            let ce = libm::log(s1) - sy;
+            let kl = d / q - libm::log(q) + libm::log(st);
+            let value = super::xmul(a, ce) + super::xmul((1.0 - a) * tt * tt, kl);
+            total += value;
+            if !self.grad.is_empty() {
+                let g = &mut self.grad[r * c..(r + 1) * c];
+                let f = self.scale;
+                pass.coef = Some((
+                    v.splat(F::from_f64(f * a / s1)),
+                    v.splat(F::from_f64(f * (1.0 - a) * tt / st)),
+                    v.splat(F::from_f64(f * (1.0 - a) * tt / q)),
+                ));
+                pass.g = g;
+                sweep::<_, _, 4>(v, c, &mut pass);
+                let gy = &mut pass.g[y];
+                *gy = F::from_f64(gy.to_f64() - f * a);
+            }
+        }
+        Ok(total * self.scale)
+    }
+}
+
+impl Distillation {
+    /// Checks the hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field.
+    pub fn check(&self) -> Result<()> {
+        super::in_range("alpha", self.alpha, 0.0, 1.0, "must be in [0, 1]")?;
+        super::in_range(
+            "temperature",
+            self.temperature,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            "must be finite and > 0",
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call<F: Float, L: Label>(
+        &self,
+        student: &[F],
+        teacher: &[F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+        grad: Option<Out<'_, F>>,
+    ) -> Result<f64> {
+        self.check()?;
+        let rows = labels.len();
+        check_shape(student.len(), rows, classes)?;
+        check_len("teacher", teacher.len(), student.len())?;
+        check_labels::<L, F>(labels, classes, None, None)?;
+        let (buf, add): (&mut [F], bool) = match grad {
+            Some(o) => {
+                check_len("grad", o.buf.len(), student.len())?;
+                (o.buf, o.add)
+            }
+            None => (&mut [], false),
+        };
+        if add {
+            // Accumulate mode must not leave a partial sum: check every row first.
+            for (name, x) in [("student", student), ("teacher", teacher)] {
+                if let Some(i) = first_bad(x) {
+                    return Err(Error::NonFinite { name, index: i });
+                }
+            }
+        }
+        let scale = reduction.scale(rows)?;
+        let label = |r: usize| match classify(labels[r], classes, None) {
+            Some(Target::Class(y)) => y,
+            _ => 0, // validated above
+        };
+        let r = task(
+            self.backend.unwrap_or_else(Backend::active),
+            DistillTask {
+                s: student,
+                t: teacher,
+                classes,
+                label: &label,
+                alpha: self.alpha,
+                temperature: self.temperature,
+                scale,
+                grad: &mut *buf,
+                add,
+            },
+        )
+        .and_then(|r| r);
+        if r.is_err() && !add {
+            buf.fill(F::ZERO);
+        }
+        r
+    }
+
+    /// The reduced loss (`labels.len()` rows × `classes` for both logit arrays).
+    ///
+    /// # Errors
+    /// Shapes, parameters, labels; NaN or `+∞` logits ([`Error::NonFinite`]), rows of `−∞`
+    /// only ([`Error::InvalidInput`]).
+    pub fn value<F: Float, L: Label>(
+        &self,
+        student: &[F],
+        teacher: &[F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+    ) -> Result<F> {
+        self.call(student, teacher, classes, labels, reduction, None)
+            .map(F::from_f64)
+    }
+
+    /// The gradient with respect to the student logits, written or added into `grad`.
+    ///
+    /// # Errors
+    /// As [`Distillation::value`], and `grad` of the wrong length.
+    pub fn grad<'g, F: Float + 'g, L: Label>(
+        &self,
+        student: &[F],
+        teacher: &[F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+        grad: impl Into<Out<'g, F>>,
+    ) -> Result<()> {
+        self.call(
+            student,
+            teacher,
+            classes,
+            labels,
+            reduction,
+            Some(grad.into()),
+        )
+        .map(|_| ())
+    }
+
+    /// The reduced loss and its gradient with respect to the student.
+    ///
+    /// # Errors
+    /// As [`Distillation::grad`].
+    pub fn value_and_grad<'g, F: Float + 'g, L: Label>(
+        &self,
+        student: &[F],
+        teacher: &[F],
+        classes: usize,
+        labels: &[L],
+        reduction: Reduction,
+        grad: impl Into<Out<'g, F>>,
+    ) -> Result<F> {
+        self.call(
+            student,
+            teacher,
+            classes,
+            labels,
+            reduction,
+            Some(grad.into()),
+        )
+        .map(F::from_f64)
+    }
+}

@@ -1,0 +1,371 @@
+//! Multiclass hinge losses: Weston–Watkins ([`MultiMargin`], PyTorch `multi_margin_loss`)
+//! and Crammer–Singer ([`MulticlassHinge`], optax `multiclass_hinge_loss`).
+
+use crate::label::{Label, Target, classify};
+use crate::shape::dispatch::{Task, task};
+use crate::shape::row_softmax::{
+    Pass, check_class_weights, check_labels, check_len, check_shape, emit, first_index_of, load,
+    row_max,
+};
+use crate::simd::{Float, Simd, Vector};
+use crate::{Backend, Error, Out, Reduction, Result};
+
+/// Weston–Watkins multiclass hinge, PyTorch's `MultiMarginLoss`: for a row `x` with label
+/// `y`, exponent `p ∈ {1, 2}`, `margin` and class weights `w`,
+///
+/// ```text
+/// ℓ = (1/C)·Σ_{j≠y} w_y·max(0, margin − x_y + xⱼ)^p
+/// ∂ℓ/∂xⱼ = (w_y/C)·p·hⱼ^(p−1)  (j ≠ y, hⱼ = max(0, margin − x_y + xⱼ); 0 where hⱼ = 0),
+/// ∂ℓ/∂x_y = −Σ_{j≠y} ∂ℓ/∂xⱼ
+/// ```
+///
+/// `Mean` divides by the number of rows (PyTorch). Logits must be finite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MultiMargin<'w, F: Float> {
+    /// `p`: 1 or 2 (default 1).
+    pub p: u8,
+    /// The margin, finite (default 1).
+    pub margin: f64,
+    /// One finite weight ≥ 0 per class (default none: all 1).
+    pub class_weights: Option<&'w [F]>,
+    /// The backend (default none: the best this CPU has).
+    pub backend: Option<Backend>,
+}
+
+impl<F: Float> Default for MultiMargin<'_, F> {
+    fn default() -> Self {
+        MultiMargin {
+            p: 1,
+            margin: 1.0,
+            class_weights: None,
+            backend: None,
+        }
+    }
+}
+
+/// Crammer–Singer multiclass hinge, optax's `multiclass_hinge_loss`: for a row `x` with
+/// label `y`,
+///
+/// ```text
+/// ℓ = max(0, 1 + max_{j≠y} xⱼ − x_y) = maxⱼ(xⱼ + [j ≠ y]) − x_y
+/// ∂ℓ/∂x = e_{j*} − e_y when ℓ > 0 (j* the first largest other logit), 0 otherwise
+/// ```
+///
+/// `Mean` divides by the number of rows. Logits must be finite.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MulticlassHinge {
+    /// The backend (default none: the best this CPU has).
+    pub backend: Option<Backend>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    WestonWatkins { square: bool },
+    CrammerSinger,
+}
+
+struct MarginTask<'a, F> {
+    kind: Kind,
+    margin: F,
+    x: &'a [F],
+    classes: usize,
+    label: &'a dyn Fn(usize) -> usize,
+    weight: &'a dyn Fn(usize) -> f64,
+    scale: f64,
+    grad: &'a mut [F],
+    add: bool,
+    per_row: &'a mut [F],
+}
+
+/// Weston–Watkins terms over the classes `j ≠ y`: `hⱼ^p` and `∂/∂xⱼ` (stored scaled by `f`).
+struct Ww<'a, V: Vector> {
+    x: &'a [V::Elem],
+    g: &'a mut [V::Elem],
+    add: bool,
+    /// `margin − x_y`.
+    shift: V,
+    f: V,
+    square: bool,
+}
+
+impl<V: Vector> Pass<V, 2> for Ww<'_, V> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 2] {
+        let zero = v.splat(<V::Elem as Float>::ZERO);
+        let h = load::<V, FULL>(v, self.x, i, <V::Elem as Float>::ZERO)
+            .add(self.shift)
+            .max(zero);
+        let (val, d) = if self.square {
+            (h.mul(h), h.add(h))
+        } else {
+            (
+                h,
+                V::select(zero.lt(h), v.splat(<V::Elem as Float>::ONE), zero),
+            )
+        };
+        if !self.g.is_empty() {
+            emit::<V, FULL>(v, d.mul(self.f), self.g, i, self.add);
+        }
+        [val, d]
+    }
+}
+
+impl<F: Float> Task for MarginTask<'_, F> {
+    type Output = f64;
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) -> f64 {
+        let v = F::lanes(simd);
+        let c = self.classes;
+        let mut total = 0.0;
+        for r in 0..self.x.len() / c {
+            let row = &self.x[r * c..(r + 1) * c];
+            let g: &mut [F] = if self.grad.is_empty() {
+                &mut []
+            } else {
+                &mut self.grad[r * c..(r + 1) * c]
+            };
+            let y = (self.label)(r);
+            let w = (self.weight)(r);
+            let xy = row[y];
+            let (value, gy) = match self.kind {
+                Kind::WestonWatkins { square } => {
+                    let f = w * self.scale / c as f64;
+                    let (left, right) = row.split_at(y);
+                    let (gl, gr) = if g.is_empty() {
+                        (&mut [][..], &mut [][..])
+                    } else {
+                        let (a, b) = g.split_at_mut(y);
+                        (a, &mut b[1..])
+                    };
+                    let mut sums = [0.0; 2];
+                    for (part, gp) in [(left, gl), (&right[1..], gr)] {
+                        let s = crate::shape::row_softmax::sweep::<_, _, 2>(
+                            v,
+                            part.len(),
+                            &mut Ww {
+                                x: part,
+                                g: gp,
+                                add: self.add,
+                                shift: v.splat(F::from_f64(self.margin.to_f64() - xy.to_f64())),
+                                f: v.splat(F::from_f64(f)),
+                                square,
+                            },
+                        );
+                        sums[0] += s[0];
+                        sums[1] += s[1];
+                    }
+                    (w * sums[0] / c as f64, -sums[1] * f)
+                }
+                Kind::CrammerSinger => {
+                    let (left, right) = row.split_at(y);
+                    let (ml, _) = row_max(v, left);
+                    let (mr, _) = row_max(v, &right[1..]);
+                    let other = ml.to_f64().max(mr.to_f64());
+                    let loss = (1.0 + other - xy.to_f64()).max(0.0);
+                    if !g.is_empty() {
+                        if !self.add {
+                            g.fill(F::ZERO);
+                        }
+                        if loss > 0.0 {
+                            let j = if ml.to_f64() >= mr.to_f64() {
+                                first_index_of(v, left, ml)
+                            } else {
+                                y + 1 + first_index_of(v, &right[1..], mr)
+                            };
+                            g[j] = F::from_f64(g[j].to_f64() + self.scale);
+                        }
+                    }
+                    (loss, if loss > 0.0 { -self.scale } else { 0.0 })
+                }
+            };
+            if !g.is_empty() {
+                let base = if self.add { g[y].to_f64() } else { 0.0 };
+                g[y] = F::from_f64(base + gy);
+            }
+            if !self.per_row.is_empty() {
+                self.per_row[r] = F::from_f64(value);
+            }
+            total += value;
+        }
+        total * self.scale
+    }
+}
+
+/// Validates a margin-loss call and runs it.
+#[allow(clippy::too_many_arguments)]
+fn margin_call<F: Float, L: Label>(
+    kind: Kind,
+    margin: f64,
+    weights: Option<&[F]>,
+    backend: Option<Backend>,
+    x: &[F],
+    classes: usize,
+    labels: &[L],
+    reduction: Reduction,
+    grad: Option<Out<'_, F>>,
+    per_row: &mut [F],
+) -> Result<f64> {
+    let rows = labels.len();
+    check_shape(x.len(), rows, classes)?;
+    check_class_weights(weights, classes)?;
+    check_labels(labels, classes, None, weights)?;
+    if let Some(g) = &grad {
+        check_len("grad", g.buf.len(), x.len())?;
+    }
+    if let Some(i) = x.iter().position(|e| !e.is_finite()) {
+        return Err(Error::NonFinite {
+            name: "logits",
+            index: i,
+        });
+    }
+    let scale = reduction.scale(rows)?;
+    let label = |r: usize| match classify(labels[r], classes, None) {
+        Some(Target::Class(y)) => y,
+        _ => 0, // validated above
+    };
+    let weight = |r: usize| weights.map_or(1.0, |w| w[label(r)].to_f64());
+    let (buf, add): (&mut [F], bool) = match grad {
+        Some(o) => (o.buf, o.add),
+        None => (&mut [], false),
+    };
+    task(
+        backend.unwrap_or_else(Backend::active),
+        MarginTask {
+            kind,
+            margin: F::from_f64(margin),
+            x,
+            classes,
+            label: &label,
+            weight: &weight,
+            scale,
+            grad: buf,
+            add,
+            per_row,
+        },
+    )
+}
+
+/// The four verbs of a margin loss, over its `kind` and parameters.
+macro_rules! margin_verbs {
+    (impl[$($ig:tt)*] $ty:ty; [$($mg:tt)*]) => {
+        impl<$($ig)*> $ty {
+            /// The reduced loss of `logits` (`labels.len()` rows × `classes`).
+            ///
+            /// # Errors
+            /// Shapes, parameters, labels, class weights, non-finite logits.
+            pub fn value<$($mg)*>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                reduction: Reduction,
+            ) -> Result<F> {
+                let (k, m, w) = self.setup()?;
+                margin_call(k, m, w, self.backend, logits, classes, labels, reduction, None, &mut [])
+                    .map(F::from_f64)
+            }
+
+            /// The loss of each row into `out`.
+            ///
+            /// # Errors
+            /// As `value`, and `out` of the wrong length.
+            pub fn value_elementwise<$($mg)*>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                out: &mut [F],
+            ) -> Result<()> {
+                check_len("out", out.len(), labels.len())?;
+                let (k, m, w) = self.setup()?;
+                margin_call(k, m, w, self.backend, logits, classes, labels, Reduction::Sum, None, out)
+                    .map(|_| ())
+            }
+
+            /// The gradient, written or added into `grad`.
+            ///
+            /// # Errors
+            /// As `value`, and `grad` of the wrong length.
+            pub fn grad<'g, $($mg)*>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                reduction: Reduction,
+                grad: impl Into<Out<'g, F>>,
+            ) -> Result<()>
+            where
+                F: 'g,
+            {
+                self.value_and_grad(logits, classes, labels, reduction, grad).map(|_| ())
+            }
+
+            /// The reduced loss and its gradient in one pass.
+            ///
+            /// # Errors
+            /// As `grad`.
+            pub fn value_and_grad<'g, $($mg)*>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                reduction: Reduction,
+                grad: impl Into<Out<'g, F>>,
+            ) -> Result<F>
+            where
+                F: 'g,
+            {
+                let (k, m, w) = self.setup()?;
+                let g = Some(grad.into());
+                margin_call(k, m, w, self.backend, logits, classes, labels, reduction, g, &mut [])
+                    .map(F::from_f64)
+            }
+        }
+    };
+}
+
+impl<'w, F: Float> MultiMargin<'w, F> {
+    /// Checks the hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field.
+    pub fn check(&self) -> Result<()> {
+        if self.p != 1 && self.p != 2 {
+            return Err(Error::InvalidParameter {
+                name: "p",
+                rule: "must be 1 or 2",
+            });
+        }
+        if !self.margin.is_finite() {
+            return Err(Error::InvalidParameter {
+                name: "margin",
+                rule: "must be finite",
+            });
+        }
+        Ok(())
+    }
+
+    fn setup(&self) -> Result<(Kind, f64, Option<&'w [F]>)> {
+        self.check()?;
+        Ok((
+            Kind::WestonWatkins {
+                square: self.p == 2,
+            },
+            self.margin,
+            self.class_weights,
+        ))
+    }
+}
+
+impl MulticlassHinge {
+    fn setup<F: Float>(&self) -> Result<(Kind, f64, Option<&'static [F]>)> {
+        Ok((Kind::CrammerSinger, 1.0, None))
+    }
+}
+
+margin_verbs!(impl['w, F: Float] MultiMargin<'w, F>; [L: Label]);
+#[allow(clippy::multiple_bound_locations)] // the macro's `where F: 'g` meets `F: Float` here
+mod hinge_verbs {
+    use super::*;
+    margin_verbs!(impl[] MulticlassHinge; [F: Float, L: Label]);
+}

@@ -1,0 +1,292 @@
+//! Losses over `rows × classes` logits (row-major): softmax cross-entropy with integer
+//! labels or soft targets, NLL, KL divergence, softmax focal, distillation, multiclass
+//! hinges, and the row utilities `logsumexp`, `softmax`, `log_softmax`.
+//!
+//! Every verb validates its arguments first and writes nothing on such an error. A row
+//! with a NaN or `+∞` logit gives [`Error::NonFinite`](crate::Error::NonFinite) (its flat
+//! index); `−∞` logits are masks (probability exactly 0); a row whose logits are all `−∞`
+//! is [`Error::InvalidInput`](crate::Error::InvalidInput). On such an error a gradient in
+//! write mode is reset to zeros, one in accumulate mode and an in-place buffer are left
+//! exactly as they were (those modes check every row before writing).
+
+/// The four verbs every labelled row loss has (`value`, `value_elementwise`, `grad`,
+/// `value_and_grad`), written once over the loss's private `call`.
+macro_rules! labelled_verbs {
+    ($ty:ident) => {
+        impl<'w, F: Float> $ty<'w, F> {
+            /// The reduced loss of `logits` (`labels.len()` rows × `classes`, row-major).
+            ///
+            /// # Errors
+            /// Shapes ([`Error::Empty`](crate::Error::Empty),
+            /// [`Error::LengthMismatch`](crate::Error::LengthMismatch)), parameters, labels
+            /// ([`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange)), class weights,
+            /// and logits ([`Error::NonFinite`](crate::Error::NonFinite) for NaN or `+∞`,
+            /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a row of `−∞` only).
+            pub fn value<L: Label>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                reduction: Reduction,
+            ) -> Result<F> {
+                let r = self.call(
+                    Verb::Value,
+                    Logits::Read(logits),
+                    classes,
+                    labels,
+                    reduction,
+                    Extra::none(),
+                )?;
+                Ok(to_f(r))
+            }
+
+            /// The loss of each row into `out` (`labels.len()` values; PyTorch's
+            /// `reduction="none"`), 0 for ignored rows.
+            ///
+            /// # Errors
+            /// As `value`, and `out` of the wrong length.
+            pub fn value_elementwise<L: Label>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                out: &mut [F],
+            ) -> Result<()> {
+                let extra = Extra {
+                    per_row: out,
+                    ..Extra::none()
+                };
+                self.call(
+                    Verb::Elementwise,
+                    Logits::Read(logits),
+                    classes,
+                    labels,
+                    Reduction::Sum,
+                    extra,
+                )
+                .map(|_| ())
+            }
+
+            /// The gradient of the reduced loss with respect to the logits, written or
+            /// added into `grad` (as long as `logits`).
+            ///
+            /// # Errors
+            /// As `value`, and `grad` of the wrong length.
+            pub fn grad<'g, L: Label>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                reduction: Reduction,
+                grad: impl Into<Out<'g, F>>,
+            ) -> Result<()>
+            where
+                F: 'g,
+            {
+                self.call(
+                    Verb::Grad,
+                    split(logits, grad.into()),
+                    classes,
+                    labels,
+                    reduction,
+                    Extra::none(),
+                )
+                .map(|_| ())
+            }
+
+            /// The reduced loss and its gradient in one pass over the data (one `exp` per
+            /// logit).
+            ///
+            /// # Errors
+            /// As `grad`.
+            pub fn value_and_grad<'g, L: Label>(
+                &self,
+                logits: &[F],
+                classes: usize,
+                labels: &[L],
+                reduction: Reduction,
+                grad: impl Into<Out<'g, F>>,
+            ) -> Result<F>
+            where
+                F: 'g,
+            {
+                let r = self.call(
+                    Verb::ValueAndGrad,
+                    split(logits, grad.into()),
+                    classes,
+                    labels,
+                    reduction,
+                    Extra::none(),
+                )?;
+                Ok(to_f(r))
+            }
+        }
+    };
+}
+
+mod cross_entropy;
+mod distillation;
+mod focal;
+mod kl;
+mod margin;
+mod nll;
+mod utilities;
+
+pub use cross_entropy::{CrossEntropy, RowOutputs, SoftCrossEntropy};
+pub use distillation::Distillation;
+pub use focal::SoftmaxFocal;
+pub use kl::KlDiv;
+pub use margin::{MultiMargin, MulticlassHinge};
+pub use nll::Nll;
+pub use utilities::{RowOps, log_softmax, logsumexp, softmax};
+
+use crate::label::{Label, classify};
+use crate::shape::row_softmax::{
+    self, Job, LabelTotals, Logits, Rule, Tau, Verb, check_class_weights, check_labels, check_len,
+    check_shape,
+};
+use crate::simd::Float;
+use crate::{Backend, Out, Result};
+
+/// Extra outputs of a call (empty slices when not requested).
+pub(crate) struct Extra<'a, F> {
+    pub per_row: &'a mut [F],
+    pub lse: &'a mut [F],
+    pub argmax: &'a mut [u32],
+    pub vec: &'a [F],
+}
+
+impl<F> Extra<'_, F> {
+    pub(crate) fn none() -> Self {
+        Extra {
+            per_row: &mut [],
+            lse: &mut [],
+            argmax: &mut [],
+            vec: &[],
+        }
+    }
+}
+
+/// What a row loss passes to [`labelled`].
+pub(crate) struct Labelled<'a, F, L> {
+    pub backend: Option<Backend>,
+    pub rows: usize,
+    pub classes: usize,
+    /// Integer labels, one per row (None: dense targets in the τ stream).
+    pub labels: Option<&'a [L]>,
+    pub ignore_index: Option<i64>,
+    pub class_weights: Option<&'a [F]>,
+    pub k: F,
+    pub cap: Option<F>,
+}
+
+/// Validates a call of a labelled row loss, then runs `rule` on it. `scales` turns the
+/// batch's label totals into the reduction factors of the main and auxiliary terms.
+pub(crate) fn labelled<F: Float, L: Label, R: Rule>(
+    call: Labelled<'_, F, L>,
+    rule: R,
+    verb: Verb,
+    logits: Logits<'_, F>,
+    tau: Tau<'_, F>,
+    scales: impl FnOnce(LabelTotals) -> Result<[f64; 2]>,
+    extra: Extra<'_, F>,
+) -> Result<f64> {
+    let (rows, classes) = (call.rows, call.classes);
+    let x_len = match &logits {
+        Logits::Read(x) | Logits::Split(x, _) => x.len(),
+        Logits::InPlace(g) => g.len(),
+    };
+    check_shape(x_len, rows, classes)?;
+    if let Logits::Split(_, out) = &logits {
+        check_len("grad", out.buf.len(), x_len)?;
+    }
+    check_extra(&extra, verb, rows, x_len)?;
+    check_class_weights(call.class_weights, classes)?;
+    let totals = match call.labels {
+        Some(labels) => {
+            check_len("labels", labels.len(), rows)?;
+            check_labels(labels, classes, call.ignore_index, call.class_weights)?
+        }
+        None => LabelTotals {
+            count: rows,
+            weight: rows as f64,
+        },
+    };
+    if let Some(t) = tau.targets {
+        check_len("target", t.len(), x_len)?;
+    }
+    let scale = scales(totals)?;
+    let (labels, ignore) = (call.labels, call.ignore_index);
+    let target = move |r: usize| labels.and_then(|l| classify(l[r], classes, ignore));
+    let job = Job {
+        rule,
+        verb,
+        rows,
+        classes,
+        target: &target,
+        scale,
+        k: call.k,
+        cap: call.cap,
+        tau,
+        add: false,
+        per_row: extra.per_row,
+        lse: extra.lse,
+        argmax: extra.argmax,
+        vec: extra.vec,
+    };
+    row_softmax::execute(call.backend.unwrap_or_else(Backend::active), job, logits)
+}
+
+/// Checks the lengths of the per-row outputs and of the Hessian–vector product's vector.
+pub(crate) fn check_extra<F>(
+    extra: &Extra<'_, F>,
+    verb: Verb,
+    rows: usize,
+    n: usize,
+) -> Result<()> {
+    if verb == Verb::Elementwise {
+        check_len("out", extra.per_row.len(), rows)?;
+    }
+    if !extra.lse.is_empty() {
+        check_len("lse", extra.lse.len(), rows)?;
+    }
+    if !extra.argmax.is_empty() {
+        check_len("predicted", extra.argmax.len(), rows)?;
+    }
+    if verb == Verb::Hvp {
+        check_len("v", extra.vec.len(), n)?;
+    }
+    Ok(())
+}
+
+/// The output of a gradient-like verb.
+pub(crate) fn split<'a, F: Float>(logits: &'a [F], out: Out<'a, F>) -> Logits<'a, F> {
+    Logits::Split(logits, out)
+}
+
+/// Turns a verb's f64 result into the caller's precision.
+#[inline]
+pub(crate) fn to_f<F: Float>(x: f64) -> F {
+    F::from_f64(x)
+}
+
+/// Checks a hyper-parameter in `[lo, hi]`.
+pub(crate) fn in_range(
+    name: &'static str,
+    x: f64,
+    lo: f64,
+    hi: f64,
+    rule: &'static str,
+) -> Result<()> {
+    if x >= lo && x <= hi {
+        Ok(())
+    } else {
+        Err(crate::Error::InvalidParameter { name, rule })
+    }
+}
+
+/// `coef · x` with `0 · ±∞ = 0` (the xlogy convention).
+#[inline]
+pub(crate) fn xmul(coef: f64, x: f64) -> f64 {
+    if coef == 0.0 { 0.0 } else { coef * x }
+}

@@ -1,0 +1,1088 @@
+//! The row-softmax driver: `rows × classes` logits, one softmax per row.
+//!
+//! Schedule per row (the row stays in L1/L2 between passes):
+//!
+//! 1. **max pass**: `m = maxⱼ xⱼ`, and whether every logit is `< +∞` (NaN and `+∞` are
+//!    errors; `−∞` is a mask). Nothing is written yet, so an error leaves the outputs
+//!    untouched up to this row.
+//! 2. **exp pass**: `eⱼ = exp(zⱼ − m)` with `zⱼ = k·xⱼ` (or the soft-capped `c·tanh(k·xⱼ/c)`),
+//!    summed into `S` (f64); `eⱼ` is stored into the gradient buffer (or, soft-capped, `zⱼ`),
+//!    so the exponential is computed **once per logit**. The same pass sums the target
+//!    stream `τⱼ` (class weights, soft targets, label smoothing) and `Σ τⱼ (zⱼ − m)`, with the
+//!    xlogy convention (`τⱼ = 0` contributes 0 even where `zⱼ = −∞`).
+//! 3. **gradient pass**: `gⱼ = (a·eⱼ − b·τⱼ)` in place over the stored `eⱼ` (`a` already holds
+//!    `1/S`), written or added, and the label's own term `−d` added at one index.
+//!
+//! The per-row scalars `a, b, d` and the row's value come from a [`Rule`] (the loss's
+//! formula, in `loss/softmax/`). Value-only verbs skip the stores; accumulate mode and
+//! in-place mode validate every row first (a read-only max pass), so an error never leaves a
+//! buffer half-added or half-overwritten.
+
+use crate::error::{Error, Result};
+use crate::label::Target;
+use crate::shape::accumulate::TreeSum;
+use crate::simd::{Float, Simd, Vector, math};
+
+// ---------------------------------------------------------------------------------------
+// Traversal: one sweep over a row, shared by every pass.
+// ---------------------------------------------------------------------------------------
+
+/// The body of a pass over one row: the work of one vector at element offset `i` with `n`
+/// valid lanes (`n == LANES` when `FULL`), returning `K` partial sums. Padded lanes may hold
+/// anything finite or NaN: [`sweep`] masks them out of the sums.
+pub(crate) trait Pass<V: Vector, const K: usize> {
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; K];
+}
+
+/// Runs `pass` over `len` elements, four vectors at a time, and returns its `K` sums:
+/// the four vectors' terms are paired in the input precision, then added to an f64
+/// accumulator (the pointwise driver's scheme).
+#[inline(always)]
+pub(crate) fn sweep<V: Vector, P: Pass<V, K>, const K: usize>(
+    v: V,
+    len: usize,
+    pass: &mut P,
+) -> [f64; K] {
+    let lanes = V::LANES;
+    let mut acc = [v.acc_zero(); K];
+    let mut i = 0;
+    while i + 4 * lanes <= len {
+        let x0 = pass.at::<true>(v, i, lanes);
+        let x1 = pass.at::<true>(v, i + lanes, lanes);
+        let x2 = pass.at::<true>(v, i + 2 * lanes, lanes);
+        let x3 = pass.at::<true>(v, i + 3 * lanes, lanes);
+        for k in 0..K {
+            acc[k] = x0[k].add(x1[k]).add(x2[k].add(x3[k])).acc_add(acc[k]);
+        }
+        i += 4 * lanes;
+    }
+    while i + lanes <= len {
+        let x = pass.at::<true>(v, i, lanes);
+        for k in 0..K {
+            acc[k] = x[k].acc_add(acc[k]);
+        }
+        i += lanes;
+    }
+    if i < len {
+        let x = pass.at::<false>(v, i, len - i);
+        for k in 0..K {
+            acc[k] = x[k].keep_first(len - i).acc_add(acc[k]);
+        }
+    }
+    let mut out = [0.0; K];
+    for k in 0..K {
+        out[k] = v.acc_total(acc[k]);
+    }
+    out
+}
+
+/// The vector at `s[i..]`: full, or padded with `fill`.
+#[inline(always)]
+pub(crate) fn load<V: Vector, const FULL: bool>(v: V, s: &[V::Elem], i: usize, fill: V::Elem) -> V {
+    if FULL {
+        v.load(&s[i..i + V::LANES])
+    } else {
+        v.load_partial(&s[i..], fill)
+    }
+}
+
+/// Writes (or adds) `x` at `dst[i..]`; a short tail takes only its valid lanes.
+#[inline(always)]
+pub(crate) fn emit<V: Vector, const FULL: bool>(
+    v: V,
+    x: V,
+    dst: &mut [V::Elem],
+    i: usize,
+    add: bool,
+) {
+    let _ = v;
+    let dst = if FULL {
+        &mut dst[i..i + V::LANES]
+    } else {
+        &mut dst[i..]
+    };
+    let x = if add {
+        v.load_partial(dst, <V::Elem as Float>::ZERO).add(x)
+    } else {
+        x
+    };
+    x.store(dst);
+}
+
+/// `maxⱼ x[j]` (`−∞` for an all-masked row) and whether every element is `< +∞` (false when
+/// one is NaN or `+∞`).
+#[inline(always)]
+pub(crate) fn row_max<V: Vector>(v: V, x: &[V::Elem]) -> (V::Elem, bool) {
+    struct Max<'a, V: Vector> {
+        x: &'a [V::Elem],
+        m: V,
+        ok: V::Mask,
+        inf: V,
+    }
+    impl<V: Vector> Pass<V, 0> for Max<'_, V> {
+        #[inline(always)]
+        fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 0] {
+            let x = load::<V, FULL>(v, self.x, i, neg_inf::<V::Elem>());
+            self.m = self.m.max(x);
+            self.ok = V::mask_and(self.ok, x.lt(self.inf));
+            []
+        }
+    }
+    let inf = v.splat(inf::<V::Elem>());
+    let mut p = Max {
+        x,
+        m: v.splat(neg_inf::<V::Elem>()),
+        ok: v.lt(inf),
+        inf,
+    };
+    sweep::<V, _, 0>(v, x.len(), &mut p);
+    (p.m.reduce_max(), !V::mask_any(V::mask_not(p.ok)))
+}
+
+/// The first index of `x` holding exactly `m` (which occurs in `x`).
+#[inline(always)]
+pub(crate) fn first_index_of<V: Vector>(v: V, x: &[V::Elem], m: V::Elem) -> usize {
+    let mv = v.splat(m);
+    let mut i = 0;
+    while i < x.len() {
+        let full = i + V::LANES <= x.len();
+        let xv = if full {
+            v.load(&x[i..i + V::LANES])
+        } else {
+            v.load_partial(&x[i..], neg_inf::<V::Elem>())
+        };
+        if V::mask_any(xv.eq(mv)) {
+            break;
+        }
+        i += V::LANES;
+    }
+    // The scalar scan inside the one vector that holds `m` (or the end, never reached).
+    x[i.min(x.len())..]
+        .iter()
+        .position(|&e| e.to_f64() == m.to_f64())
+        .map_or(x.len().saturating_sub(1), |j| i + j)
+}
+
+#[inline(always)]
+pub(crate) fn inf<F: Float>() -> F {
+    F::from_f64(f64::INFINITY)
+}
+
+#[inline(always)]
+pub(crate) fn neg_inf<F: Float>() -> F {
+    F::from_f64(f64::NEG_INFINITY)
+}
+
+/// The index of the first NaN or `+∞` in `x`, if any (the slow path of an error).
+#[cold]
+pub(crate) fn first_bad<F: Float>(x: &[F]) -> Option<usize> {
+    x.iter().position(|e| e.is_nan() || e.to_f64() == f64::INFINITY)
+}
+
+// ---------------------------------------------------------------------------------------
+// Where the logits are read and the buffer written.
+// ---------------------------------------------------------------------------------------
+
+/// The logits and the output buffer of a batch, or of one row of it.
+pub(crate) trait Io<F: Float> {
+    /// The same, restricted to `base..base + len`.
+    type Row<'r>: Io<F>
+    where
+        Self: 'r;
+    fn row(&mut self, base: usize, len: usize) -> Self::Row<'_>;
+    /// The logits (before any write of this row).
+    fn logits(&self) -> &[F];
+    /// The logit vector at `i` (pass 2 reads it just before storing over it in place).
+    #[inline(always)]
+    fn load_logits<V: Vector<Elem = F>, const FULL: bool>(&self, v: V, i: usize) -> V {
+        load::<V, FULL>(v, self.logits(), i, neg_inf::<F>())
+    }
+    /// The output buffer (empty for value-only verbs).
+    fn buf(&mut self) -> &mut [F];
+}
+
+/// Value verbs: read the logits, write nothing.
+pub(crate) struct ReadOnly<'a, F> {
+    pub x: &'a [F],
+}
+
+/// Separate logits and output buffer.
+pub(crate) struct Split<'a, F> {
+    pub x: &'a [F],
+    pub g: &'a mut [F],
+}
+
+/// The buffer holds the logits and receives the gradient.
+pub(crate) struct InPlace<'a, F> {
+    pub g: &'a mut [F],
+}
+
+impl<F: Float> Io<F> for ReadOnly<'_, F> {
+    type Row<'r>
+        = ReadOnly<'r, F>
+    where
+        Self: 'r;
+    #[inline(always)]
+    fn row(&mut self, base: usize, len: usize) -> ReadOnly<'_, F> {
+        ReadOnly {
+            x: &self.x[base..base + len],
+        }
+    }
+    #[inline(always)]
+    fn logits(&self) -> &[F] {
+        self.x
+    }
+    #[inline(always)]
+    fn buf(&mut self) -> &mut [F] {
+        &mut []
+    }
+}
+
+impl<F: Float> Io<F> for Split<'_, F> {
+    type Row<'r>
+        = Split<'r, F>
+    where
+        Self: 'r;
+    #[inline(always)]
+    fn row(&mut self, base: usize, len: usize) -> Split<'_, F> {
+        Split {
+            x: &self.x[base..base + len],
+            g: &mut self.g[base..base + len],
+        }
+    }
+    #[inline(always)]
+    fn logits(&self) -> &[F] {
+        self.x
+    }
+    #[inline(always)]
+    fn buf(&mut self) -> &mut [F] {
+        self.g
+    }
+}
+
+impl<F: Float> Io<F> for InPlace<'_, F> {
+    type Row<'r>
+        = InPlace<'r, F>
+    where
+        Self: 'r;
+    #[inline(always)]
+    fn row(&mut self, base: usize, len: usize) -> InPlace<'_, F> {
+        InPlace {
+            g: &mut self.g[base..base + len],
+        }
+    }
+    #[inline(always)]
+    fn logits(&self) -> &[F] {
+        self.g
+    }
+    #[inline(always)]
+    fn buf(&mut self) -> &mut [F] {
+        self.g
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The per-row formula interface.
+// ---------------------------------------------------------------------------------------
+
+/// What the passes measured of one row (in f64).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowStats {
+    /// `m = max zⱼ` (after scaling and capping).
+    pub max: f64,
+    /// `S = Σ exp(zⱼ − m)` (≥ 1).
+    pub sum: f64,
+    /// `Σ τⱼ (zⱼ − m)` (0 when there is no τ stream; `−∞` when τ puts weight on a mask).
+    pub dot: f64,
+    /// `Σ τⱼ`.
+    pub tau: f64,
+    /// The number of unmasked classes (counted only for mask-aware smoothing, else `C`).
+    pub unmasked: f64,
+    /// `z_y − m` for the row's label (0 without one).
+    pub zy: f64,
+    /// The label's class weight (1 without weights or label).
+    pub wy: f64,
+}
+
+impl RowStats {
+    /// `ln S`.
+    #[inline]
+    pub fn ln_sum(&self) -> f64 {
+        libm::log(self.sum)
+    }
+    /// `lse = m + ln S`.
+    #[inline]
+    pub fn lse(&self) -> f64 {
+        self.max + self.ln_sum()
+    }
+}
+
+/// A row's value and gradient coefficients: `gⱼ = a·pⱼ − b·τⱼ − d·[j = y]`; the Hessian
+/// diagonal (where the rule has one) is `h_pq·pⱼ(1 − pⱼ) + h_pp·pⱼ²`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Coef {
+    pub value: f64,
+    pub a: f64,
+    pub b: f64,
+    pub d: f64,
+    pub h_pq: f64,
+    pub h_pp: f64,
+}
+
+/// A loss's per-row formula. Implemented in `loss/softmax/`.
+pub(crate) trait Rule: Copy {
+    /// Value and coefficients of a row with class `label` (None for dense targets), already
+    /// multiplied by `scale` (the reduction's factors of the main and auxiliary terms).
+    fn row(&self, st: &RowStats, label: Option<usize>, scale: [f64; 2]) -> Coef;
+}
+
+/// How the τ stream is built: `τⱼ = wⱼ · (ta·tⱼ + tb)`, each factor optional.
+#[derive(Clone, Copy)]
+pub(crate) struct Tau<'a, F> {
+    /// Whether any τ is needed (the sums of τ are skipped otherwise).
+    pub on: bool,
+    pub weights: Option<&'a [F]>,
+    pub targets: Option<&'a [F]>,
+    pub ta: F,
+    pub tb: F,
+    /// Label smoothing over the unmasked classes only: τ is 0 at `−∞` logits.
+    pub mask_aware: bool,
+}
+
+/// What one call computes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Verb {
+    Value,
+    Elementwise,
+    Grad,
+    ValueAndGrad,
+    Hessian,
+    Hvp,
+}
+
+impl Verb {
+    pub(crate) fn writes_buf(self) -> bool {
+        !matches!(self, Verb::Value | Verb::Elementwise)
+    }
+}
+
+/// One call of the driver.
+pub(crate) struct Job<'a, F, R> {
+    pub rule: R,
+    pub verb: Verb,
+    pub rows: usize,
+    pub classes: usize,
+    /// Per-row label (ignored rows are skipped; dense rows have no label).
+    pub target: &'a dyn Fn(usize) -> Option<Target>,
+    /// Reduction factors of the value and gradient (`Sum`: 1, `Mean`: 1/total, …): the
+    /// loss's main term, and an auxiliary term with its own divisor (the z-loss).
+    pub scale: [f64; 2],
+    /// Multiplier of the logits (`1/T`).
+    pub k: F,
+    /// Soft-capping constant `c` (`z = c·tanh(k·x/c)`).
+    pub cap: Option<F>,
+    pub tau: Tau<'a, F>,
+    /// Accumulate into the buffer instead of writing it.
+    pub add: bool,
+    /// Per-row outputs (empty when not requested).
+    pub per_row: &'a mut [F],
+    pub lse: &'a mut [F],
+    pub argmax: &'a mut [u32],
+    /// The vector of a Hessian–vector product (`rows × classes`).
+    pub vec: &'a [F],
+}
+
+/// Lane vector type of `F` on `S`.
+type Lanes<S, F> = <F as crate::simd::private::Sealed>::Lanes<S>;
+
+/// Checks every row's logits (read-only max pass) before a run that cannot undo its writes.
+#[inline(always)]
+pub(crate) fn prevalidate<S: Simd, F: Float>(
+    simd: S,
+    x: &[F],
+    rows: usize,
+    classes: usize,
+) -> Result<()> {
+    let v = F::lanes(simd);
+    for r in 0..rows {
+        let row = &x[r * classes..(r + 1) * classes];
+        check_row::<Lanes<S, F>>(v, row, r * classes)?;
+    }
+    Ok(())
+}
+
+/// The max of a row, or the error its logits give.
+#[inline(always)]
+fn check_row<V: Vector>(v: V, row: &[V::Elem], base: usize) -> Result<V::Elem> {
+    let (m, ok) = row_max(v, row);
+    if !ok {
+        return Err(Error::NonFinite {
+            name: "logits",
+            index: base + first_bad(row).unwrap_or(0),
+        });
+    }
+    if m.to_f64() == f64::NEG_INFINITY {
+        return Err(Error::InvalidInput {
+            name: "logits",
+            index: base,
+        });
+    }
+    Ok(m)
+}
+
+/// `z = k·x`, soft-capped when `cap` is set.
+#[inline(always)]
+fn transform<V: Vector>(x: V, k: V, cap: Option<(V, V)>) -> V {
+    let z = x.mul(k);
+    match cap {
+        Some((c, inv_c)) => c.mul(math::tanh(z.mul(inv_c))),
+        None => z,
+    }
+}
+
+/// Pass 2: `eⱼ = exp(zⱼ − m)` summed (and stored when `store`), with the τ sums.
+struct ExpPass<'a, 'b, V: Vector, I> {
+    io: &'b mut I,
+    store: bool,
+    m: V,
+    k: V,
+    cap: Option<(V, V)>,
+    tau: Tau<'a, V::Elem>,
+    /// This row's slice of the soft targets.
+    t_row: &'a [V::Elem],
+}
+
+impl<V: Vector, I: Io<V::Elem>> Pass<V, 4> for ExpPass<'_, '_, V, I> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 4] {
+        let zero = v.splat(<V::Elem as Float>::ZERO);
+        let x = self.io.load_logits::<V, FULL>(v, i);
+        let z = transform(x, self.k, self.cap);
+        let s = z.sub(self.m);
+        let e = math::exp(s);
+        let masked = if self.tau.mask_aware {
+            Some(z.eq(v.splat(neg_inf::<V::Elem>())))
+        } else {
+            None
+        };
+        if self.store {
+            // Soft-capped rows keep z (the gradient needs 1 − (z/c)²); mask-aware rows mark
+            // masked classes with −0 so the gradient pass can tell them from underflow.
+            let y = match (self.cap.is_some(), masked) {
+                (true, _) => z,
+                (false, Some(mk)) => V::select(mk, zero.neg(), e),
+                (false, None) => e,
+            };
+            emit::<V, FULL>(v, y, self.io.buf(), i, false);
+        }
+        if !self.tau.on {
+            return [e, zero, zero, zero];
+        }
+        let tau = tau_at::<V, FULL>(v, &self.tau, self.t_row, i, n);
+        let (tau, count) = match masked {
+            Some(mk) => (
+                V::select(mk, zero, tau),
+                V::select(mk, zero, v.splat(<V::Elem as Float>::ONE)),
+            ),
+            None => (tau, zero),
+        };
+        // xlogy: a zero weight contributes 0 also where z − m = −∞.
+        let dot = V::select(tau.eq(zero), zero, tau.mul(s));
+        [e, dot, tau, count]
+    }
+}
+
+/// `τ` at `i` for this row.
+#[inline(always)]
+fn tau_at<V: Vector, const FULL: bool>(
+    v: V,
+    tau: &Tau<'_, V::Elem>,
+    t_row: &[V::Elem],
+    i: usize,
+    _n: usize,
+) -> V {
+    let zero = <V::Elem as Float>::ZERO;
+    let base = match tau.targets {
+        Some(_) => load::<V, FULL>(v, t_row, i, zero).mul_add(v.splat(tau.ta), v.splat(tau.tb)),
+        None => v.splat(tau.tb),
+    };
+    match tau.weights {
+        Some(w) => base.mul(load::<V, FULL>(v, w, i, zero)),
+        None => base,
+    }
+}
+
+/// What the buffer holds after pass 2, for the passes that follow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// `eⱼ` (mask-aware rows: −0 at masks).
+    Exp,
+    /// `zⱼ` (soft-capped rows).
+    Capped,
+    /// Nothing: read the logits again and recompute (accumulate mode).
+    Logits,
+}
+
+/// Where `z = −∞` (a masked class), when masks are tracked.
+#[inline(always)]
+fn mask_of<V: Vector>(track: bool, v: V, z: V) -> Option<V::Mask> {
+    if track {
+        Some(z.eq(v.splat(neg_inf::<V::Elem>())))
+    } else {
+        None
+    }
+}
+
+/// Pass 3: the gradient, `(a·eⱼ − b·τⱼ)·f(zⱼ)` written or added.
+struct GradPass<'a, 'b, V: Vector, I> {
+    io: &'b mut I,
+    held: Held,
+    add: bool,
+    m: V,
+    k: V,
+    cap: Option<(V, V)>,
+    tau: Tau<'a, V::Elem>,
+    t_row: &'a [V::Elem],
+    a: V,
+    b: V,
+    /// Whether `k ≠ 1` (the chain factor of a temperature).
+    scaled: bool,
+}
+
+impl<V: Vector, I: Io<V::Elem>> GradPass<'_, '_, V, I> {
+    /// `(eⱼ, zⱼ, masked)` at `i` from whatever the buffer holds.
+    #[inline(always)]
+    fn exp_at<const FULL: bool>(&mut self, v: V, i: usize) -> (V, V, Option<V::Mask>) {
+        let zero = <V::Elem as Float>::ZERO;
+        match self.held {
+            Held::Exp => {
+                let e = load::<V, FULL>(v, self.io.buf(), i, zero);
+                // −0 marks a masked class (see ExpPass).
+                let masked = if self.tau.mask_aware {
+                    Some(
+                        v.splat(<V::Elem as Float>::ONE)
+                            .copysign(e)
+                            .lt(v.splat(zero)),
+                    )
+                } else {
+                    None
+                };
+                (e, v, masked)
+            }
+            Held::Capped => {
+                let z = load::<V, FULL>(v, self.io.buf(), i, zero);
+                (
+                    math::exp(z.sub(self.m)),
+                    z,
+                    mask_of(self.tau.mask_aware, v, z),
+                )
+            }
+            Held::Logits => {
+                let z = transform(self.io.load_logits::<V, FULL>(v, i), self.k, self.cap);
+                (
+                    math::exp(z.sub(self.m)),
+                    z,
+                    mask_of(self.tau.mask_aware, v, z),
+                )
+            }
+        }
+    }
+}
+
+impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for GradPass<'_, '_, V, I> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 0] {
+        let zero = v.splat(<V::Elem as Float>::ZERO);
+        let (e, z, masked) = self.exp_at::<FULL>(v, i);
+        let mut g = self.a.mul(e);
+        if self.tau.on {
+            let tau = tau_at::<V, FULL>(v, &self.tau, self.t_row, i, n);
+            let tau = match masked {
+                Some(mk) => V::select(mk, zero, tau),
+                None => tau,
+            };
+            g = self.b.mul(tau).neg().add(g);
+        }
+        if let Some((_, inv_c)) = self.cap {
+            // dz/dx = k·(1 − tanh²) = k·(1 − (z/c)²)
+            let t = z.mul(inv_c);
+            g = g.mul(
+                t.mul(t)
+                    .neg()
+                    .add(v.splat(<V::Elem as Float>::ONE))
+                    .mul(self.k),
+            );
+        } else if self.scaled {
+            g = g.mul(self.k);
+        }
+        emit::<V, FULL>(v, g, self.io.buf(), i, self.add);
+        []
+    }
+}
+
+/// Hessian diagonal pass: `h_pq·pⱼ(1 − pⱼ) + h_pp·pⱼ²` over the stored `eⱼ` (`inv_s = 1/S`).
+struct HessPass<'b, V: Vector, I> {
+    io: &'b mut I,
+    add: bool,
+    inv_s: V,
+    h_pq: V,
+    h_pp: V,
+    k2: V,
+}
+
+impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HessPass<'_, V, I> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 0] {
+        let zero = <V::Elem as Float>::ZERO;
+        let one = v.splat(<V::Elem as Float>::ONE);
+        let p = load::<V, FULL>(v, self.io.buf(), i, zero)
+            .abs()
+            .mul(self.inv_s);
+        let h = self
+            .h_pq
+            .mul(p.mul(one.sub(p)))
+            .add(self.h_pp.mul(p.mul(p)));
+        emit::<V, FULL>(v, h.mul(self.k2), self.io.buf(), i, false);
+        let _ = self.add;
+        []
+    }
+}
+
+/// Hessian–vector product, first half: `s = Σ pⱼ vⱼ` over the stored `eⱼ`.
+struct DotPass<'a, 'b, V: Vector, I> {
+    io: &'b mut I,
+    vec: &'a [V::Elem],
+    inv_s: V,
+}
+
+impl<V: Vector, I: Io<V::Elem>> Pass<V, 1> for DotPass<'_, '_, V, I> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 1] {
+        let zero = <V::Elem as Float>::ZERO;
+        let p = load::<V, FULL>(v, self.io.buf(), i, zero)
+            .abs()
+            .mul(self.inv_s);
+        [p.mul(load::<V, FULL>(v, self.vec, i, zero))]
+    }
+}
+
+/// Hessian–vector product, second half: `h_pq·(pⱼvⱼ − pⱼ s) + h_pp·pⱼ s`.
+struct HvpPass<'a, 'b, V: Vector, I> {
+    io: &'b mut I,
+    vec: &'a [V::Elem],
+    inv_s: V,
+    s: V,
+    h_pq: V,
+    h_pp: V,
+    k2: V,
+}
+
+impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HvpPass<'_, '_, V, I> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 0] {
+        let zero = <V::Elem as Float>::ZERO;
+        let p = load::<V, FULL>(v, self.io.buf(), i, zero)
+            .abs()
+            .mul(self.inv_s);
+        let x = load::<V, FULL>(v, self.vec, i, zero);
+        let ps = p.mul(self.s);
+        let h = self.h_pq.mul(p.mul(x).sub(ps)).add(self.h_pp.mul(ps));
+        emit::<V, FULL>(v, h.mul(self.k2), self.io.buf(), i, false);
+        []
+    }
+}
+
+/// Runs `job` over every row on backend `simd`. Returns the reduced value (f64).
+///
+/// Errors (found in pass 1 of a row) stop the run; the caller restores the outputs'
+/// contract (see [`crate::loss::softmax`]).
+#[inline(always)]
+pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
+    simd: S,
+    job: &mut Job<'_, F, R>,
+    batch: &mut I,
+) -> Result<f64> {
+    let v = F::lanes(simd);
+    let c = job.classes;
+    let k = v.splat(job.k);
+    let cap = job
+        .cap
+        .map(|c| (v.splat(c), v.splat(F::from_f64(1.0 / c.to_f64()))));
+    let held = match (job.verb.writes_buf(), job.add, job.cap.is_some()) {
+        (false, _, _) | (true, true, _) => Held::Logits,
+        (true, false, true) => Held::Capped,
+        (true, false, false) => Held::Exp,
+    };
+    let mut tree = TreeSum::new();
+    for r in 0..job.rows {
+        let mut io = batch.row(r * c, c);
+        let target = (job.target)(r);
+        let m_x = check_row::<Lanes<S, F>>(v, io.logits(), r * c)?;
+        if !job.argmax.is_empty() {
+            job.argmax[r] = first_index_of::<Lanes<S, F>>(v, io.logits(), m_x) as u32;
+        }
+        let label = match target {
+            Some(Target::Class(y)) => Some(y),
+            _ => None,
+        };
+        // z_y before the exp pass may overwrite the row in place.
+        let xy = label.map(|y| io.logits()[y]);
+        let mz = transform(v.splat(m_x), k, cap).reduce_max();
+        let t_row = match job.tau.targets {
+            Some(t) => &t[r * c..(r + 1) * c],
+            None => &[][..],
+        };
+        let ignored = target == Some(Target::Ignored);
+        let store = held != Held::Logits && !ignored;
+        let sums = sweep::<_, _, 4>(
+            v,
+            c,
+            &mut ExpPass {
+                io: &mut io,
+                store,
+                m: v.splat(mz),
+                k,
+                cap,
+                tau: job.tau,
+                t_row,
+            },
+        );
+        if job.tau.targets.is_some() && !sums[2].is_finite() {
+            return Err(Error::NonFinite {
+                name: "target",
+                index: r * c + first_bad(t_row).unwrap_or(0),
+            });
+        }
+        let st = RowStats {
+            max: mz.to_f64(),
+            sum: sums[0],
+            dot: sums[1],
+            tau: sums[2],
+            unmasked: if job.tau.mask_aware {
+                sums[3]
+            } else {
+                c as f64
+            },
+            zy: xy.map_or(0.0, |x| {
+                transform(v.splat(x), k, cap).reduce_max().to_f64() - mz.to_f64()
+            }),
+            wy: match (label, job.tau.weights) {
+                (Some(y), Some(w)) => w[y].to_f64(),
+                _ => 1.0,
+            },
+        };
+        if !job.lse.is_empty() {
+            job.lse[r] = F::from_f64(st.lse());
+        }
+        if ignored {
+            if !job.per_row.is_empty() {
+                job.per_row[r] = F::ZERO;
+            }
+            if job.verb.writes_buf() && !job.add {
+                io.buf().fill(F::ZERO);
+            }
+            continue;
+        }
+        let scale = if job.verb == Verb::Elementwise {
+            [1.0, 1.0]
+        } else {
+            job.scale
+        };
+        let co = job.rule.row(&st, label, scale);
+        tree.push(co.value);
+        if !job.per_row.is_empty() {
+            job.per_row[r] = F::from_f64(co.value);
+        }
+        let inv_s = 1.0 / st.sum;
+        let kk = job.k.to_f64();
+        match job.verb {
+            Verb::Value | Verb::Elementwise => {}
+            Verb::Grad | Verb::ValueAndGrad => {
+                sweep::<_, _, 0>(
+                    v,
+                    c,
+                    &mut GradPass {
+                        io: &mut io,
+                        held,
+                        add: job.add,
+                        m: v.splat(mz),
+                        k,
+                        cap,
+                        tau: job.tau,
+                        t_row,
+                        a: v.splat(F::from_f64(co.a * inv_s)),
+                        b: v.splat(F::from_f64(co.b)),
+                        scaled: kk != 1.0,
+                    },
+                );
+                if let Some(y) = label
+                    && co.d != 0.0
+                {
+                    // The label's own term, −d·dz_y/dx_y.
+                    let dz = match job.cap {
+                        Some(cc) => {
+                            let t = (st.zy + st.max) / cc.to_f64();
+                            kk * (1.0 - t * t)
+                        }
+                        None => kk,
+                    };
+                    let g = &mut io.buf()[y];
+                    *g = F::from_f64(g.to_f64() - co.d * dz);
+                }
+            }
+            Verb::Hessian => {
+                sweep::<_, _, 0>(
+                    v,
+                    c,
+                    &mut HessPass {
+                        io: &mut io,
+                        add: false,
+                        inv_s: v.splat(F::from_f64(inv_s)),
+                        h_pq: v.splat(F::from_f64(co.h_pq)),
+                        h_pp: v.splat(F::from_f64(co.h_pp)),
+                        k2: v.splat(F::from_f64(kk * kk)),
+                    },
+                );
+            }
+            Verb::Hvp => {
+                let vec = &job.vec[r * c..(r + 1) * c];
+                let [s] = sweep::<_, _, 1>(
+                    v,
+                    c,
+                    &mut DotPass {
+                        io: &mut io,
+                        vec,
+                        inv_s: v.splat(F::from_f64(inv_s)),
+                    },
+                );
+                sweep::<_, _, 0>(
+                    v,
+                    c,
+                    &mut HvpPass {
+                        io: &mut io,
+                        vec,
+                        inv_s: v.splat(F::from_f64(inv_s)),
+                        s: v.splat(F::from_f64(s)),
+                        h_pq: v.splat(F::from_f64(co.h_pq)),
+                        h_pp: v.splat(F::from_f64(co.h_pp)),
+                        k2: v.splat(F::from_f64(kk * kk)),
+                    },
+                );
+            }
+        }
+    }
+    Ok(tree.total())
+}
+
+// ---------------------------------------------------------------------------------------
+// The boundary: validation helpers, dispatch, the error contract.
+// ---------------------------------------------------------------------------------------
+
+/// The logits of a call and where its buffer output goes.
+pub(crate) enum Logits<'a, F> {
+    /// Value verbs: nothing written.
+    Read(&'a [F]),
+    /// A separate output buffer, written or added (`Out`).
+    Split(&'a [F], crate::Out<'a, F>),
+    /// The logits are overwritten by the gradient.
+    InPlace(&'a mut [F]),
+}
+
+struct RunTask<'j, 'a, F, R, I> {
+    job: &'j mut Job<'a, F, R>,
+    io: &'j mut I,
+}
+
+impl<F: Float, R: Rule, I: Io<F>> crate::shape::dispatch::Task for RunTask<'_, '_, F, R, I> {
+    type Output = Result<f64>;
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) -> Result<f64> {
+        run(simd, self.job, self.io)
+    }
+}
+
+struct PrevalidateTask<'a, F> {
+    x: &'a [F],
+    rows: usize,
+    classes: usize,
+}
+
+impl<F: Float> crate::shape::dispatch::Task for PrevalidateTask<'_, F> {
+    type Output = Result<()>;
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) -> Result<()> {
+        prevalidate(simd, self.x, self.rows, self.classes)
+    }
+}
+
+/// Runs a validated job. Accumulate and in-place calls check every row first, so an error
+/// leaves their buffer untouched; on an error of a write-mode call every output it wrote is
+/// reset to zeros.
+pub(crate) fn execute<F: Float, R: Rule>(
+    backend: crate::Backend,
+    mut job: Job<'_, F, R>,
+    logits: Logits<'_, F>,
+) -> Result<f64> {
+    use crate::shape::dispatch::task;
+    let (rows, classes) = (job.rows, job.classes);
+    let untouchable = match &logits {
+        Logits::Split(_, out) => out.add,
+        Logits::InPlace(_) => true,
+        Logits::Read(_) => false,
+    };
+    if untouchable {
+        let x: &[F] = match &logits {
+            Logits::Read(x) | Logits::Split(x, _) => x,
+            Logits::InPlace(g) => g,
+        };
+        task(backend, PrevalidateTask { x, rows, classes })??;
+        if let Some(t) = job.tau.targets
+            && let Some(i) = t.iter().position(|e| !e.is_finite())
+        {
+            return Err(Error::NonFinite {
+                name: "target",
+                index: i,
+            });
+        }
+    }
+    let result = match logits {
+        Logits::Read(x) => {
+            let mut io = ReadOnly { x };
+            task(
+                backend,
+                RunTask {
+                    job: &mut job,
+                    io: &mut io,
+                },
+            )
+        }
+        Logits::Split(x, out) => {
+            job.add = out.add;
+            let mut io = Split { x, g: out.buf };
+            let r = task(
+                backend,
+                RunTask {
+                    job: &mut job,
+                    io: &mut io,
+                },
+            );
+            if !matches!(r, Ok(Ok(_))) && !job.add {
+                io.g.fill(F::ZERO);
+            }
+            r
+        }
+        Logits::InPlace(g) => {
+            let mut io = InPlace { g };
+            task(
+                backend,
+                RunTask {
+                    job: &mut job,
+                    io: &mut io,
+                },
+            )
+        }
+    }
+    .and_then(|r| r);
+    if result.is_err() {
+        job.per_row.fill(F::ZERO);
+        job.lse.fill(F::ZERO);
+        job.argmax.fill(0);
+    }
+    result
+}
+
+/// Checks that `len` logits are `rows × classes` (rows and classes > 0).
+pub(crate) fn check_shape(len: usize, rows: usize, classes: usize) -> Result<()> {
+    if rows == 0 || classes == 0 {
+        return Err(Error::Empty);
+    }
+    let expected = rows.checked_mul(classes).ok_or(Error::LengthMismatch {
+        name: "logits",
+        expected: usize::MAX,
+        found: len,
+    })?;
+    if len != expected {
+        return Err(Error::LengthMismatch {
+            name: "logits",
+            expected,
+            found: len,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `name` has `expected` elements.
+pub(crate) fn check_len(name: &'static str, len: usize, expected: usize) -> Result<()> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            name,
+            expected,
+            found: len,
+        })
+    }
+}
+
+/// Checks per-class weights: `classes` of them, finite and ≥ 0.
+pub(crate) fn check_class_weights<F: Float>(w: Option<&[F]>, classes: usize) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    check_len("class_weights", w.len(), classes)?;
+    for (i, x) in w.iter().enumerate() {
+        if !x.is_finite() {
+            return Err(Error::NonFinite {
+                name: "class_weights",
+                index: i,
+            });
+        }
+        if x.to_f64() < 0.0 {
+            return Err(Error::InvalidInput {
+                name: "class_weights",
+                index: i,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What the labels of a batch add up to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LabelTotals {
+    /// Rows whose label is not ignored.
+    pub count: usize,
+    /// `Σ w_y` over those rows (= `count` without class weights).
+    pub weight: f64,
+}
+
+/// Validates every label (in range or the ignore index) and sums the counts a mean needs.
+pub(crate) fn check_labels<L: crate::Label, F: Float>(
+    labels: &[L],
+    classes: usize,
+    ignore_index: Option<i64>,
+    weights: Option<&[F]>,
+) -> Result<LabelTotals> {
+    let mut t = LabelTotals {
+        count: 0,
+        weight: 0.0,
+    };
+    for (row, &l) in labels.iter().enumerate() {
+        match crate::label::classify(l, classes, ignore_index) {
+            Some(Target::Class(y)) => {
+                t.count += 1;
+                t.weight += weights.map_or(1.0, |w| w[y].to_f64());
+            }
+            Some(Target::Ignored) => {}
+            None => return Err(Error::LabelOutOfRange { row }),
+        }
+    }
+    Ok(t)
+}
+
+/// The factor of a reduction whose mean divides by `total` (rule 7 of the numerics policy:
+/// a zero total gives value 0 and gradient 0).
+pub(crate) fn mean_scale(reduction: crate::Reduction, total: f64) -> Result<f64> {
+    match reduction {
+        crate::Reduction::Mean => Ok(if total > 0.0 { 1.0 / total } else { 0.0 }),
+        r => r.scale(1),
+    }
+}
