@@ -5,3 +5,4 @@
 //! finite differences, so the oracle never repeats a kernel's closed-form gradient.
 
 pub mod regression;
+pub mod softmax;

@@ -176,7 +176,8 @@ pub(crate) fn neg_inf<F: Float>() -> F {
 /// The index of the first NaN or `+∞` in `x`, if any (the slow path of an error).
 #[cold]
 pub(crate) fn first_bad<F: Float>(x: &[F]) -> Option<usize> {
-    x.iter().position(|e| e.is_nan() || e.to_f64() == f64::INFINITY)
+    x.iter()
+        .position(|e| e.is_nan() || e.to_f64() == f64::INFINITY)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -826,8 +827,10 @@ pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
                         }
                         None => kk,
                     };
+                    // In the buffer's precision, so that p_y·a − d is exactly 0 where the
+                    // rounded p_y·a equals the rounded d (a one-class row, a certain label).
                     let g = &mut io.buf()[y];
-                    *g = F::from_f64(g.to_f64() - co.d * dz);
+                    *g = F::from_f64(g.to_f64() - F::from_f64(co.d * dz).to_f64());
                 }
             }
             Verb::Hessian => {

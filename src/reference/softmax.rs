@@ -1,0 +1,102 @@
+//! Naive f64 oracle of the row-softmax losses, one row at a time, from the formulas.
+
+use libm::{exp, log, pow, tanh};
+
+/// `log Σⱼ exp f(j)` over `j < n` with the max shift, `−∞` when every term is `−∞`.
+fn lse_of(n: usize, f: impl Fn(usize) -> f64) -> f64 {
+    let m = (0..n).map(&f).fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + log((0..n).map(|j| exp(f(j) - m)).sum::<f64>())
+}
+
+/// `log Σ exp xⱼ` (f64, max-shifted), `−∞` for an all-`−∞` row.
+pub fn logsumexp(x: &[f64]) -> f64 {
+    lse_of(x.len(), |j| x[j])
+}
+
+/// Cross-entropy of one row with label `y`: PyTorch's weighted, label-smoothed form plus
+/// `z_loss·lse²`, after soft-capping `c·tanh(x/c)` when `softcap` is given.
+pub fn cross_entropy(
+    x: &[f64],
+    y: usize,
+    weights: Option<&[f64]>,
+    eps: f64,
+    z_loss: f64,
+    softcap: Option<f64>,
+) -> f64 {
+    let z = |j: usize| match softcap {
+        Some(c) => c * tanh(x[j] / c),
+        None => x[j],
+    };
+    let lse = lse_of(x.len(), z);
+    let w = |j: usize| weights.map_or(1.0, |w| w[j]);
+    let nll = |j: usize| {
+        if w(j) == 0.0 {
+            0.0
+        } else {
+            w(j) * (lse - z(j))
+        }
+    };
+    let mut v = (1.0 - eps) * nll(y);
+    if eps > 0.0 {
+        v += eps / x.len() as f64 * (0..x.len()).map(nll).sum::<f64>();
+    }
+    v + z_loss * lse * lse
+}
+
+/// Soft-target cross-entropy of one row: `Σⱼ wⱼ t'ⱼ (lse − xⱼ)`, `t' = (1 − ε)t + ε/C`.
+pub fn soft_cross_entropy(x: &[f64], t: &[f64], weights: Option<&[f64]>, eps: f64) -> f64 {
+    let lse = logsumexp(x);
+    let c = x.len() as f64;
+    (0..x.len())
+        .map(|j| {
+            let tau = weights.map_or(1.0, |w| w[j]) * ((1.0 - eps) * t[j] + eps / c);
+            if tau == 0.0 { 0.0 } else { tau * (lse - x[j]) }
+        })
+        .sum()
+}
+
+/// Softmax focal loss of one row: `−α_y (1 − p_y)^γ log p_y`.
+pub fn softmax_focal(x: &[f64], y: usize, gamma: f64, alpha: f64) -> f64 {
+    let log_p = x[y] - logsumexp(x);
+    -alpha * pow(1.0 - exp(log_p), gamma) * log_p
+}
+
+/// Distillation of one row: `α·CE(s, y) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T))`.
+pub fn distillation(s: &[f64], t: &[f64], y: usize, alpha: f64, temp: f64) -> f64 {
+    let ls = lse_of(s.len(), |j| s[j] / temp);
+    let lt = lse_of(t.len(), |j| t[j] / temp);
+    let kl: f64 = (0..s.len())
+        .map(|j| {
+            let log_q = t[j] / temp - lt;
+            let q = exp(log_q);
+            if q == 0.0 {
+                0.0
+            } else {
+                q * (log_q - (s[j] / temp - ls))
+            }
+        })
+        .sum();
+    alpha * (logsumexp(s) - s[y]) + (1.0 - alpha) * temp * temp * kl
+}
+
+/// Weston–Watkins hinge of one row (PyTorch `multi_margin_loss`).
+pub fn multi_margin(x: &[f64], y: usize, p: i32, margin: f64, w_y: f64) -> f64 {
+    let c = x.len() as f64;
+    (0..x.len())
+        .filter(|&j| j != y)
+        .map(|j| w_y * pow((margin - x[y] + x[j]).max(0.0), p as f64))
+        .sum::<f64>()
+        / c
+}
+
+/// Crammer–Singer hinge of one row.
+pub fn multiclass_hinge(x: &[f64], y: usize) -> f64 {
+    let other = (0..x.len())
+        .filter(|&j| j != y)
+        .map(|j| x[j])
+        .fold(f64::NEG_INFINITY, f64::max);
+    (1.0 + other - x[y]).max(0.0)
+}
