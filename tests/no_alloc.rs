@@ -101,3 +101,106 @@ fn no_verb_allocates_and_the_counter_works() {
         "the kernels allocated"
     );
 }
+
+#[test]
+fn row_losses_do_not_allocate() {
+    assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 64]))) >= 1);
+    let (rows, c) = (5usize, 37usize);
+    let x: Vec<f32> = (0..rows * c)
+        .map(|i| ((i * 31) % 17) as f32 * 0.3 - 2.0)
+        .collect();
+    let t: Vec<f32> = (0..rows * c)
+        .map(|i| ((i % c) == (i / c)) as u8 as f32)
+        .collect();
+    let y = [1u32, 4, 0, 36, 9];
+    let ignored = [1i64, -100, 0, 36, 9];
+    let w: Vec<f32> = (0..c).map(|j| 0.5 + j as f32 * 0.01).collect();
+    let mut g = vec![0.0f32; rows * c];
+    let mut h = vec![0.0f32; rows * c];
+    let mut per_row = vec![0.0f32; rows];
+    let mut lse = vec![0.0f32; rows];
+    let mut pred = vec![0u32; rows];
+    let mut bad = x.clone();
+    bad[40] = f32::NAN;
+    let count = allocations_during(|| {
+        for backend in Backend::available() {
+            let b = Some(backend);
+            let ce = CrossEntropy {
+                class_weights: Some(&w),
+                label_smoothing: 0.1,
+                z_loss: 1e-4,
+                backend: b,
+                ..CrossEntropy::default()
+            };
+            ce.value(&x, c, &ignored, Reduction::Mean).unwrap();
+            ce.value_elementwise(&x, c, &y, &mut per_row).unwrap();
+            ce.value_and_grad_with(
+                &x,
+                c,
+                &y,
+                Reduction::Mean,
+                Out::add(&mut g),
+                RowOutputs {
+                    lse: Some(&mut lse),
+                    predicted: Some(&mut pred),
+                },
+            )
+            .unwrap();
+            ce.hessian_diag(&x, c, &y, Reduction::Sum, &mut h).unwrap();
+            ce.hvp(&x, c, &y, Reduction::Sum, &x, &mut h).unwrap();
+            h.copy_from_slice(&x);
+            ce.value_and_grad_in_place(&mut h, c, &y, Reduction::Sum)
+                .unwrap();
+            let _ = ce.value_and_grad(&bad, c, &y, Reduction::Sum, &mut g[..]);
+            let capped = CrossEntropy::<f32> {
+                softcap: Some(5.0),
+                backend: b,
+                ..CrossEntropy::default()
+            };
+            capped
+                .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
+                .unwrap();
+            SoftCrossEntropy {
+                label_smoothing: 0.1,
+                backend: b,
+                ..SoftCrossEntropy::default()
+            }
+            .value_and_grad(&x, &t, c, Reduction::Mean, &mut g[..])
+            .unwrap();
+            SoftmaxFocal::<f32> {
+                backend: b,
+                ..SoftmaxFocal::default()
+            }
+            .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
+            .unwrap();
+            Distillation {
+                temperature: 2.0,
+                backend: b,
+                ..Distillation::default()
+            }
+            .value_and_grad(&x, &t, c, &y, Reduction::Mean, &mut g[..])
+            .unwrap();
+            MultiMargin::<f32> {
+                p: 2,
+                backend: b,
+                ..MultiMargin::default()
+            }
+            .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
+            .unwrap();
+            MulticlassHinge { backend: b }
+                .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
+                .unwrap();
+            let ops = RowOps { backend: b };
+            ops.softmax(&x, c, &mut h).unwrap();
+            ops.log_softmax(&x, c, &mut h).unwrap();
+            ops.logsumexp(&x, c, &mut lse).unwrap();
+        }
+        Nll::<f32>::default()
+            .value_and_grad(&x, c, &ignored, Reduction::Mean, &mut g[..])
+            .unwrap();
+        KlDiv::default()
+            .value_and_grad(&t, &t, None, Reduction::Sum, &mut g[..])
+            .unwrap();
+    });
+    assert_eq!(count, 0, "the row kernels allocated");
+}

@@ -202,12 +202,7 @@ pub(crate) trait Io<F: Float> {
     fn buf(&mut self) -> &mut [F];
 }
 
-/// Value verbs: read the logits, write nothing.
-pub(crate) struct ReadOnly<'a, F> {
-    pub x: &'a [F],
-}
-
-/// Separate logits and output buffer.
+/// Separate logits and output buffer (empty for value verbs: nothing is written).
 pub(crate) struct Split<'a, F> {
     pub x: &'a [F],
     pub g: &'a mut [F],
@@ -216,27 +211,6 @@ pub(crate) struct Split<'a, F> {
 /// The buffer holds the logits and receives the gradient.
 pub(crate) struct InPlace<'a, F> {
     pub g: &'a mut [F],
-}
-
-impl<F: Float> Io<F> for ReadOnly<'_, F> {
-    type Row<'r>
-        = ReadOnly<'r, F>
-    where
-        Self: 'r;
-    #[inline(always)]
-    fn row(&mut self, base: usize, len: usize) -> ReadOnly<'_, F> {
-        ReadOnly {
-            x: &self.x[base..base + len],
-        }
-    }
-    #[inline(always)]
-    fn logits(&self) -> &[F] {
-        self.x
-    }
-    #[inline(always)]
-    fn buf(&mut self) -> &mut [F] {
-        &mut []
-    }
 }
 
 impl<F: Float> Io<F> for Split<'_, F> {
@@ -248,7 +222,11 @@ impl<F: Float> Io<F> for Split<'_, F> {
     fn row(&mut self, base: usize, len: usize) -> Split<'_, F> {
         Split {
             x: &self.x[base..base + len],
-            g: &mut self.g[base..base + len],
+            g: if self.g.is_empty() {
+                &mut []
+            } else {
+                &mut self.g[base..base + len]
+            },
         }
     }
     #[inline(always)]
@@ -330,8 +308,9 @@ pub(crate) struct Coef {
     pub h_pp: f64,
 }
 
-/// A loss's per-row formula. Implemented in `loss/softmax/`.
-pub(crate) trait Rule: Copy {
+/// A loss's per-row formula. Implemented in `loss/softmax/`; called once per row through
+/// `&dyn Rule`, so the passes are compiled once per backend and precision, not per loss.
+pub(crate) trait Rule {
     /// Value and coefficients of a row with class `label` (None for dense targets), already
     /// multiplied by `scale` (the reduction's factors of the main and auxiliary terms).
     fn row(&self, st: &RowStats, label: Option<usize>, scale: [f64; 2]) -> Coef;
@@ -368,8 +347,8 @@ impl Verb {
 }
 
 /// One call of the driver.
-pub(crate) struct Job<'a, F, R> {
-    pub rule: R,
+pub(crate) struct Job<'a, F> {
+    pub rule: &'a dyn Rule,
     pub verb: Verb,
     pub rows: usize,
     pub classes: usize,
@@ -378,8 +357,6 @@ pub(crate) struct Job<'a, F, R> {
     /// Reduction factors of the value and gradient (`Sum`: 1, `Mean`: 1/total, …): the
     /// loss's main term, and an auxiliary term with its own divisor (the z-loss).
     pub scale: [f64; 2],
-    /// Multiplier of the logits (`1/T`).
-    pub k: F,
     /// Soft-capping constant `c` (`z = c·tanh(k·x/c)`).
     pub cap: Option<F>,
     pub tau: Tau<'a, F>,
@@ -431,42 +408,42 @@ fn check_row<V: Vector>(v: V, row: &[V::Elem], base: usize) -> Result<V::Elem> {
     Ok(m)
 }
 
-/// `z = k·x`, soft-capped when `cap` is set.
+/// `z = x`, or soft-capped `c·tanh(x/c)` when `cap` is set.
 #[inline(always)]
-fn transform<V: Vector>(x: V, k: V, cap: Option<(V, V)>) -> V {
-    let z = x.mul(k);
+fn transform<V: Vector>(x: V, cap: Option<(V, V)>) -> V {
     match cap {
-        Some((c, inv_c)) => c.mul(math::tanh(z.mul(inv_c))),
-        None => z,
+        Some((c, inv_c)) => c.mul(math::tanh(x.mul(inv_c))),
+        None => x,
     }
 }
 
-/// Pass 2: `eⱼ = exp(zⱼ − m)` summed (and stored when `store`), with the τ sums.
-struct ExpPass<'a, 'b, V: Vector, I> {
+/// Pass 2: `eⱼ = exp(zⱼ − m)` summed, stored when `STORE`, with the τ sums when `TAU`
+/// (`K = 4`: `Σe, Σ τ(z − m), Σ τ, unmasked count`; otherwise `K = 1`: `Σe`). The common
+/// cases are constants so the loop carries no tests.
+struct ExpPass<'a, 'b, V: Vector, I, const STORE: bool, const TAU: bool> {
     io: &'b mut I,
-    store: bool,
     m: V,
-    k: V,
     cap: Option<(V, V)>,
     tau: Tau<'a, V::Elem>,
     /// This row's slice of the soft targets.
     t_row: &'a [V::Elem],
 }
 
-impl<V: Vector, I: Io<V::Elem>> Pass<V, 4> for ExpPass<'_, '_, V, I> {
+impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
+    ExpPass<'_, '_, V, I, STORE, TAU>
+{
     #[inline(always)]
-    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 4] {
+    fn step<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 4] {
         let zero = v.splat(<V::Elem as Float>::ZERO);
-        let x = self.io.load_logits::<V, FULL>(v, i);
-        let z = transform(x, self.k, self.cap);
+        let z = transform(self.io.load_logits::<V, FULL>(v, i), self.cap);
         let s = z.sub(self.m);
         let e = math::exp(s);
-        let masked = if self.tau.mask_aware {
-            Some(z.eq(v.splat(neg_inf::<V::Elem>())))
+        let masked = if TAU {
+            mask_of(self.tau.mask_aware, v, z)
         } else {
             None
         };
-        if self.store {
+        if STORE {
             // Soft-capped rows keep z (the gradient needs 1 − (z/c)²); mask-aware rows mark
             // masked classes with −0 so the gradient pass can tell them from underflow.
             let y = match (self.cap.is_some(), masked) {
@@ -476,7 +453,7 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 4> for ExpPass<'_, '_, V, I> {
             };
             emit::<V, FULL>(v, y, self.io.buf(), i, false);
         }
-        if !self.tau.on {
+        if !TAU {
             return [e, zero, zero, zero];
         }
         let tau = tau_at::<V, FULL>(v, &self.tau, self.t_row, i, n);
@@ -490,6 +467,24 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 4> for ExpPass<'_, '_, V, I> {
         // xlogy: a zero weight contributes 0 also where z − m = −∞.
         let dot = V::select(tau.eq(zero), zero, tau.mul(s));
         [e, dot, tau, count]
+    }
+}
+
+impl<V: Vector, I: Io<V::Elem>, const STORE: bool> Pass<V, 1>
+    for ExpPass<'_, '_, V, I, STORE, false>
+{
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 1] {
+        [self.step::<FULL>(v, i, n)[0]]
+    }
+}
+
+impl<V: Vector, I: Io<V::Elem>, const STORE: bool> Pass<V, 4>
+    for ExpPass<'_, '_, V, I, STORE, true>
+{
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 4] {
+        self.step::<FULL>(v, i, n)
     }
 }
 
@@ -514,14 +509,13 @@ fn tau_at<V: Vector, const FULL: bool>(
 }
 
 /// What the buffer holds after pass 2, for the passes that follow.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Held {
+mod held {
     /// `eⱼ` (mask-aware rows: −0 at masks).
-    Exp,
+    pub const EXP: u8 = 0;
     /// `zⱼ` (soft-capped rows).
-    Capped,
-    /// Nothing: read the logits again and recompute (accumulate mode).
-    Logits,
+    pub const CAPPED: u8 = 1;
+    /// Nothing: read the logits again and recompute (accumulate mode, value verbs).
+    pub const LOGITS: u8 = 2;
 }
 
 /// Where `z = −∞` (a masked class), when masks are tracked.
@@ -534,32 +528,30 @@ fn mask_of<V: Vector>(track: bool, v: V, z: V) -> Option<V::Mask> {
     }
 }
 
-/// Pass 3: the gradient, `(a·eⱼ − b·τⱼ)·f(zⱼ)` written or added.
-struct GradPass<'a, 'b, V: Vector, I> {
+/// Pass 3: the gradient, `(a·eⱼ − b·τⱼ)·f(zⱼ)` written (or, `ADD`, added), `eⱼ` taken from
+/// what pass 2 left (`HELD`), τ only when `TAU`.
+struct GradPass<'a, 'b, V: Vector, I, const HELD: u8, const TAU: bool, const ADD: bool> {
     io: &'b mut I,
-    held: Held,
-    add: bool,
     m: V,
-    k: V,
     cap: Option<(V, V)>,
     tau: Tau<'a, V::Elem>,
     t_row: &'a [V::Elem],
     a: V,
     b: V,
-    /// Whether `k ≠ 1` (the chain factor of a temperature).
-    scaled: bool,
 }
 
-impl<V: Vector, I: Io<V::Elem>> GradPass<'_, '_, V, I> {
-    /// `(eⱼ, zⱼ, masked)` at `i` from whatever the buffer holds.
+impl<V: Vector, I: Io<V::Elem>, const HELD: u8, const TAU: bool, const ADD: bool> Pass<V, 0>
+    for GradPass<'_, '_, V, I, HELD, TAU, ADD>
+{
     #[inline(always)]
-    fn exp_at<const FULL: bool>(&mut self, v: V, i: usize) -> (V, V, Option<V::Mask>) {
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 0] {
         let zero = <V::Elem as Float>::ZERO;
-        match self.held {
-            Held::Exp => {
+        let track = TAU && self.tau.mask_aware;
+        let (e, z, masked) = match HELD {
+            held::EXP => {
                 let e = load::<V, FULL>(v, self.io.buf(), i, zero);
                 // −0 marks a masked class (see ExpPass).
-                let masked = if self.tau.mask_aware {
+                let masked = if track {
                     Some(
                         v.splat(<V::Elem as Float>::ONE)
                             .copysign(e)
@@ -570,53 +562,30 @@ impl<V: Vector, I: Io<V::Elem>> GradPass<'_, '_, V, I> {
                 };
                 (e, v, masked)
             }
-            Held::Capped => {
+            held::CAPPED => {
                 let z = load::<V, FULL>(v, self.io.buf(), i, zero);
-                (
-                    math::exp(z.sub(self.m)),
-                    z,
-                    mask_of(self.tau.mask_aware, v, z),
-                )
+                (math::exp(z.sub(self.m)), z, mask_of(track, v, z))
             }
-            Held::Logits => {
-                let z = transform(self.io.load_logits::<V, FULL>(v, i), self.k, self.cap);
-                (
-                    math::exp(z.sub(self.m)),
-                    z,
-                    mask_of(self.tau.mask_aware, v, z),
-                )
+            _ => {
+                let z = transform(self.io.load_logits::<V, FULL>(v, i), self.cap);
+                (math::exp(z.sub(self.m)), z, mask_of(track, v, z))
             }
-        }
-    }
-}
-
-impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for GradPass<'_, '_, V, I> {
-    #[inline(always)]
-    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 0] {
-        let zero = v.splat(<V::Elem as Float>::ZERO);
-        let (e, z, masked) = self.exp_at::<FULL>(v, i);
+        };
         let mut g = self.a.mul(e);
-        if self.tau.on {
+        if TAU {
             let tau = tau_at::<V, FULL>(v, &self.tau, self.t_row, i, n);
             let tau = match masked {
-                Some(mk) => V::select(mk, zero, tau),
+                Some(mk) => V::select(mk, v.splat(zero), tau),
                 None => tau,
             };
             g = self.b.mul(tau).neg().add(g);
         }
         if let Some((_, inv_c)) = self.cap {
-            // dz/dx = k·(1 − tanh²) = k·(1 − (z/c)²)
+            // dz/dx = 1 − tanh² = 1 − (z/c)²
             let t = z.mul(inv_c);
-            g = g.mul(
-                t.mul(t)
-                    .neg()
-                    .add(v.splat(<V::Elem as Float>::ONE))
-                    .mul(self.k),
-            );
-        } else if self.scaled {
-            g = g.mul(self.k);
+            g = g.mul(t.mul(t).neg().add(v.splat(<V::Elem as Float>::ONE)));
         }
-        emit::<V, FULL>(v, g, self.io.buf(), i, self.add);
+        emit::<V, FULL>(v, g, self.io.buf(), i, ADD);
         []
     }
 }
@@ -624,11 +593,9 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for GradPass<'_, '_, V, I> {
 /// Hessian diagonal pass: `h_pq·pⱼ(1 − pⱼ) + h_pp·pⱼ²` over the stored `eⱼ` (`inv_s = 1/S`).
 struct HessPass<'b, V: Vector, I> {
     io: &'b mut I,
-    add: bool,
     inv_s: V,
     h_pq: V,
     h_pp: V,
-    k2: V,
 }
 
 impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HessPass<'_, V, I> {
@@ -643,8 +610,7 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HessPass<'_, V, I> {
             .h_pq
             .mul(p.mul(one.sub(p)))
             .add(self.h_pp.mul(p.mul(p)));
-        emit::<V, FULL>(v, h.mul(self.k2), self.io.buf(), i, false);
-        let _ = self.add;
+        emit::<V, FULL>(v, h, self.io.buf(), i, false);
         []
     }
 }
@@ -675,7 +641,6 @@ struct HvpPass<'a, 'b, V: Vector, I> {
     s: V,
     h_pq: V,
     h_pp: V,
-    k2: V,
 }
 
 impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HvpPass<'_, '_, V, I> {
@@ -688,7 +653,7 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HvpPass<'_, '_, V, I> {
         let x = load::<V, FULL>(v, self.vec, i, zero);
         let ps = p.mul(self.s);
         let h = self.h_pq.mul(p.mul(x).sub(ps)).add(self.h_pp.mul(ps));
-        emit::<V, FULL>(v, h.mul(self.k2), self.io.buf(), i, false);
+        emit::<V, FULL>(v, h, self.io.buf(), i, false);
         []
     }
 }
@@ -698,22 +663,22 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HvpPass<'_, '_, V, I> {
 /// Errors (found in pass 1 of a row) stop the run; the caller restores the outputs'
 /// contract (see [`crate::loss::softmax`]).
 #[inline(always)]
-pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
+pub(crate) fn run<S: Simd, F: Float, I: Io<F>>(
     simd: S,
-    job: &mut Job<'_, F, R>,
+    job: &mut Job<'_, F>,
     batch: &mut I,
 ) -> Result<f64> {
     let v = F::lanes(simd);
     let c = job.classes;
-    let k = v.splat(job.k);
     let cap = job
         .cap
         .map(|c| (v.splat(c), v.splat(F::from_f64(1.0 / c.to_f64()))));
     let held = match (job.verb.writes_buf(), job.add, job.cap.is_some()) {
-        (false, _, _) | (true, true, _) => Held::Logits,
-        (true, false, true) => Held::Capped,
-        (true, false, false) => Held::Exp,
+        (false, _, _) | (true, true, _) => held::LOGITS,
+        (true, false, true) => held::CAPPED,
+        (true, false, false) => held::EXP,
     };
+    let tau_on = job.tau.on;
     let mut tree = TreeSum::new();
     for r in 0..job.rows {
         let mut io = batch.row(r * c, c);
@@ -728,26 +693,37 @@ pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
         };
         // z_y before the exp pass may overwrite the row in place.
         let xy = label.map(|y| io.logits()[y]);
-        let mz = transform(v.splat(m_x), k, cap).reduce_max();
+        let mz = transform(v.splat(m_x), cap).reduce_max();
         let t_row = match job.tau.targets {
             Some(t) => &t[r * c..(r + 1) * c],
             None => &[][..],
         };
         let ignored = target == Some(Target::Ignored);
-        let store = held != Held::Logits && !ignored;
-        let sums = sweep::<_, _, 4>(
-            v,
-            c,
-            &mut ExpPass {
-                io: &mut io,
-                store,
-                m: v.splat(mz),
-                k,
-                cap,
-                tau: job.tau,
-                t_row,
-            },
-        );
+        let store = held != held::LOGITS && !ignored;
+        let m = v.splat(mz);
+        let tau = job.tau;
+        // The four specialisations of pass 2 (store or not, τ sums or not).
+        macro_rules! exp_pass {
+            ($store:literal, $tau:literal, $k:literal) => {{
+                let mut p = ExpPass::<_, _, $store, $tau> {
+                    io: &mut io,
+                    m,
+                    cap,
+                    tau,
+                    t_row,
+                };
+                let s = sweep::<_, _, $k>(v, c, &mut p);
+                let mut out = [0.0; 4];
+                out[..$k].copy_from_slice(&s);
+                out
+            }};
+        }
+        let sums = match (store, tau_on) {
+            (true, true) => exp_pass!(true, true, 4),
+            (true, false) => exp_pass!(true, false, 1),
+            (false, true) => exp_pass!(false, true, 4),
+            (false, false) => exp_pass!(false, false, 1),
+        };
         if job.tau.targets.is_some() && !sums[2].is_finite() {
             return Err(Error::NonFinite {
                 name: "target",
@@ -765,7 +741,7 @@ pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
                 c as f64
             },
             zy: xy.map_or(0.0, |x| {
-                transform(v.splat(x), k, cap).reduce_max().to_f64() - mz.to_f64()
+                transform(v.splat(x), cap).reduce_max().to_f64() - mz.to_f64()
             }),
             wy: match (label, job.tau.weights) {
                 (Some(y), Some(w)) => w[y].to_f64(),
@@ -795,27 +771,38 @@ pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
             job.per_row[r] = F::from_f64(co.value);
         }
         let inv_s = 1.0 / st.sum;
-        let kk = job.k.to_f64();
         match job.verb {
             Verb::Value | Verb::Elementwise => {}
             Verb::Grad | Verb::ValueAndGrad => {
-                sweep::<_, _, 0>(
-                    v,
-                    c,
-                    &mut GradPass {
-                        io: &mut io,
-                        held,
-                        add: job.add,
-                        m: v.splat(mz),
-                        k,
-                        cap,
-                        tau: job.tau,
-                        t_row,
-                        a: v.splat(F::from_f64(co.a * inv_s)),
-                        b: v.splat(F::from_f64(co.b)),
-                        scaled: kk != 1.0,
-                    },
+                let (a, b) = (
+                    v.splat(F::from_f64(co.a * inv_s)),
+                    v.splat(F::from_f64(co.b)),
                 );
+                // The specialisations of pass 3: what the buffer holds, τ or not, add or write.
+                macro_rules! grad_pass {
+                    ($held:expr, $tau:literal, $add:literal) => {{
+                        let mut p = GradPass::<_, _, { $held }, $tau, $add> {
+                            io: &mut io,
+                            m,
+                            cap,
+                            tau,
+                            t_row,
+                            a,
+                            b,
+                        };
+                        sweep::<_, _, 0>(v, c, &mut p);
+                    }};
+                }
+                match (held, tau_on, job.add) {
+                    (held::EXP, false, _) => grad_pass!(held::EXP, false, false),
+                    (held::EXP, true, _) => grad_pass!(held::EXP, true, false),
+                    (held::CAPPED, false, _) => grad_pass!(held::CAPPED, false, false),
+                    (held::CAPPED, true, _) => grad_pass!(held::CAPPED, true, false),
+                    (_, false, false) => grad_pass!(held::LOGITS, false, false),
+                    (_, true, false) => grad_pass!(held::LOGITS, true, false),
+                    (_, false, true) => grad_pass!(held::LOGITS, false, true),
+                    (_, true, true) => grad_pass!(held::LOGITS, true, true),
+                }
                 if let Some(y) = label
                     && co.d != 0.0
                 {
@@ -823,9 +810,9 @@ pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
                     let dz = match job.cap {
                         Some(cc) => {
                             let t = (st.zy + st.max) / cc.to_f64();
-                            kk * (1.0 - t * t)
+                            1.0 - t * t
                         }
-                        None => kk,
+                        None => 1.0,
                     };
                     // In the buffer's precision, so that p_y·a − d is exactly 0 where the
                     // rounded p_y·a equals the rounded d (a one-class row, a certain label).
@@ -839,11 +826,9 @@ pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
                     c,
                     &mut HessPass {
                         io: &mut io,
-                        add: false,
                         inv_s: v.splat(F::from_f64(inv_s)),
                         h_pq: v.splat(F::from_f64(co.h_pq)),
                         h_pp: v.splat(F::from_f64(co.h_pp)),
-                        k2: v.splat(F::from_f64(kk * kk)),
                     },
                 );
             }
@@ -868,7 +853,6 @@ pub(crate) fn run<S: Simd, F: Float, R: Rule, I: Io<F>>(
                         s: v.splat(F::from_f64(s)),
                         h_pq: v.splat(F::from_f64(co.h_pq)),
                         h_pp: v.splat(F::from_f64(co.h_pp)),
-                        k2: v.splat(F::from_f64(kk * kk)),
                     },
                 );
             }
@@ -891,12 +875,12 @@ pub(crate) enum Logits<'a, F> {
     InPlace(&'a mut [F]),
 }
 
-struct RunTask<'j, 'a, F, R, I> {
-    job: &'j mut Job<'a, F, R>,
+struct RunTask<'j, 'a, F, I> {
+    job: &'j mut Job<'a, F>,
     io: &'j mut I,
 }
 
-impl<F: Float, R: Rule, I: Io<F>> crate::shape::dispatch::Task for RunTask<'_, '_, F, R, I> {
+impl<F: Float, I: Io<F>> crate::shape::dispatch::Task for RunTask<'_, '_, F, I> {
     type Output = Result<f64>;
     #[inline(always)]
     fn run<S: Simd>(self, simd: S) -> Result<f64> {
@@ -921,9 +905,9 @@ impl<F: Float> crate::shape::dispatch::Task for PrevalidateTask<'_, F> {
 /// Runs a validated job. Accumulate and in-place calls check every row first, so an error
 /// leaves their buffer untouched; on an error of a write-mode call every output it wrote is
 /// reset to zeros.
-pub(crate) fn execute<F: Float, R: Rule>(
+pub(crate) fn execute<F: Float>(
     backend: crate::Backend,
-    mut job: Job<'_, F, R>,
+    mut job: Job<'_, F>,
     logits: Logits<'_, F>,
 ) -> Result<f64> {
     use crate::shape::dispatch::task;
@@ -950,7 +934,7 @@ pub(crate) fn execute<F: Float, R: Rule>(
     }
     let result = match logits {
         Logits::Read(x) => {
-            let mut io = ReadOnly { x };
+            let mut io = Split { x, g: &mut [] };
             task(
                 backend,
                 RunTask {

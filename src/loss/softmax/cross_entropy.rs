@@ -173,10 +173,9 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
                 labels: Some(labels),
                 ignore_index: self.ignore_index,
                 class_weights: self.class_weights,
-                k: F::ONE,
                 cap: self.softcap.map(F::from_f64),
             },
-            CeRule {
+            &CeRule {
                 eps,
                 z_loss: self.z_loss,
             },
@@ -390,7 +389,7 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         self.check()?;
         let eps = self.label_smoothing;
         let rows = targets.len().checked_div(classes).unwrap_or(0);
-        labelled::<F, u32, _>(
+        labelled::<F, u32>(
             Labelled {
                 backend: self.backend,
                 rows,
@@ -398,10 +397,9 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
                 labels: None,
                 ignore_index: None,
                 class_weights: self.class_weights,
-                k: F::ONE,
                 cap: None,
             },
-            DenseRule,
+            &DenseRule,
             verb,
             logits,
             Tau {

@@ -111,10 +111,9 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
                 labels: Some(labels),
                 ignore_index: self.ignore_index,
                 class_weights: self.alpha,
-                k: F::ONE,
                 cap: None,
             },
-            FocalRule { gamma: self.gamma },
+            &FocalRule { gamma: self.gamma },
             verb,
             logits,
             Tau {

@@ -176,15 +176,14 @@ pub(crate) struct Labelled<'a, F, L> {
     pub labels: Option<&'a [L]>,
     pub ignore_index: Option<i64>,
     pub class_weights: Option<&'a [F]>,
-    pub k: F,
     pub cap: Option<F>,
 }
 
 /// Validates a call of a labelled row loss, then runs `rule` on it. `scales` turns the
 /// batch's label totals into the reduction factors of the main and auxiliary terms.
-pub(crate) fn labelled<F: Float, L: Label, R: Rule>(
+pub(crate) fn labelled<F: Float, L: Label>(
     call: Labelled<'_, F, L>,
-    rule: R,
+    rule: &dyn Rule,
     verb: Verb,
     logits: Logits<'_, F>,
     tau: Tau<'_, F>,
@@ -225,7 +224,6 @@ pub(crate) fn labelled<F: Float, L: Label, R: Rule>(
         classes,
         target: &target,
         scale,
-        k: call.k,
         cap: call.cap,
         tau,
         add: false,
