@@ -24,6 +24,7 @@ pub use simd::{Backend, Float};
 
 /// Everything a caller needs in one import: `use losskit::prelude::*;`.
 pub mod prelude {
+    pub use crate::loss::classification::*;
     pub use crate::loss::regression::*;
     pub use crate::{Backend, Error, Float, On, Out, PointwiseLoss, Reduction, Result};
 }

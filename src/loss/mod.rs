@@ -1,3 +1,4 @@
 //! The losses, by family. Each file holds formulas only: no unsafe, no cfg, no intrinsics.
 
+pub mod classification;
 pub mod regression;
