@@ -1,25 +1,28 @@
 #!/usr/bin/env python3
-"""Print one markdown table from the `pointwise` criterion bench.
+"""Print one markdown table from the `pointwise` or `classification` criterion bench.
 
 Usage, from the repository root:
 
     cargo bench --bench pointwise
     python3 scripts/bench_table.py
+    cargo bench --bench classification
+    python3 scripts/bench_table.py --prefix classification/
 
 Options: `--stat mean` (default: median) picks criterion's point estimate; `--dir PATH`
 reads another criterion output directory (default: `$CARGO_TARGET_DIR/criterion`, or
 `target/criterion` next to this script's repository); `--prefix` selects benchmark IDs
-(default `pointwise/`).
+(default `pointwise/`; `classification/` for the classification bench).
 
 It reads every `**/new/benchmark.json` + `**/new/estimates.json` whose ID is
-`pointwise/<loss>/<f32|f64>/<N>/<impl>` and prints one row per benchmark:
+`<prefix><loss>/<f32|f64>/<N>/<impl>` and prints one row per benchmark:
 
 * time: the point estimate of one call (value_and_grad, Reduction::Mean);
 * Melem/s: N / time;
 * GB/s: compulsory traffic / time, 12 bytes per element for f32 (read pred and target,
   write grad), 24 for f64;
 * vs scalar: scalar time / time (speedup over the naive scalar loop; > 1 is faster);
-* vs floor: time / floor time (1.0 = as fast as the streaming floor kernel).
+* vs floor: time / floor time (1.0 = as fast as the streaming floor kernel; "–" for
+  groups without a floor, such as the classification ones).
 
 Ratios are taken within one run; compare them rather than absolute times across runs.
 Python 3 standard library only.
@@ -31,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-LOSS_ORDER = ["mse", "huber", "log_cosh", "quantile"]
+LOSS_ORDER = ["mse", "huber", "log_cosh", "quantile", "bce_with_logits", "sigmoid_focal"]
 IMPL_ORDER = ["scalar", "portable", "avx2", "avx512", "floor"]
 BYTES_PER_ELEM = {"f32": 12, "f64": 24}
 
@@ -91,7 +94,8 @@ def main() -> int:
 
     rows = load(args.dir, args.prefix, args.stat)
     if not rows:
-        print(f"no {args.prefix}* results under {args.dir}; run `cargo bench --bench pointwise`",
+        bench = args.prefix.strip("/") or "pointwise"
+        print(f"no {args.prefix}* results under {args.dir}; run `cargo bench --bench {bench}`",
               file=sys.stderr)
         return 1
 

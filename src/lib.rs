@@ -26,6 +26,7 @@ pub use simd::{Backend, Float};
 
 /// Everything a caller needs in one import: `use losskit::prelude::*;`.
 pub mod prelude {
+    pub use crate::loss::classification::*;
     pub use crate::loss::regression::*;
     pub use crate::loss::softmax::*;
     pub use crate::{Backend, Error, Float, Label, On, Out, PointwiseLoss, Reduction, Result};

@@ -2,7 +2,12 @@
 //! coverage test checks that each entry has a reference, conformance vectors and a bench.
 
 /// Calls `$m!` with every two-input pointwise loss as
-/// `(snake_name, an instance with representative parameters, |p, t| reference value)`.
+/// `(snake_name, an instance with representative parameters, |p, t| reference value,
+/// input domain)`.
+///
+/// The domain ([`reference::Domain`](crate::reference::Domain)) says which inputs the loss
+/// is defined on (any reals, probabilities, `[0, 1]` targets, `±1` labels), so generic tests
+/// can draw valid inputs with `Domain::place`.
 ///
 /// The Gaussian NLL (three inputs) is listed by
 /// [`for_each_aux_pointwise_loss!`](crate::for_each_aux_pointwise_loss).
@@ -11,22 +16,59 @@
 macro_rules! for_each_pointwise_loss {
     ($m:ident) => {
         $m! {
-            (mse, $crate::loss::regression::Mse, |p, t| $crate::reference::regression::mse(p, t)),
-            (mae, $crate::loss::regression::Mae, |p, t| $crate::reference::regression::mae(p, t)),
+            (mse, $crate::loss::regression::Mse, |p, t| $crate::reference::regression::mse(p, t),
+                $crate::reference::Domain::Real),
+            (mae, $crate::loss::regression::Mae, |p, t| $crate::reference::regression::mae(p, t),
+                $crate::reference::Domain::Real),
             (huber, $crate::loss::regression::Huber { delta: 1.0 },
-                |p, t| $crate::reference::regression::huber(p, t, 1.0)),
+                |p, t| $crate::reference::regression::huber(p, t, 1.0),
+                $crate::reference::Domain::Real),
             (smooth_l1, $crate::loss::regression::SmoothL1 { beta: 0.5 },
-                |p, t| $crate::reference::regression::smooth_l1(p, t, 0.5)),
+                |p, t| $crate::reference::regression::smooth_l1(p, t, 0.5),
+                $crate::reference::Domain::Real),
             (quantile, $crate::loss::regression::Quantile { tau: 0.9 },
-                |p, t| $crate::reference::regression::quantile(p, t, 0.9)),
+                |p, t| $crate::reference::regression::quantile(p, t, 0.9),
+                $crate::reference::Domain::Real),
             (expectile, $crate::loss::regression::Expectile { tau: 0.2 },
-                |p, t| $crate::reference::regression::expectile(p, t, 0.2)),
+                |p, t| $crate::reference::regression::expectile(p, t, 0.2),
+                $crate::reference::Domain::Real),
             (pseudo_huber, $crate::loss::regression::PseudoHuber { delta: 1.5 },
-                |p, t| $crate::reference::regression::pseudo_huber(p, t, 1.5)),
+                |p, t| $crate::reference::regression::pseudo_huber(p, t, 1.5),
+                $crate::reference::Domain::Real),
             (log_cosh, $crate::loss::regression::LogCosh,
-                |p, t| $crate::reference::regression::log_cosh(p, t)),
+                |p, t| $crate::reference::regression::log_cosh(p, t),
+                $crate::reference::Domain::Real),
             (poisson_nll, $crate::loss::regression::PoissonNll::default(),
-                |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8)),
+                |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8),
+                $crate::reference::Domain::Real),
+            (bce, $crate::loss::classification::Bce,
+                |p, t| $crate::reference::classification::bce(p, t),
+                $crate::reference::Domain::Probability),
+            (bce_with_logits, $crate::loss::classification::BceWithLogits { pos_weight: 3.0 },
+                |p, t| $crate::reference::classification::bce_with_logits(p, t, 3.0),
+                $crate::reference::Domain::Logit),
+            (sigmoid_focal, $crate::loss::classification::SigmoidFocal { alpha: 0.25, gamma: 2.0 },
+                |p, t| $crate::reference::classification::sigmoid_focal(p, t, 0.25, 2.0),
+                $crate::reference::Domain::Logit),
+            (sigmoid_focal_fractional,
+                $crate::loss::classification::SigmoidFocal { alpha: -1.0, gamma: 0.5 },
+                |p, t| $crate::reference::classification::sigmoid_focal(p, t, -1.0, 0.5),
+                $crate::reference::Domain::Logit),
+            (soft_margin, $crate::loss::classification::SoftMargin,
+                |p, t| $crate::reference::classification::soft_margin(p, t),
+                $crate::reference::Domain::Sign),
+            (hinge, $crate::loss::classification::Hinge,
+                |p, t| $crate::reference::classification::hinge(p, t),
+                $crate::reference::Domain::Sign),
+            (squared_hinge, $crate::loss::classification::SquaredHinge,
+                |p, t| $crate::reference::classification::squared_hinge(p, t),
+                $crate::reference::Domain::Sign),
+            (smooth_hinge, $crate::loss::classification::SmoothHinge,
+                |p, t| $crate::reference::classification::smooth_hinge(p, t),
+                $crate::reference::Domain::Sign),
+            (modified_huber, $crate::loss::classification::ModifiedHuber,
+                |p, t| $crate::reference::classification::modified_huber(p, t),
+                $crate::reference::Domain::Sign),
         }
     };
 }

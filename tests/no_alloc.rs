@@ -2,6 +2,7 @@
 //! allocator sees zero allocations during the calls (and sees the positive control).
 
 use losskit::prelude::*;
+use losskit::reference::Domain;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -65,12 +66,35 @@ fn no_verb_allocates_and_the_counter_works() {
     let t: Vec<f32> = (0..n).map(|i| (i % 89) as f32 * 0.1).collect();
     let w = vec![0.5f32; n];
     let mut g = vec![0.0f32; n];
-    let (pv, tv) = (p.clone(), t.clone());
+    // The inputs moved onto each loss's domain, made before counting starts.
+    let placed: Vec<(Domain, Vec<f32>, Vec<f32>)> = [
+        Domain::Real,
+        Domain::Probability,
+        Domain::Logit,
+        Domain::Sign,
+    ]
+    .into_iter()
+    .map(|d| {
+        let (pv, tv) = p
+            .iter()
+            .zip(&t)
+            .map(|(&a, &b)| {
+                let (a, b) = d.place(a as f64, b as f64);
+                (a as f32, b as f32)
+            })
+            .unzip();
+        (d, pv, tv)
+    })
+    .collect();
+    let inputs = |d: Domain| {
+        let (_, pv, tv) = placed.iter().find(|x| x.0 == d).unwrap();
+        (&pv[..], &tv[..])
+    };
     let (mut gp, mut gv) = (vec![0.0f64; 8], vec![0.0f64; 8]);
     let count = allocations_during(|| {
         macro_rules! run_all {
-            ($(($name:ident, $loss:expr, $oracle:expr)),* $(,)?) => {
-                $( every_verb($loss, &pv, &tv, &w, &mut g); )*
+            ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr)),* $(,)?) => {
+                $( let (pv, tv) = inputs($domain); every_verb($loss, pv, tv, &w, &mut g); )*
             };
         }
         losskit::for_each_pointwise_loss!(run_all);
@@ -90,7 +114,7 @@ fn no_verb_allocates_and_the_counter_works() {
     let losses = {
         let mut k = 0;
         macro_rules! count {
-            ($(($name:ident, $loss:expr, $oracle:expr)),* $(,)?) => { $( let _ = stringify!($name); k += 1; )* };
+            ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr)),* $(,)?) => { $( let _ = stringify!($name); k += 1; )* };
         }
         losskit::for_each_pointwise_loss!(count);
         k

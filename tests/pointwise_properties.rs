@@ -1,12 +1,15 @@
 //! Properties of every pointwise loss in the registry, on every backend, f32 and f64:
 //! agreement with the f64 oracle over every length `0..=4·16+3` and start offset (tails,
 //! misalignment), large inputs, finite differences of the oracle for gradients and of the
-//! gradient for Hessians, weights, accumulate mode, and the error contract.
+//! gradient for Hessians, weights, accumulate mode, and the error contract. Inputs are
+//! drawn on each loss's domain (the registry's [`Domain`]: reals, probabilities, `[0, 1]`
+//! targets, `±1` labels).
 
 mod common;
 
 use common::backends;
 use losskit::prelude::*;
+use losskit::reference::Domain;
 
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Rng(u64);
@@ -38,9 +41,17 @@ impl Rng {
 
 const MAX_LANES: usize = 16;
 
-/// Moves generated data into the loss's domain: losses that reject some inputs (Poisson:
-/// counts and rates ≥ 0) get magnitudes instead.
-fn in_domain<L: PointwiseLoss, F: Float>(loss: &L, p: &mut [F], t: &mut [F]) {
+/// Moves generated data into the loss's domain: `Domain::place` for the classification
+/// domains; among the `Real` ones, losses that reject some inputs (Poisson: counts and
+/// rates ≥ 0) get magnitudes instead.
+fn in_domain<L: PointwiseLoss, F: Float>(loss: &L, domain: Domain, p: &mut [F], t: &mut [F]) {
+    if domain != Domain::Real {
+        for (p, t) in p.iter_mut().zip(t.iter_mut()) {
+            let (a, b) = domain.place(p.to_f64(), t.to_f64());
+            (*p, *t) = (F::from_f64(a), F::from_f64(b));
+        }
+        return;
+    }
     let abs = |x: &mut F| {
         if *x < F::ZERO {
             *x = -*x
@@ -89,6 +100,7 @@ fn check_against_oracle<L: PointwiseLoss, F: Float>(
     name: &str,
     loss: L,
     oracle: fn(f64, f64) -> f64,
+    domain: Domain,
 ) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let lens: Vec<usize> = (0..=4 * MAX_LANES + 3)
@@ -101,7 +113,7 @@ fn check_against_oracle<L: PointwiseLoss, F: Float>(
             for off in offsets {
                 let mut pbuf: Vec<F> = cast(&rng.data(n + off));
                 let mut tbuf: Vec<F> = cast(&rng.data(n + off));
-                in_domain(&loss, &mut pbuf, &mut tbuf);
+                in_domain(&loss, domain, &mut pbuf, &mut tbuf);
                 let (p, t) = (&pbuf[off..], &tbuf[off..]);
                 if n == 0 {
                     assert_eq!(l.value(p, t, None, Reduction::Sum), Err(Error::Empty));
@@ -171,13 +183,18 @@ fn check_against_oracle<L: PointwiseLoss, F: Float>(
 
 /// Central differences of the oracle (f64) against the kernel's gradient, and of the
 /// kernel's gradient against its Hessian diagonal, away from kinks.
-fn check_derivatives<L: PointwiseLoss>(name: &str, loss: L, oracle: fn(f64, f64) -> f64) {
+fn check_derivatives<L: PointwiseLoss>(
+    name: &str,
+    loss: L,
+    oracle: fn(f64, f64) -> f64,
+    domain: Domain,
+) {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     for backend in backends() {
         let l = loss.on(backend).unwrap();
         let mut p = rng.data(257);
         let mut t = rng.data(257);
-        in_domain(&loss, &mut p, &mut t);
+        in_domain(&loss, domain, &mut p, &mut t);
         let mut g = vec![0.0f64; 257];
         let mut h = vec![0.0f64; 257];
         l.grad(&p, &t, None, Reduction::Sum, &mut g[..]).unwrap();
@@ -194,7 +211,9 @@ fn check_derivatives<L: PointwiseLoss>(name: &str, loss: L, oracle: fn(f64, f64)
                 p[i] - t[i] - 0.5,
                 p[i] - t[i] + 0.5,
             ];
-            if kink.iter().any(|k| k.abs() < 1e-3) {
+            if (domain == Domain::Real && kink.iter().any(|k| k.abs() < 1e-3))
+                || domain.near_kink(p[i], t[i], step)
+            {
                 continue;
             }
             assert!(
@@ -225,13 +244,13 @@ fn check_derivatives<L: PointwiseLoss>(name: &str, loss: L, oracle: fn(f64, f64)
 }
 
 /// Weights multiply each term and leave the mean's divisor alone; `Out::add` accumulates.
-fn check_weights_and_accumulate<L: PointwiseLoss>(name: &str, loss: L) {
+fn check_weights_and_accumulate<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
     let mut rng = Rng(77);
     for backend in backends() {
         let l = loss.on(backend).unwrap();
         let n = 1000;
         let (mut p, mut t, w) = (rng.data(n), rng.data(n), rng.data(n));
-        in_domain(&loss, &mut p, &mut t);
+        in_domain(&loss, domain, &mut p, &mut t);
         let mut elem = vec![0.0; n];
         l.value_elementwise(&p, &t, None, &mut elem).unwrap();
         let want: f64 = elem.iter().zip(&w).map(|(e, w)| e * w).sum::<f64>() / n as f64;
@@ -273,8 +292,11 @@ fn check_weights_and_accumulate<L: PointwiseLoss>(name: &str, loss: L) {
 
 /// Errors: length mismatch and bad divisor write nothing; a NaN or ∞ at any position of any
 /// input is reported with its index; write-mode outputs are then zero, add-mode outputs
-/// untouched.
-fn check_errors<L: PointwiseLoss>(name: &str, loss: L) {
+/// untouched; an input outside a classification domain is `InvalidInput` at its index.
+fn check_errors<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
+    // Valid inputs to plant the bad values among.
+    let (p0, t0) = domain.place(0.5, 0.25);
+    let (p0, t0) = (p0 as f32, t0 as f32);
     for backend in backends() {
         let l = loss.on(backend).unwrap();
         let sentinel = 42.0f32;
@@ -318,8 +340,8 @@ fn check_errors<L: PointwiseLoss>(name: &str, loss: L) {
             for pos in [0, n / 2, n - 1] {
                 for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
                     for (which, input) in [("pred", 0), ("target", 1), ("weight", 2)] {
-                        let mut p = vec![0.5f32; n];
-                        let mut t = vec![0.25f32; n];
+                        let mut p = vec![p0; n];
+                        let mut t = vec![t0; n];
                         let mut w = vec![1.0f32; n];
                         [&mut p, &mut t, &mut w][input][pos] = bad;
                         let e = l.value(&p, &t, Some(&w), Reduction::Mean);
@@ -361,11 +383,37 @@ fn check_errors<L: PointwiseLoss>(name: &str, loss: L) {
                 }
             }
         }
+        // Out of the domain: a target off [0, 1] or ±1 (and a probability off [0, 1]).
+        let outside: &[(&str, usize, f32)] = match domain {
+            Domain::Real => &[],
+            Domain::Probability => &[("target", 1, 1.5), ("pred", 0, -0.25), ("pred", 0, 2.0)],
+            Domain::Logit => &[("target", 1, -0.5), ("target", 1, 1.0 + f32::EPSILON)],
+            Domain::Sign => &[("target", 1, 0.0), ("target", 1, 0.5), ("target", 1, -3.0)],
+        };
+        for &(which, input, v) in outside {
+            for n in [1usize, 9, 35] {
+                let pos = n / 2;
+                let mut p = vec![p0; n];
+                let mut t = vec![t0; n];
+                [&mut p, &mut t][input][pos] = v;
+                let mut g = vec![sentinel; n];
+                let e = l.value_and_grad(&p, &t, None, Reduction::Sum, &mut g[..]);
+                assert_eq!(
+                    e,
+                    Err(Error::InvalidInput {
+                        name: which,
+                        index: pos
+                    }),
+                    "{name} [{backend}] {which}={v}"
+                );
+                assert!(g.iter().all(|&x| x == 0.0), "{name}: not reset");
+            }
+        }
     }
 }
 
 /// Finite inputs of any magnitude never give NaN (values and gradients), in f32.
-fn check_extremes<L: PointwiseLoss>(name: &str, loss: L) {
+fn check_extremes<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
     let mags = [
         0.0f32,
         1e-45,
@@ -394,7 +442,7 @@ fn check_extremes<L: PointwiseLoss>(name: &str, loss: L) {
             t.push(b);
         }
     }
-    in_domain(&loss, &mut p, &mut t);
+    in_domain(&loss, domain, &mut p, &mut t);
     for backend in backends() {
         let l = loss.on(backend).unwrap();
         let mut g = vec![0.0f32; p.len()];
@@ -434,29 +482,29 @@ fn check_extremes<L: PointwiseLoss>(name: &str, loss: L) {
 }
 
 macro_rules! property_tests {
-    ($(($name:ident, $loss:expr, $oracle:expr)),* $(,)?) => {
+    ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr)),* $(,)?) => {
         #[test]
         fn matches_oracle_on_every_length_offset_backend() {
             $(
-                check_against_oracle::<_, f64>(stringify!($name), $loss, $oracle);
-                check_against_oracle::<_, f32>(stringify!($name), $loss, $oracle);
+                check_against_oracle::<_, f64>(stringify!($name), $loss, $oracle, $domain);
+                check_against_oracle::<_, f32>(stringify!($name), $loss, $oracle, $domain);
             )*
         }
         #[test]
         fn gradients_and_hessians_match_finite_differences() {
-            $( check_derivatives(stringify!($name), $loss, $oracle); )*
+            $( check_derivatives(stringify!($name), $loss, $oracle, $domain); )*
         }
         #[test]
         fn weights_divisor_and_accumulate_mode() {
-            $( check_weights_and_accumulate(stringify!($name), $loss); )*
+            $( check_weights_and_accumulate(stringify!($name), $loss, $domain); )*
         }
         #[test]
         fn errors_locate_invalid_inputs_and_keep_outputs_consistent() {
-            $( check_errors(stringify!($name), $loss); )*
+            $( check_errors(stringify!($name), $loss, $domain); )*
         }
         #[test]
         fn finite_inputs_of_any_magnitude_never_give_nan() {
-            $( check_extremes(stringify!($name), $loss); )*
+            $( check_extremes(stringify!($name), $loss, $domain); )*
         }
     };
 }

@@ -2,9 +2,11 @@
 //! lengths, magnitudes from subnormal to `f32::MAX`, and NaN/±∞ placed in any lane.
 //! A call either reports the first non-finite input exactly, or returns a non-NaN value
 //! and gradient (finite inputs never give NaN), agreeing with the f64 oracle where the
-//! terms are moderate.
+//! terms are moderate. Inputs are first moved onto each loss's domain (`Domain::place`:
+//! probabilities, `[0, 1]` targets, `±1` labels).
 
 use losskit::prelude::*;
+use losskit::reference::Domain;
 use proptest::prelude::*;
 
 /// One element: mostly ordinary values, some extreme magnitudes and subnormals.
@@ -42,11 +44,16 @@ fn check<L: PointwiseLoss>(
     name: &str,
     loss: L,
     oracle: fn(f64, f64) -> f64,
+    domain: Domain,
     p: &[f32],
     t: &[f32],
     bad: Option<(usize, usize, f32)>,
 ) -> Result<(), TestCaseError> {
     let (mut p, mut t) = (p.to_vec(), t.to_vec());
+    for (p, t) in p.iter_mut().zip(t.iter_mut()) {
+        let (a, b) = domain.place(*p as f64, *t as f64);
+        (*p, *t) = (a as f32, b as f32);
+    }
     // Poisson takes counts ≥ 0 (and its log-rate input overflows e^p early): keep it in domain.
     if loss.value(&p, &t, None, Reduction::Sum)
         == Err(Error::InvalidInput {
@@ -116,7 +123,7 @@ fn check<L: PointwiseLoss>(
 }
 
 macro_rules! proptests {
-    ($(($name:ident, $loss:expr, $oracle:expr)),* $(,)?) => {
+    ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr)),* $(,)?) => {
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(
                 std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)
@@ -124,7 +131,7 @@ macro_rules! proptests {
             $(
                 #[test]
                 fn $name((p, t, bad) in case()) {
-                    check(stringify!($name), $loss, $oracle, &p, &t, bad)?;
+                    check(stringify!($name), $loss, $oracle, $domain, &p, &t, bad)?;
                 }
             )*
         }

@@ -4,5 +4,52 @@
 //! Each returns the per-element value `ℓ`; tests take derivatives of these by central
 //! finite differences, so the oracle never repeats a kernel's closed-form gradient.
 
+pub mod classification;
 pub mod regression;
 pub mod softmax;
+
+/// The inputs a pointwise loss is defined on, as the registry lists it, so that generic
+/// tests can draw valid inputs for every loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// Any real prediction and target (the regression losses; those that restrict them
+    /// further, like Poisson counts, report `InvalidInput`).
+    Real,
+    /// A probability `p ∈ [0, 1]` and a target `y ∈ [0, 1]` (BCE).
+    Probability,
+    /// A real logit and a target `y ∈ [0, 1]` (BCE with logits, focal).
+    Logit,
+    /// A real score and a label `y ∈ {−1, +1}` (soft margin, hinge family).
+    Sign,
+}
+
+impl Domain {
+    /// Maps an arbitrary real pair into the domain, deterministically: a probability is
+    /// `σ(p)` (0 and 1 for large `|p|`), a `[0, 1]` target is `(t + 1)/2` clamped (a third
+    /// each of 0, 1 and soft for `t` uniform on `[−3, 3]`), a label is the sign of `t`
+    /// (+1 for 0). `Real` leaves the pair alone.
+    pub fn place(self, p: f64, t: f64) -> (f64, f64) {
+        let unit = |t: f64| (0.5 * t + 0.5).clamp(0.0, 1.0);
+        match self {
+            Domain::Real => (p, t),
+            Domain::Probability => (1.0 / (1.0 + libm::exp(-p)), unit(t)),
+            Domain::Logit => (p, unit(t)),
+            Domain::Sign => (p, if t < 0.0 { -1.0 } else { 1.0 }),
+        }
+    }
+
+    /// Whether a central difference with step `h` at `(p, t)` can straddle a kink or leave
+    /// the domain (then tests skip the point). `Real` is handled by the tests, which know
+    /// the regression kinks.
+    pub fn near_kink(self, p: f64, t: f64, h: f64) -> bool {
+        match self {
+            Domain::Real => false,
+            Domain::Probability => p < 1e-3 || p > 1.0 - 1e-3,
+            Domain::Logit => false,
+            // Breakpoints of the margin losses: z = y·x ∈ {−1, 0, 1}.
+            Domain::Sign => [-1.0, 0.0, 1.0]
+                .iter()
+                .any(|k| libm::fabs(t * p - k) < 1e3 * h),
+        }
+    }
+}

@@ -451,6 +451,15 @@ pub(crate) fn log_sigmoid<V: Vector>(x: V) -> V {
     softplus(x.neg()).neg()
 }
 
+/// The shared parts of the logistic losses at `x`: `(e, ln(1 + e))` with `e = e^−|x| ∈ [0, 1]`
+/// (one `exp`, one `log1p`). From them `softplus(±x) = max(±x, 0) + ln(1 + e)` and
+/// `σ(−|x|) = e/(1 + e)`, so a loss needing both softplus and sigmoid pays for one of each.
+#[inline(always)]
+pub(crate) fn logistic_parts<V: Vector>(x: V) -> (V, V) {
+    let e = exp_nonpositive(x.abs().neg());
+    (e, log1p_unit(e))
+}
+
 #[cfg(test)]
 mod tests {
     //! Accuracy against `libm` on every available backend, both precisions.

@@ -1,0 +1,338 @@
+//! Classification losses: `value_and_grad` with `Reduction::Mean`, per backend, beside a
+//! naive scalar baseline in the same criterion group.
+//!
+//! ```text
+//! cargo bench --bench classification                          # everything (~2 minutes)
+//! cargo bench --bench classification -- /f32/                 # criterion's substring filter
+//! python3 scripts/bench_table.py --prefix classification/     # one markdown table
+//! ```
+//!
+//! Benchmark IDs are `classification/<loss>/<f32|f64>/<N>/<impl>`, where `<impl>` is a
+//! backend name (`portable`, `avx2`, `avx512`: every backend this CPU can run) or `scalar`:
+//! the loop a careful person writes without SIMD: f32 (or f64) data, an f64 accumulator,
+//! `libm` functions, branches, one `exp` and one `log1p` per element (the focal loss adds
+//! torchvision's `pow(1 − p_t, γ)` and `pow(1 − p_t, γ − 1)` for the gradient); built with
+//! the same bench profile and the default target features.
+//!
+//! Each iteration uses the next of [`SETS`] input sets (logits around ±1.5 with scale-2
+//! noise, hard 0/1 targets), so the branch predictor cannot learn one set's signs. Inputs
+//! are generated lazily (only when a benchmark of that precision and size passes the
+//! filter).
+
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use losskit::prelude::*;
+
+/// Input sets rotated through, one per iteration.
+const SETS: usize = 4;
+
+/// Problem sizes: in L1/L2, in L3.
+const SIZES: [usize; 2] = [4096, 262_144];
+
+// ---------------------------------------------------------------------------------------
+// Element type: the scalar `libm` functions the baseline uses.
+// ---------------------------------------------------------------------------------------
+
+trait Elem: Float {
+    const NAME: &'static str;
+    fn abs(self) -> Self;
+    fn exp(self) -> Self;
+    fn log1p(self) -> Self;
+    fn pow(self, e: Self) -> Self;
+}
+
+impl Elem for f32 {
+    const NAME: &'static str = "f32";
+    #[inline(always)]
+    fn abs(self) -> Self {
+        libm::fabsf(self)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        libm::expf(self)
+    }
+    #[inline(always)]
+    fn log1p(self) -> Self {
+        libm::log1pf(self)
+    }
+    #[inline(always)]
+    fn pow(self, e: Self) -> Self {
+        libm::powf(self, e)
+    }
+}
+
+impl Elem for f64 {
+    const NAME: &'static str = "f64";
+    #[inline(always)]
+    fn abs(self) -> Self {
+        libm::fabs(self)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        libm::exp(self)
+    }
+    #[inline(always)]
+    fn log1p(self) -> Self {
+        libm::log1p(self)
+    }
+    #[inline(always)]
+    fn pow(self, e: Self) -> Self {
+        libm::pow(self, e)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs: a deterministic PRNG; logits on both sides of their labels.
+// ---------------------------------------------------------------------------------------
+
+/// SplitMix64 (Steele, Lea, Flood 2014).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Mean 0, variance 1: the sum of four 32-bit uniforms, centred and scaled (Irwin–Hall).
+    fn normalish(&mut self) -> f64 {
+        let (a, b) = (self.next(), self.next());
+        let u = |x: u64| x as f64 * (1.0 / 4_294_967_296.0);
+        let s = u(a >> 32) + u(a & 0xFFFF_FFFF) + u(b >> 32) + u(b & 0xFFFF_FFFF);
+        (s - 2.0) * 3f64.sqrt()
+    }
+}
+
+/// [`SETS`] input sets `(logits, targets)` of length `n`, and a gradient buffer.
+struct Data<F> {
+    sets: Vec<(Vec<F>, Vec<F>)>,
+    grad: Vec<F>,
+}
+
+impl<F: Elem> Data<F> {
+    fn new(n: usize) -> Self {
+        let sets = (0..SETS as u64)
+            .map(|k| {
+                let mut rng = Rng(0xC1A5_0000 + k);
+                let mut x = Vec::with_capacity(n);
+                let mut y = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let label = (rng.next() >> 63) as f64;
+                    x.push(F::from_f64(
+                        (2.0 * label - 1.0) * 1.5 + 2.0 * rng.normalish(),
+                    ));
+                    y.push(F::from_f64(label));
+                }
+                (x, y)
+            })
+            .collect();
+        Data {
+            sets,
+            grad: vec![F::ZERO; n],
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The naive scalar baselines: one plain loop each, f64 accumulator, branches, libm.
+// ---------------------------------------------------------------------------------------
+
+/// `ℓ = (1 − y)·x + max(−x, 0) + log1p(e^−|x|)`, `∂ℓ/∂x = σ(x) − y` (pos_weight 1).
+#[inline(never)]
+fn scalar_bce_with_logits<F: Elem>(x: &[F], y: &[F], g: &mut [F]) -> f64 {
+    let n = x.len();
+    let inv = F::from_f64(1.0 / n as f64);
+    let one = F::ONE;
+    let mut sum = 0.0f64;
+    for ((&x, &y), g) in x.iter().zip(y).zip(g.iter_mut()) {
+        let e = (-x.abs()).exp();
+        let l = e.log1p();
+        let (m, sig) = if x < F::ZERO {
+            (-x, e / (one + e))
+        } else {
+            (F::ZERO, one / (one + e))
+        };
+        sum += ((one - y) * x + m + l).to_f64();
+        *g = (sig - y) * inv;
+    }
+    sum / n as f64
+}
+
+/// torchvision: `ce·(1 − p_t)^γ·α_t`, gradient by the chain rule with `pow(1 − p_t, γ − 1)`.
+#[inline(never)]
+fn scalar_sigmoid_focal<F: Elem>(x: &[F], y: &[F], g: &mut [F], alpha: f64, gamma: f64) -> f64 {
+    let n = x.len();
+    let inv = F::from_f64(1.0 / n as f64);
+    let (a, ga, gm1) = (
+        F::from_f64(alpha),
+        F::from_f64(gamma),
+        F::from_f64(gamma - 1.0),
+    );
+    let one = F::ONE;
+    let two = F::from_f64(2.0);
+    let mut sum = 0.0f64;
+    for ((&x, &y), g) in x.iter().zip(y).zip(g.iter_mut()) {
+        let e = (-x.abs()).exp();
+        let l = e.log1p();
+        let (m, p) = if x < F::ZERO {
+            (-x, e / (one + e))
+        } else {
+            (F::ZERO, one / (one + e))
+        };
+        let ce = (one - y) * x + m + l;
+        let q = one - (p * y + (one - p) * (one - y));
+        let at = a * y + (one - a) * (one - y);
+        let mod_ = q.pow(ga);
+        sum += (at * ce * mod_).to_f64();
+        let dq = (one - two * y) * p * (one - p);
+        *g = at * (ga * q.pow(gm1) * dq * ce + mod_ * (p - y)) * inv;
+    }
+    sum / n as f64
+}
+
+// ---------------------------------------------------------------------------------------
+// The losses under test and their baselines.
+// ---------------------------------------------------------------------------------------
+
+trait Case: PointwiseLoss {
+    const NAME: &'static str;
+    fn scalar<F: Elem>(&self, x: &[F], y: &[F], g: &mut [F]) -> f64;
+}
+
+impl Case for BceWithLogits {
+    const NAME: &'static str = "bce_with_logits";
+    fn scalar<F: Elem>(&self, x: &[F], y: &[F], g: &mut [F]) -> f64 {
+        assert_eq!(self.pos_weight, 1.0, "the baseline has no pos_weight");
+        scalar_bce_with_logits(x, y, g)
+    }
+}
+
+impl Case for SigmoidFocal {
+    const NAME: &'static str = "sigmoid_focal";
+    fn scalar<F: Elem>(&self, x: &[F], y: &[F], g: &mut [F]) -> f64 {
+        scalar_sigmoid_focal(x, y, g, self.alpha, self.gamma)
+    }
+}
+
+/// Relative difference, guarded near zero.
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-30)
+}
+
+/// Checks once that the crate and the scalar baseline agree on the first input set, so a
+/// wrong baseline cannot make a fast-looking row.
+fn check_agreement<F: Elem, L: Case>(loss: L, data: &mut Data<F>) {
+    let (x, y) = &data.sets[0];
+    let mut g_ref = vec![F::ZERO; x.len()];
+    let v_ref = loss.scalar(x, y, &mut g_ref);
+    let v = loss
+        .value_and_grad(x, y, None, Reduction::Mean, &mut data.grad[..])
+        .expect("valid inputs")
+        .to_f64();
+    let abs_sum = |g: &[F]| g.iter().map(|v| v.to_f64().abs()).sum::<f64>();
+    let tol = if F::MANTISSA_DIGITS < 53 { 1e-3 } else { 1e-9 };
+    let (dv, dg) = (rel(v, v_ref), rel(abs_sum(&data.grad), abs_sum(&g_ref)));
+    assert!(
+        dv < tol && dg < tol,
+        "{}/{}/{}: crate and scalar baseline disagree (value {v} vs {v_ref}, rel grad-sum diff {dg})",
+        L::NAME,
+        F::NAME,
+        x.len(),
+    );
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
+    group.throughput(Throughput::Elements(n as u64));
+    let (samples, warm_up, measure) = if n <= 4096 {
+        (20, 300, 1000)
+    } else {
+        (10, 300, 1500)
+    };
+    group
+        .sample_size(samples)
+        .warm_up_time(Duration::from_millis(warm_up))
+        .measurement_time(Duration::from_millis(measure));
+}
+
+/// One group `classification/<loss>/<prec>/<n>`: every available backend and `scalar`.
+fn bench_case<F: Elem, L: Case>(c: &mut Criterion, loss: L, n: usize, data: &mut Option<Data<F>>) {
+    let mut group = c.benchmark_group(format!("classification/{}/{}/{n}", L::NAME, F::NAME));
+    configure(&mut group, n);
+    let mut checked = false;
+
+    for backend in Backend::available() {
+        let pinned = loss.on(backend).expect("available backend");
+        group.bench_function(backend.name(), |b| {
+            let Data { sets, grad } = data.get_or_insert_with(|| Data::new(n));
+            let mut k = 0;
+            b.iter(|| {
+                let (x, y) = &sets[k % SETS];
+                k += 1;
+                pinned
+                    .value_and_grad(
+                        black_box(x),
+                        black_box(y),
+                        None,
+                        Reduction::Mean,
+                        &mut grad[..],
+                    )
+                    .unwrap()
+            });
+        });
+    }
+
+    group.bench_function("scalar", |b| {
+        let d = data.get_or_insert_with(|| Data::new(n));
+        if !checked {
+            check_agreement(loss, d);
+            checked = true;
+        }
+        let Data { sets, grad } = d;
+        let mut k = 0;
+        b.iter(|| {
+            let (x, y) = &sets[k % SETS];
+            k += 1;
+            loss.scalar(black_box(x), black_box(y), grad)
+        });
+    });
+
+    group.finish();
+}
+
+fn bench_precision<F: Elem>(c: &mut Criterion) {
+    for n in SIZES {
+        // Generated on first use by a benchmark that passed the filter, freed after this size.
+        let mut data: Option<Data<F>> = None;
+        bench_case::<F, _>(c, BceWithLogits::default(), n, &mut data);
+        bench_case::<F, _>(
+            c,
+            SigmoidFocal {
+                alpha: 0.25,
+                gamma: 2.0,
+            },
+            n,
+            &mut data,
+        );
+        // Row-softmax losses (cross-entropy and its relatives, `rows × classes` logits) get
+        // their groups here, `classification/<loss>/<prec>/<N>/<impl>` with N the number
+        // of logits, so that the same table script reads them.
+    }
+}
+
+fn classification(c: &mut Criterion) {
+    let backends: Vec<_> = Backend::available().map(Backend::name).collect();
+    eprintln!("classification: backends {backends:?}; {SETS} input sets rotated");
+    bench_precision::<f32>(c);
+    bench_precision::<f64>(c);
+}
+
+criterion_group!(benches, classification);
+criterion_main!(benches);

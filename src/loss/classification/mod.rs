@@ -1,0 +1,72 @@
+//! Pointwise classification losses: each is `ℓ(pred[i], target[i])`, reduced by sum or
+//! mean, with optional per-element weights (PyTorch's `weight`: it multiplies each term and
+//! leaves the mean's divisor `N` alone).
+//!
+//! Two kinds of targets:
+//!
+//! * `{0, 1}` labels or soft targets in `[0, 1]`: [`Bce`] (on probabilities),
+//!   [`BceWithLogits`] and [`SigmoidFocal`] (on logits). A target outside `[0, 1]` is
+//!   [`InvalidInput`](crate::Error::InvalidInput) on `target`.
+//! * `±1` labels with a real score `x` and the margin `z = y·x`: [`SoftMargin`], [`Hinge`],
+//!   [`SquaredHinge`], [`SmoothHinge`], [`ModifiedHuber`]. Any other label value is
+//!   [`InvalidInput`](crate::Error::InvalidInput) on `target`.
+//!
+//! As everywhere in the crate, NaN and ±∞ inputs (also `±inf` logits) are
+//! [`NonFinite`](crate::Error::NonFinite).
+
+mod bce;
+mod bce_with_logits;
+mod focal;
+mod hinge;
+mod soft_margin;
+
+pub use bce::Bce;
+pub use bce_with_logits::BceWithLogits;
+pub use focal::SigmoidFocal;
+pub use hinge::{Hinge, ModifiedHuber, SmoothHinge, SquaredHinge};
+pub use soft_margin::SoftMargin;
+
+use crate::simd::{Float, Vector};
+
+/// The lanes where `x` is outside `[0, 1]`.
+#[inline(always)]
+fn outside_unit<V: Vector>(x: V) -> V::Mask {
+    let zero = x.splat(<V::Elem as Float>::ZERO);
+    let one = x.splat(<V::Elem as Float>::ONE);
+    V::mask_or(x.lt(zero), one.lt(x))
+}
+
+/// The domain probe of a `[0, 1]` target: NaN where `t ∉ [0, 1]`, 0 elsewhere.
+#[inline(always)]
+fn unit_target<V: Vector>(t: V) -> V {
+    let zero = t.splat(<V::Elem as Float>::ZERO);
+    V::select(
+        outside_unit(t),
+        t.splat(<V::Elem as Float>::from_f64(f64::NAN)),
+        zero,
+    )
+}
+
+/// The domain probe of a `±1` label: NaN where `t ∉ {−1, +1}`, 0 elsewhere.
+#[inline(always)]
+fn sign_label<V: Vector>(t: V) -> V {
+    let zero = t.splat(<V::Elem as Float>::ZERO);
+    let one = t.splat(<V::Elem as Float>::ONE);
+    V::select(
+        t.abs().eq(one),
+        zero,
+        t.splat(<V::Elem as Float>::from_f64(f64::NAN)),
+    )
+}
+
+/// Checks a parameter that must be finite and ≥ 0.
+fn non_negative(name: &'static str, x: f64) -> crate::Result<()> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(())
+    } else {
+        Err(crate::Error::InvalidParameter {
+            name,
+            rule: "must be finite and >= 0",
+        })
+    }
+}

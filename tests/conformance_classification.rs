@@ -1,0 +1,479 @@
+//! Every case of `tests/data/classification.json` (PyTorch float64 autograd; torchvision's
+//! focal loss; scikit-learn's modified Huber), on every backend, in f32 and f64, through
+//! every verb that the case's expectations cover.
+
+mod common;
+
+use common::{Prec, backends, cases, close, nums};
+use losskit::prelude::*;
+use serde_json::Value;
+
+fn reduction(params: &Value) -> Option<Reduction> {
+    match params["reduction"].as_str().unwrap_or("mean") {
+        "sum" => Some(Reduction::Sum),
+        "mean" => Some(Reduction::Mean),
+        _ => None,
+    }
+}
+
+fn cast<F: Float>(x: &[f64]) -> Vec<F> {
+    x.iter().map(|&v| F::from_f64(v)).collect()
+}
+
+fn widen<F: Float>(x: &[F]) -> Vec<f64> {
+    x.iter().map(|v| v.to_f64()).collect()
+}
+
+fn bits<F: Float>(x: &[F]) -> Vec<u64> {
+    x.iter().map(|v| v.to_f64().to_bits()).collect()
+}
+
+/// The name of the differentiated input: `prob`, `logits` or `scores`.
+fn pred_name(inputs: &Value) -> Result<&'static str, String> {
+    ["prob", "logits", "scores"]
+        .into_iter()
+        .find(|k| inputs.get(*k).is_some())
+        .ok_or_else(|| format!("no prediction input among {inputs}"))
+}
+
+/// What a case's expectations cover, computed by the crate (widened to f64).
+struct Got {
+    value: Vec<f64>,
+    grad: Vec<f64>,
+    hess: Option<Vec<f64>>,
+}
+
+/// Runs a pointwise loss on one case in precision `F` (with the inputs first rounded to f32
+/// when `round_to_f32`): value (or elementwise values), gradient, the Hessian diagonal when
+/// the case has one; and checks `value_and_grad` == `value` and `grad` bit for bit.
+fn compute<L: PointwiseLoss, F: Float>(
+    loss: L,
+    case: &Value,
+    round_to_f32: bool,
+) -> Result<Got, String> {
+    let inputs = &case["inputs"];
+    let expected = &case["expected"];
+    let name = pred_name(inputs)?;
+    let get = |v: &Value| -> Vec<F> {
+        nums(v)
+            .into_iter()
+            .map(|x| F::from_f64(if round_to_f32 { x as f32 as f64 } else { x }))
+            .collect()
+    };
+    let pred = get(&inputs[name]);
+    let target = get(&inputs["target"]);
+    let weight: Option<Vec<F>> = inputs.get("weight").map(get);
+    let w = weight.as_deref();
+    let n = pred.len();
+    let err = |e: losskit::Error| format!("unexpected error {e}");
+    let mut grad = vec![F::ZERO; n];
+    let mut hess = None;
+    let value = match reduction(&case["params"]) {
+        None => {
+            let mut out = vec![F::ZERO; n];
+            loss.value_elementwise(&pred, &target, w, &mut out)
+                .map_err(err)?;
+            loss.grad(&pred, &target, w, Reduction::Sum, &mut grad[..])
+                .map_err(err)?;
+            let mut g2 = vec![F::ZERO; n];
+            let v = loss
+                .value_and_grad(&pred, &target, w, Reduction::Sum, &mut g2[..])
+                .map_err(err)?;
+            let v1 = loss.value(&pred, &target, w, Reduction::Sum).map_err(err)?;
+            if v.to_f64().to_bits() != v1.to_f64().to_bits() || bits(&g2) != bits(&grad) {
+                return Err("value_and_grad differs from value + grad".into());
+            }
+            widen(&out)
+        }
+        Some(r) => {
+            let v = loss.value(&pred, &target, w, r).map_err(err)?;
+            let v2 = loss
+                .value_and_grad(&pred, &target, w, r, &mut grad[..])
+                .map_err(err)?;
+            if v2.to_f64().to_bits() != v.to_f64().to_bits() {
+                return Err(format!("value_and_grad value {v2} != value {v}"));
+            }
+            let mut g2 = vec![F::ZERO; n];
+            loss.grad(&pred, &target, w, r, &mut g2[..]).map_err(err)?;
+            if bits(&g2) != bits(&grad) {
+                return Err("grad differs from value_and_grad's gradient".into());
+            }
+            if expected.get("hess_diag").is_some() {
+                let mut h = vec![F::ZERO; n];
+                loss.hessian_diag(&pred, &target, w, r, &mut h[..])
+                    .map_err(err)?;
+                hess = Some(widen(&h));
+            }
+            vec![v.to_f64()]
+        }
+    };
+    Ok(Got {
+        value,
+        grad: widen(&grad),
+        hess,
+    })
+}
+
+/// `close`, and for f64 also: an element may differ from PyTorch by 10⁻¹⁶ of the array's
+/// largest magnitude. PyTorch's focal loss forms `1 − p_t` by subtraction, so its f64
+/// gradients of confidently right elements carry absolute errors of that size (e.g.
+/// `sigmoid_focal-173` grad[87]: PyTorch −1.0099402831804686e-20, exact
+/// −1.00994028332011600e-20 by mpmath, this crate −1.009940283320116e-20).
+fn close_f64(what: &str, got: &[f64], want: &[f64]) -> Result<(), String> {
+    close(what, got, want, Prec::F64).or_else(|e| {
+        let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let ok = got.len() == want.len()
+            && got
+                .iter()
+                .zip(want)
+                .all(|(&g, &w)| (g - w).abs() <= 1e-10 * w.abs().max(1e-6 * scale) || g == w);
+        if ok { Ok(()) } else { Err(e) }
+    })
+}
+
+/// Checks a pointwise loss against one case.
+///
+/// f64: against PyTorch's numbers within 1e-10 relative ([`close_f64`]). f32: against
+/// PyTorch's numbers within 1e-5 (scale-aware); where that fails because rounding the
+/// inputs to f32 moved the exact answer (BCE at `p` within 10⁻⁴ of 1 has condition number
+/// ~10⁴), against the f64 evaluation of the same f32-rounded inputs, within 1e-5.
+fn check<L: PointwiseLoss, F: Float>(loss: L, case: &Value, prec: Prec) -> Result<(), String> {
+    let expected = &case["expected"];
+    let name = pred_name(&case["inputs"])?;
+    let got = compute::<L, F>(loss, case, false)?;
+    let want = Got {
+        value: nums(&expected["value"]),
+        grad: nums(&expected["grad"][name]),
+        hess: expected.get("hess_diag").map(|h| nums(&h[name])),
+    };
+    let grad_name = format!("grad.{name}");
+    if prec == Prec::F64 {
+        close_f64("value", &got.value, &want.value)?;
+        close_f64(&grad_name, &got.grad, &want.grad)?;
+        if let (Some(g), Some(w)) = (&got.hess, &want.hess) {
+            close_f64("hess_diag", g, w)?;
+        }
+        return Ok(());
+    }
+    let mut rounded: Option<Got> = None;
+    let mut f32_check = |what: &str, pick: fn(&Got) -> Option<&Vec<f64>>| -> Result<(), String> {
+        let (Some(g), Some(w)) = (pick(&got), pick(&want)) else {
+            return Ok(());
+        };
+        close(what, g, w, prec).or_else(|e| {
+            if rounded.is_none() {
+                rounded = Some(compute::<L, f64>(loss, case, true)?);
+            }
+            let r = pick(rounded.as_ref().unwrap()).unwrap();
+            close(what, g, r, prec)
+                .map_err(|e2| format!("{e}; against f64 on the rounded inputs: {e2}"))
+        })
+    };
+    f32_check("value", |g| Some(&g.value))?;
+    f32_check(&grad_name, |g| Some(&g.grad))?;
+    f32_check("hess_diag", |g| g.hess.as_ref())
+}
+
+fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), String> {
+    let p = &case["params"];
+    let f = |k: &str, d: f64| p.get(k).and_then(Value::as_f64).unwrap_or(d);
+    let on = |e: losskit::Error| format!("{e}");
+    macro_rules! go {
+        ($loss:expr) => {
+            check::<_, F>($loss.on(backend).map_err(on)?, case, prec)
+        };
+    }
+    match case["loss"].as_str().unwrap() {
+        "bce" => go!(Bce),
+        "bce_with_logits" => go!(BceWithLogits {
+            pos_weight: f("pos_weight", 1.0)
+        }),
+        "sigmoid_focal" => go!(SigmoidFocal {
+            alpha: f("alpha", 0.25),
+            gamma: f("gamma", 2.0),
+        }),
+        "logistic_pm1" => go!(SoftMargin),
+        "hinge" => go!(Hinge),
+        "squared_hinge" => go!(SquaredHinge),
+        "smooth_hinge" => go!(SmoothHinge),
+        "modified_huber" => go!(ModifiedHuber),
+        other => Err(format!("no loss named {other} in losskit")),
+    }
+}
+
+#[test]
+fn classification_vectors_pass_on_every_backend_in_f32_and_f64() {
+    let cases = cases("classification.json");
+    assert!(!cases.is_empty());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for backend in backends() {
+        for case in &cases {
+            for prec in [Prec::F64, Prec::F32] {
+                let r = match prec {
+                    Prec::F64 => run_case::<f64>(case, backend, prec),
+                    Prec::F32 => run_case::<f32>(case, backend, prec),
+                };
+                checked += 1;
+                if let Err(e) = r {
+                    failures.push(format!("{} [{backend}]: {e}", case["id"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    println!("{checked} checks passed");
+}
+
+// ---------------------------------------------------------------------------------------
+// Edges: extreme logits, the focal loss at p_t = 1, BCE at the boundaries, domains.
+// ---------------------------------------------------------------------------------------
+
+/// `value_elementwise` and `grad` (Sum) at single points, every backend, one precision.
+fn at<L: PointwiseLoss, F: Float>(loss: L, x: f64, y: f64) -> Vec<(f64, f64, f64)> {
+    backends()
+        .into_iter()
+        .map(|b| {
+            let l = loss.on(b).unwrap();
+            let (p, t) = ([F::from_f64(x)], [F::from_f64(y)]);
+            let (mut v, mut g, mut h) = ([F::ZERO], [F::ZERO], [F::ZERO]);
+            l.value_elementwise(&p, &t, None, &mut v).unwrap();
+            l.grad(&p, &t, None, Reduction::Sum, &mut g[..]).unwrap();
+            l.hessian_diag(&p, &t, None, Reduction::Sum, &mut h[..])
+                .unwrap();
+            (v[0].to_f64(), g[0].to_f64(), h[0].to_f64())
+        })
+        .collect()
+}
+
+#[test]
+fn bce_with_logits_at_extreme_logits() {
+    let l = BceWithLogits::default();
+    let lw = BceWithLogits { pos_weight: 3.0 };
+    for big in [1e38, f32::MAX as f64] {
+        // Confidently right: value e^−|x| underflows to 0, gradient −0/+0, Hessian 0.
+        for (v, g, h) in at::<_, f32>(l, big, 1.0)
+            .into_iter()
+            .chain(at::<_, f32>(l, -big, 0.0))
+            .chain(at::<_, f64>(l, big, 1.0))
+        {
+            assert_eq!((v, g.abs(), h), (0.0, 0.0, 0.0));
+        }
+        // Confidently wrong: value |x|, gradient ±1.
+        for (v, g, h) in at::<_, f32>(l, big, 0.0) {
+            assert_eq!((v, g, h), (big as f32 as f64, 1.0, 0.0));
+        }
+        for (v, g, _) in at::<_, f32>(l, -big, 1.0) {
+            assert_eq!((v, g), (big as f32 as f64, -1.0));
+        }
+        // pos_weight 3: 3·|x| (+∞ in f32 where it is beyond the range), the gradient is
+        // exactly −3.
+        for (v, g, _) in at::<_, f32>(lw, -big, 1.0) {
+            let want = (3.0 * (big as f32 as f64)) as f32 as f64;
+            assert_eq!((v, g), (want, -3.0));
+        }
+        for (v, g, _) in at::<_, f64>(lw, -big, 1.0) {
+            assert_eq!((v, g), (3.0 * big, -3.0));
+        }
+        // A soft target: (1 − y)·x for x → +big, finite.
+        for (v, g, _) in at::<_, f64>(l, big, 0.25) {
+            assert_eq!((v, g), (0.75 * big, 0.75));
+        }
+    }
+    // Accurate where PyTorch's form cancels: x = −20, y = 0 is ln(1 + e^−20).
+    for (v, g, _) in at::<_, f64>(l, -20.0, 0.0) {
+        let want = libm::log1p(libm::exp(-20.0));
+        assert!((v - want).abs() <= 1e-15 * want, "{v} vs {want}");
+        assert!((g - 1.0 / (1.0 + libm::exp(20.0))).abs() <= 1e-15 * g);
+    }
+    // And the gradient's small side is not rounded away: x = 40, y = 1 gives −σ(−40).
+    for (_, g, _) in at::<_, f64>(l, 40.0, 1.0) {
+        let want = -1.0 / (1.0 + libm::exp(40.0));
+        assert!((g - want).abs() <= 1e-15 * want.abs(), "{g} vs {want}");
+    }
+}
+
+#[test]
+fn infinite_logits_are_non_finite_errors() {
+    for x in [f32::INFINITY, f32::NEG_INFINITY] {
+        for y in [0.0f32, 1.0] {
+            let mut g = [0.0f32];
+            let e = BceWithLogits::default().value_and_grad(
+                &[x],
+                &[y],
+                None,
+                Reduction::Sum,
+                &mut g[..],
+            );
+            assert_eq!(
+                e,
+                Err(Error::NonFinite {
+                    name: "pred",
+                    index: 0
+                })
+            );
+            let e = SigmoidFocal::default().value(&[x], &[y], None, Reduction::Sum);
+            assert_eq!(
+                e,
+                Err(Error::NonFinite {
+                    name: "pred",
+                    index: 0
+                })
+            );
+        }
+    }
+}
+
+#[test]
+fn focal_gradient_is_finite_at_p_t_one_for_small_gamma() {
+    for gamma in [0.0, 0.25, 0.5, 1.0, 2.0, 3.5] {
+        for alpha in [-1.0, 0.25] {
+            let l = SigmoidFocal { alpha, gamma };
+            // p_t = 1 in the working precision: x far on the right side of its label.
+            for (x, y) in [(200.0, 1.0), (-200.0, 0.0), (1e38, 1.0), (-1e38, 0.0)] {
+                for (v, g, h) in at::<_, f32>(l, x, y)
+                    .into_iter()
+                    .chain(at::<_, f64>(l, x, y))
+                {
+                    assert!(
+                        v.is_finite() && g.is_finite() && h.is_finite(),
+                        "γ={gamma} α={alpha} x={x} y={y}: {v} {g} {h}"
+                    );
+                    assert!((0.0..1e-80).contains(&v), "{v}");
+                }
+            }
+            // At γ = 0 the gradient is BCE's, α_t·(p − y): at x = 30, y = 1 it is −α_t·σ(−30).
+            if gamma == 0.0 {
+                let at_ = if alpha < 0.0 { 1.0 } else { alpha };
+                for (_, g, _) in at::<_, f64>(l, 30.0, 1.0) {
+                    let want = -at_ / (1.0 + libm::exp(30.0));
+                    assert!((g - want).abs() <= 1e-15 * want.abs(), "{g} vs {want}");
+                }
+            }
+            // Confidently wrong at ±1e38: finite value (α_t·|x|), gradient ±α_t.
+            for (v, g, h) in at::<_, f32>(l, 1e38, 0.0) {
+                let at_ = if alpha < 0.0 { 1.0 } else { 1.0 - alpha };
+                assert_eq!(v, (at_ * 1e38f32 as f64) as f32 as f64);
+                assert!((g - at_).abs() <= 1e-6, "{g}");
+                assert!(h.is_finite());
+            }
+        }
+    }
+}
+
+#[test]
+fn bce_at_the_boundaries() {
+    // (p, y) → (value, gradient): the −100 log clamp, the 1e−12 gradient guard.
+    let cases = [
+        (0.0, 1.0, 100.0, -1e12),
+        (1.0, 0.0, 100.0, 1e12),
+        (0.0, 0.0, 0.0, 1.0),
+        (1.0, 1.0, 0.0, -1.0),
+        (0.0, 0.5, 50.0, -0.5e12 + 0.5),
+    ];
+    for (p, y, v_want, g_want) in cases {
+        for (v, g, h) in at::<_, f64>(Bce, p, y) {
+            assert_eq!(v, v_want, "p={p} y={y}");
+            assert!(
+                (g - g_want).abs() <= 1e-15 * g_want.abs(),
+                "p={p} y={y}: {g}"
+            );
+            assert!(h.is_finite() && h > 0.0);
+        }
+        for (v, g, h) in at::<_, f32>(Bce, p, y) {
+            assert!(
+                (v - v_want).abs() <= 1e-5 * v_want.max(1.0),
+                "f32 p={p} y={y}"
+            );
+            assert!(
+                (g - g_want).abs() <= 1e-6 * g_want.abs(),
+                "f32 p={p} y={y}: {g}"
+            );
+            assert!(h.is_finite() && h > 0.0);
+        }
+    }
+}
+
+#[test]
+fn inputs_outside_the_domain_are_located() {
+    let bad = |r: losskit::Result<f64>| match r {
+        Err(Error::InvalidInput { name, index }) => Some((name, index)),
+        _ => None,
+    };
+    let p = [0.5, 0.5, 0.5];
+    assert_eq!(
+        bad(Bce.value(&[0.5, 1.5, 0.5], &[1.0; 3], None, Reduction::Sum)),
+        Some(("pred", 1))
+    );
+    assert_eq!(
+        bad(Bce.value(&[0.5, -0.0, -1e-30], &[1.0; 3], None, Reduction::Sum)),
+        Some(("pred", 2))
+    );
+    assert_eq!(
+        bad(Bce.value(&p, &[0.0, 1.0, 1.0 + 1e-15], None, Reduction::Sum)),
+        Some(("target", 2))
+    );
+    assert_eq!(
+        bad(BceWithLogits::default().value(&p, &[0.0, -0.5, 1.0], None, Reduction::Sum)),
+        Some(("target", 1))
+    );
+    assert_eq!(
+        bad(SigmoidFocal::default().value(&p, &[2.0, 0.5, 1.0], None, Reduction::Sum)),
+        Some(("target", 0))
+    );
+    for t in [0.0, 0.5, 2.0, -2.0] {
+        let y = [1.0, -1.0, t];
+        let want = Some(("target", 2));
+        assert_eq!(bad(SoftMargin.value(&p, &y, None, Reduction::Sum)), want);
+        assert_eq!(bad(Hinge.value(&p, &y, None, Reduction::Sum)), want);
+        assert_eq!(bad(SquaredHinge.value(&p, &y, None, Reduction::Sum)), want);
+        assert_eq!(bad(SmoothHinge.value(&p, &y, None, Reduction::Sum)), want);
+        assert_eq!(bad(ModifiedHuber.value(&p, &y, None, Reduction::Sum)), want);
+    }
+}
+
+#[test]
+fn parameters_are_checked() {
+    let x = [0.0f64];
+    let y = [1.0f64];
+    let param = |r: losskit::Result<f64>| match r {
+        Err(Error::InvalidParameter { name, .. }) => Some(name),
+        _ => None,
+    };
+    for pw in [-1.0, f64::NAN, f64::INFINITY] {
+        let l = BceWithLogits { pos_weight: pw };
+        assert_eq!(
+            param(l.value(&x, &y, None, Reduction::Sum)),
+            Some("pos_weight")
+        );
+    }
+    for (alpha, gamma, name) in [
+        (1.5, 2.0, "alpha"),
+        (f64::NAN, 2.0, "alpha"),
+        (f64::NEG_INFINITY, 2.0, "alpha"),
+        (0.25, -0.5, "gamma"),
+        (0.25, f64::INFINITY, "gamma"),
+    ] {
+        let l = SigmoidFocal { alpha, gamma };
+        assert_eq!(param(l.value(&x, &y, None, Reduction::Sum)), Some(name));
+    }
+    // α = 1 and α = 0 are valid (only one class counted), as are γ = 0 and pos_weight = 0.
+    assert!(
+        SigmoidFocal {
+            alpha: 1.0,
+            gamma: 0.0
+        }
+        .value(&x, &y, None, Reduction::Sum)
+        .is_ok()
+    );
+    assert!(
+        BceWithLogits { pos_weight: 0.0 }
+            .value(&x, &y, None, Reduction::Sum)
+            .is_ok()
+    );
+}
