@@ -321,9 +321,114 @@ fn bench_precision<F: Elem>(c: &mut Criterion) {
             n,
             &mut data,
         );
-        // Row-softmax losses (cross-entropy and its relatives, `rows × classes` logits) get
-        // their groups here, `classification/<loss>/<prec>/<N>/<impl>` with N the number
-        // of logits, so that the same table script reads them.
+    }
+    bench_cross_entropy::<F>(c);
+}
+
+// ---------------------------------------------------------------------------------------
+// Softmax cross-entropy with integer labels, `rows × classes` logits: IDs
+// `classification/cross_entropy/<prec>/<rows>x<classes>/<impl>`, where `<impl>` is also
+// `inplace_<backend>` (the form that overwrites the logits, timed with the `memcpy` that
+// refreshes its copy). Logits ~ N(0, 2²), uniform labels, four sets rotated.
+// ---------------------------------------------------------------------------------------
+
+/// `(rows, classes)`: LLM vocabularies, a small head, an ImageNet-sized head.
+const CE_SHAPES: [(usize, usize); 4] = [(32, 32_000), (8, 128_256), (4096, 10), (256, 1000)];
+
+/// The naive loop: per row a max, `Σ exp(x − m)` in f64, then `g = exp(x − m)/S − onehot`.
+#[inline(never)]
+fn scalar_ce<F: Elem>(x: &[F], classes: usize, labels: &[u32], g: &mut [F]) -> f64 {
+    let rows = labels.len();
+    let inv_rows = 1.0 / rows as f64;
+    let mut total = 0.0f64;
+    for r in 0..rows {
+        let row = &x[r * classes..(r + 1) * classes];
+        let grow = &mut g[r * classes..(r + 1) * classes];
+        let mut m = row[0];
+        for &v in row {
+            if v > m {
+                m = v;
+            }
+        }
+        let mut s = 0.0f64;
+        for &v in row {
+            s += (v - m).exp().to_f64();
+        }
+        let y = labels[r] as usize;
+        total += libm::log(s) - (row[y] - m).to_f64();
+        let c = F::from_f64(inv_rows / s);
+        for (gj, &v) in grow.iter_mut().zip(row) {
+            *gj = (v - m).exp() * c;
+        }
+        grow[y] = grow[y] - F::from_f64(inv_rows);
+    }
+    total * inv_rows
+}
+
+fn bench_cross_entropy<F: Elem>(c: &mut Criterion) {
+    for (rows, classes) in CE_SHAPES {
+        let id = format!("classification/cross_entropy/{}/{rows}x{classes}", F::NAME);
+        let mut group = c.benchmark_group(&id);
+        group
+            .throughput(Throughput::Elements((rows * classes) as u64))
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2))
+            .sample_size(20);
+        let sets: Vec<(Vec<F>, Vec<u32>)> = (0..SETS as u64)
+            .map(|k| {
+                let mut rng = Rng(0xCE00 + k);
+                let x = (0..rows * classes)
+                    .map(|_| F::from_f64(2.0 * rng.normalish()))
+                    .collect();
+                let y = (0..rows)
+                    .map(|_| (rng.next() % classes as u64) as u32)
+                    .collect();
+                (x, y)
+            })
+            .collect();
+        let mut grad = vec![F::ZERO; rows * classes];
+        let mut k = 0;
+        group.bench_function("scalar", |b| {
+            b.iter(|| {
+                let (x, y) = &sets[k % SETS];
+                k += 1;
+                black_box(scalar_ce(black_box(x), classes, y, &mut grad))
+            })
+        });
+        for backend in Backend::available() {
+            let ce = CrossEntropy::<F> {
+                backend: Some(backend),
+                ..CrossEntropy::default()
+            };
+            group.bench_function(backend.name(), |b| {
+                b.iter(|| {
+                    let (x, y) = &sets[k % SETS];
+                    k += 1;
+                    black_box(
+                        ce.value_and_grad(black_box(x), classes, y, Reduction::Mean, &mut grad[..])
+                            .unwrap(),
+                    )
+                })
+            });
+            let mut buf = vec![F::ZERO; rows * classes];
+            group.bench_function(format!("inplace_{}", backend.name()), |b| {
+                b.iter(|| {
+                    let (x, y) = &sets[k % SETS];
+                    k += 1;
+                    buf.copy_from_slice(x);
+                    black_box(
+                        ce.value_and_grad_in_place(
+                            black_box(&mut buf),
+                            classes,
+                            y,
+                            Reduction::Mean,
+                        )
+                        .unwrap(),
+                    )
+                })
+            });
+        }
+        group.finish();
     }
 }
 

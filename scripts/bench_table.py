@@ -34,7 +34,8 @@ import os
 import sys
 from pathlib import Path
 
-LOSS_ORDER = ["mse", "huber", "log_cosh", "quantile", "bce_with_logits", "sigmoid_focal"]
+LOSS_ORDER = ["mse", "huber", "log_cosh", "quantile", "bce_with_logits", "sigmoid_focal",
+              "cross_entropy"]
 IMPL_ORDER = ["scalar", "portable", "avx2", "avx512", "floor"]
 BYTES_PER_ELEM = {"f32": 12, "f64": 24}
 
@@ -44,6 +45,18 @@ def default_dir() -> Path:
     if target:
         return Path(target) / "criterion"
     return Path(__file__).resolve().parent.parent / "target" / "criterion"
+
+
+class RowShape(int):
+    """`rows x classes` of a row-loss benchmark: an int (the element count) printed as RxC."""
+
+    def __new__(cls, rows: int, classes: int):
+        obj = super().__new__(cls, rows * classes)
+        obj.label = f"{rows}x{classes}"
+        return obj
+
+    def __str__(self) -> str:
+        return self.label
 
 
 def load(root: Path, prefix: str, stat: str):
@@ -61,7 +74,8 @@ def load(root: Path, prefix: str, stat: str):
             continue
         loss, prec, n, impl = parts
         try:
-            n = int(n)
+            # N, or rows x classes for the row losses (sorted by their product).
+            n = int(n) if "x" not in n else RowShape(*map(int, n.split("x")))
         except ValueError:
             continue
         estimates = json.loads(est.read_text())

@@ -44,7 +44,7 @@ impl Domain {
     pub fn near_kink(self, p: f64, t: f64, h: f64) -> bool {
         match self {
             Domain::Real => false,
-            Domain::Probability => p < 1e-3 || p > 1.0 - 1e-3,
+            Domain::Probability => !(1e-3..=1.0 - 1e-3).contains(&p),
             Domain::Logit => false,
             // Breakpoints of the margin losses: z = y·x ∈ {−1, 0, 1}.
             Domain::Sign => [-1.0, 0.0, 1.0]
