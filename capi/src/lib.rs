@@ -150,9 +150,11 @@ pub extern "C" fn losskit_status_str(status: i32) -> *const c_char {
     s.as_ptr()
 }
 
-/// Bare metal only: the staticlib needs a panic handler. Nothing in this crate panics (see
-/// the crate docs); should a bug panic anyway, the core halts here.
-#[cfg(all(target_os = "none", feature = "panic-handler"))]
+/// Bare metal only: the staticlib needs a panic handler (cargo builds every crate type of
+/// this crate, also when firmware uses it as an rlib, so firmware gets this one). Nothing in
+/// this crate panics (see the crate docs); should a bug panic anyway, the core halts here.
+/// Firmware that needs its own handler uses the `losskit` crate directly.
+#[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {

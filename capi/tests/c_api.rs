@@ -26,6 +26,17 @@ fn staticlib() -> PathBuf {
 /// checks its closing line.
 fn build_and_run(src: &str, cplusplus: bool) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let stdout = compile_and_run(&root.join("tests/c").join(src), cplusplus, &[]);
+    assert!(
+        stdout.lines().any(|l| l.ends_with(" 0 failed")),
+        "{src} printed no pass line:\n{stdout}"
+    );
+}
+
+/// Compiles one C file against the header and the static library, runs it with `args`,
+/// requires exit status 0, and returns its standard output.
+fn compile_and_run(src: &Path, cplusplus: bool, args: &[&Path]) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c_api");
     std::fs::create_dir_all(&dir).unwrap();
     let stem = Path::new(src)
@@ -46,7 +57,7 @@ fn build_and_run(src: &str, cplusplus: bool) {
     cmd.args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-O1"])
         .arg("-I")
         .arg(root.join("include"))
-        .arg(root.join("tests/c").join(src));
+        .arg(src);
     if cplusplus {
         // Back to object/library inputs after `-x c++`.
         cmd.args(["-x", "none"]);
@@ -58,18 +69,21 @@ fn build_and_run(src: &str, cplusplus: bool) {
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "compiling {src} failed: {cmd:?}\n{}{}",
+        "compiling {} failed: {cmd:?}\n{}{}",
+        src.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let run = Command::new(&exe).output().unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let run = Command::new(&exe).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
     print!("{stdout}");
-    assert!(run.status.success(), "{src} failed:\n{stdout}");
     assert!(
-        stdout.lines().any(|l| l.ends_with(" 0 failed")),
-        "{src} printed no pass line:\n{stdout}"
+        run.status.success(),
+        "{} failed:\n{stdout}{}",
+        src.display(),
+        String::from_utf8_lossy(&run.stderr)
     );
+    stdout
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -89,4 +103,20 @@ fn c_statuses() {
 fn cplusplus_values_and_statuses() {
     build_and_run("values.c", true);
     build_and_run("statuses.c", true);
+}
+
+/// The C example (`examples/c/`) builds warning-free and its robust fit beats MSE.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn c_example() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = compile_and_run(
+        &repo.join("examples/c/huber_regression.c"),
+        false,
+        &[&repo.join("examples/data")],
+    );
+    assert!(
+        out.contains("mean absolute error on the clean targets"),
+        "{out}"
+    );
 }
