@@ -34,6 +34,28 @@ impl Simd for Portable {
     }
 }
 
+/// `vsqrt.f32`: IEEE square root (correctly rounded, as `libm::sqrtf`) in one FPU
+/// instruction. Hard-float ARM targets always have a VFP with it.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf", not(miri)))]
+#[inline(always)]
+fn arm_vsqrt(x: f32) -> f32 {
+    let mut bits = x.to_bits();
+    // SAFETY: moves a value through s15 (declared clobbered) and takes its square root; no
+    // memory, stack or flags are touched. `in(sreg)` would need the unstable-to-cfg `vfp2`
+    // target feature, hence the core register round trip.
+    unsafe {
+        core::arch::asm!(
+            "vmov s15, {b}",
+            "vsqrt.f32 s15, s15",
+            "vmov {b}, s15",
+            b = inout(reg) bits,
+            out("s15") _,
+            options(pure, nomem, nostack),
+        );
+    }
+    f32::from_bits(bits)
+}
+
 macro_rules! portable_common {
     ($V:ident, $W:ident, $E:ty, $N:expr) => {
         #[inline(always)]
@@ -108,10 +130,6 @@ macro_rules! portable_common {
             $V(self.0.simd_gt(b.0).select(self.0, b.0))
         }
         #[inline(always)]
-        fn sqrt(self) -> Self {
-            $V(self.0.sqrt())
-        }
-        #[inline(always)]
         fn round(self) -> Self {
             $V(self.0.round_ties_even())
         }
@@ -183,6 +201,20 @@ impl Vector for PF32 {
     portable_common!(PF32, f32x8, f32, 8);
 
     #[inline(always)]
+    fn sqrt(self) -> Self {
+        // On hard-float 32-bit ARM (Cortex-M4F and the like) wide's sqrt is a software f64
+        // routine, and libm's sqrtf is integer code: use the FPU's vsqrt.f32, lane by lane.
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf", not(miri)))]
+        {
+            PF32(f32x8::new(self.0.to_array().map(arm_vsqrt)))
+        }
+        #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", not(miri))))]
+        {
+            PF32(self.0.sqrt())
+        }
+    }
+
+    #[inline(always)]
     fn reduce_sum(self) -> f32 {
         let a = self.0.to_array();
         ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
@@ -230,6 +262,11 @@ impl Vector for PF64 {
     const LANES: usize = 4;
 
     portable_common!(PF64, f64x4, f64, 4);
+
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        PF64(self.0.sqrt())
+    }
 
     #[inline(always)]
     fn reduce_sum(self) -> f64 {

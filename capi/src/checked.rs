@@ -1,0 +1,722 @@
+//! The one checked path behind every exported function.
+//!
+//! Order of checks, all before any slice is formed or anything is written:
+//! 1. pointers ([`Args`]): NULL (allowed for an array of length 0 and for an optional
+//!    array), alignment, byte size ≤ `isize::MAX`, and no overlap of an output with any
+//!    other argument;
+//! 2. options ([`reduction`], [`mode`], [`flag`]) and the loss's parameters (its `check`);
+//! 3. lengths and emptiness, then the pass itself (losskit's own validation).
+
+use crate::losskit_status as Status;
+use core::mem::size_of;
+use losskit::{Error, Float, Out, PointwiseLoss, Reduction};
+
+/// A C-side result: `Err` carries the status to return.
+pub(crate) type Result<T> = core::result::Result<T, Status>;
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Status {
+        match e {
+            Error::LengthMismatch { .. } => Status::LengthMismatch,
+            Error::Empty => Status::Empty,
+            Error::InvalidParameter { .. } => Status::InvalidParameter,
+            Error::InvalidInput { .. } => Status::InvalidInput,
+            Error::LabelOutOfRange { .. } => Status::LabelOutOfRange,
+            Error::WorkspaceTooSmall { .. } => Status::WorkspaceTooSmall,
+            Error::NonFinite { .. } => Status::NonFinite,
+            // BackendUnavailable cannot happen (the C API never pins a backend).
+            _ => Status::Internal,
+        }
+    }
+}
+
+/// Collapses a checked call into its status.
+#[inline]
+fn status(r: Result<()>) -> Status {
+    match r {
+        Ok(()) => Status::Ok,
+        Err(s) => s,
+    }
+}
+
+/// A 0/1 flag from C.
+#[inline]
+pub(crate) fn flag(x: i32) -> Result<bool> {
+    match x {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Status::InvalidParameter),
+    }
+}
+
+/// A [`crate::losskit_reduction`] code and its divisor.
+#[inline]
+fn reduction(code: i32, divisor: f64) -> Result<Reduction> {
+    match code {
+        0 => Ok(Reduction::Mean),
+        1 => Ok(Reduction::Sum),
+        // The divisor's domain (finite, > 0) is checked by losskit.
+        2 => Ok(Reduction::Divisor(divisor)),
+        _ => Err(Status::InvalidParameter),
+    }
+}
+
+/// A [`crate::losskit_grad_mode`] code applied to a buffer.
+#[inline]
+fn mode<F: Float>(code: i32, buf: &mut [F]) -> Result<Out<'_, F>> {
+    match code {
+        0 => Ok(Out::write(buf)),
+        1 => Ok(Out::add(buf)),
+        _ => Err(Status::InvalidParameter),
+    }
+}
+
+/// The byte range an argument covers; `out` marks a written one.
+#[derive(Clone, Copy)]
+struct Region {
+    start: usize,
+    bytes: usize,
+    out: bool,
+}
+
+/// The pointer arguments of one call, checked one by one as they are added, then together
+/// for overlap by [`Args::check`].
+struct Args {
+    regions: [Region; 6],
+    n: usize,
+}
+
+impl Args {
+    fn new() -> Self {
+        Args {
+            regions: [Region {
+                start: 0,
+                bytes: 0,
+                out: false,
+            }; 6],
+            n: 0,
+        }
+    }
+
+    /// Adds a pointer to `len` elements of `T`. `optional`: NULL means absent.
+    fn add<T>(mut self, p: *const T, len: usize, optional: bool, out: bool) -> Result<Self> {
+        if p.is_null() {
+            return if optional || len == 0 {
+                Ok(self)
+            } else {
+                Err(Status::NullPointer)
+            };
+        }
+        if !p.is_aligned() {
+            return Err(Status::Misaligned);
+        }
+        let bytes = len
+            .checked_mul(size_of::<T>())
+            .filter(|&b| b <= isize::MAX as usize)
+            .ok_or(Status::InvalidParameter)?;
+        let start = p as usize;
+        if start.checked_add(bytes).is_none() {
+            return Err(Status::InvalidParameter);
+        }
+        let slot = self.regions.get_mut(self.n).ok_or(Status::Internal)?;
+        *slot = Region { start, bytes, out };
+        self.n += 1;
+        Ok(self)
+    }
+    /// A required input array (NULL only when `len == 0`).
+    fn input<T>(self, p: *const T, len: usize) -> Result<Self> {
+        self.add(p, len, false, false)
+    }
+    /// An optional input array (NULL = absent).
+    fn optional_input<T>(self, p: *const T, len: usize) -> Result<Self> {
+        self.add(p, len, true, false)
+    }
+    /// A required output array (NULL only when `len == 0`).
+    fn output<T>(self, p: *mut T, len: usize) -> Result<Self> {
+        self.add(p.cast_const(), len, false, true)
+    }
+    /// An optional output array (NULL = not computed).
+    fn optional_output<T>(self, p: *mut T, len: usize) -> Result<Self> {
+        self.add(p.cast_const(), len, true, true)
+    }
+    /// A required scalar output.
+    fn scalar<T>(self, p: *mut T) -> Result<Self> {
+        if p.is_null() {
+            return Err(Status::NullPointer);
+        }
+        self.add(p.cast_const(), 1, false, true)
+    }
+
+    /// No output overlaps any other argument (inputs may overlap each other).
+    fn check(self) -> Result<()> {
+        let regions = self.regions.get(..self.n).ok_or(Status::Internal)?;
+        for (i, a) in regions.iter().enumerate() {
+            for b in regions.iter().skip(i + 1) {
+                let overlap = a.bytes > 0
+                    && b.bytes > 0
+                    && a.start < b.start + b.bytes
+                    && b.start < a.start + a.bytes;
+                if overlap && (a.out || b.out) {
+                    return Err(Status::Aliasing);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The slice behind a checked input pointer.
+///
+/// # Safety
+/// `p` passed [`Args`] for `len` elements, and (the C caller's contract) is valid for reads
+/// of `len` elements that nobody writes during the call.
+#[inline]
+unsafe fn input<'a, T>(p: *const T, len: usize) -> &'a [T] {
+    if len == 0 || p.is_null() {
+        &[]
+    } else {
+        // SAFETY: non-NULL, aligned, size ≤ isize::MAX (checked); valid (caller).
+        unsafe { core::slice::from_raw_parts(p, len) }
+    }
+}
+
+/// The slice behind an optional checked input pointer (`None` for NULL).
+///
+/// # Safety
+/// As [`input`].
+#[inline]
+unsafe fn optional_input<'a, T>(p: *const T, len: usize) -> Option<&'a [T]> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: forwarded.
+        Some(unsafe { input(p, len) })
+    }
+}
+
+/// The slice behind a checked output pointer.
+///
+/// # Safety
+/// `p` passed [`Args`] for `len` elements (so it overlaps no other argument), and is valid
+/// for reads and writes of `len` elements that nobody else accesses during the call.
+#[inline]
+unsafe fn output<'a, T>(p: *mut T, len: usize) -> &'a mut [T] {
+    if len == 0 || p.is_null() {
+        &mut []
+    } else {
+        // SAFETY: non-NULL, aligned, size ≤ isize::MAX, not aliased (checked); valid (caller).
+        unsafe { core::slice::from_raw_parts_mut(p, len) }
+    }
+}
+
+/// The verbs of every two-input pointwise loss (`PointwiseLoss`). Each takes the loss as a
+/// constructor that validates the C parameters (flags), so that pointers are checked first.
+pub(crate) mod pointwise {
+    use super::*;
+
+    /// `*value_out = L(pred, target, weight)`.
+    ///
+    /// # Safety
+    /// The C contract: each non-NULL pointer is valid for `len` elements (`value_out` for
+    /// one), inputs readable and outputs writable, for the whole call.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn value<F: Float, L: PointwiseLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        weight: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        value_out: *mut F,
+    ) -> Status {
+        status((|| {
+            Args::new()
+                .input(pred, len)?
+                .input(target, len)?
+                .optional_input(weight, len)?
+                .scalar(value_out)?
+                .check()?;
+            let (loss, reduction) = (loss()?, super::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (p, t, w) = unsafe {
+                (
+                    input(pred, len),
+                    input(target, len),
+                    optional_input(weight, len),
+                )
+            };
+            let v = loss.value(p, t, w, reduction)?;
+            // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+            unsafe { value_out.write(v) };
+            Ok(())
+        })())
+    }
+
+    /// `out[i] = wᵢ ℓᵢ`.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn value_elementwise<F: Float, L: PointwiseLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        weight: *const F,
+        len: usize,
+        out: *mut F,
+    ) -> Status {
+        status((|| {
+            Args::new()
+                .input(pred, len)?
+                .input(target, len)?
+                .optional_input(weight, len)?
+                .output(out, len)?
+                .check()?;
+            let loss = loss()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (p, t, w, o) = unsafe {
+                (
+                    input(pred, len),
+                    input(target, len),
+                    optional_input(weight, len),
+                    output(out, len),
+                )
+            };
+            Ok(loss.value_elementwise(p, t, w, o)?)
+        })())
+    }
+
+    /// The shared body of `grad`, `value_and_grad` (`value_out` given) and `hessian_diag`
+    /// (`hess`: the Hessian diagonal goes to `grad`).
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    unsafe fn derivative<F: Float, L: PointwiseLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        (pred, target, weight, len): (*const F, *const F, *const F, usize),
+        (reduction, divisor, grad_mode): (i32, f64, i32),
+        grad: *mut F,
+        value_out: Option<*mut F>,
+        hess: bool,
+    ) -> Status {
+        status((|| {
+            let args = Args::new()
+                .input(pred, len)?
+                .input(target, len)?
+                .optional_input(weight, len)?
+                .output(grad, len)?;
+            match value_out {
+                Some(v) => args.scalar(v)?,
+                None => args,
+            }
+            .check()?;
+            let (loss, reduction) = (loss()?, super::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (p, t, w, g) = unsafe {
+                (
+                    input(pred, len),
+                    input(target, len),
+                    optional_input(weight, len),
+                    output(grad, len),
+                )
+            };
+            let g = mode(grad_mode, g)?;
+            match value_out {
+                Some(out) => {
+                    let v = loss.value_and_grad(p, t, w, reduction, g)?;
+                    // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+                    unsafe { out.write(v) };
+                }
+                None if hess => loss.hessian_diag(p, t, w, reduction, g)?,
+                None => loss.grad(p, t, w, reduction, g)?,
+            }
+            Ok(())
+        })())
+    }
+
+    /// `grad (=|+=) ∂L/∂pred`.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn grad<F: Float, L: PointwiseLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        weight: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                (pred, target, weight, len),
+                (reduction, divisor, grad_mode),
+                grad,
+                None,
+                false,
+            )
+        }
+    }
+
+    /// `*value_out = L` and `grad (=|+=) ∂L/∂pred` in one pass.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn value_and_grad<F: Float, L: PointwiseLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        weight: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+        value_out: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                (pred, target, weight, len),
+                (reduction, divisor, grad_mode),
+                grad,
+                Some(value_out),
+                false,
+            )
+        }
+    }
+
+    /// `hess (=|+=) ∂²L/∂predᵢ²`.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn hessian_diag<F: Float, L: PointwiseLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        weight: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        hess: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                (pred, target, weight, len),
+                (reduction, divisor, grad_mode),
+                hess,
+                None,
+                true,
+            )
+        }
+    }
+}
+
+/// Pointwise losses with a third per-element input (`aux`, e.g. the Gaussian NLL's
+/// variance) and its gradient; no per-element weights.
+pub(crate) mod aux {
+    use super::*;
+    use losskit::loss::regression::GaussianNll;
+
+    /// The verbs losskit gives such a loss as inherent methods, gathered in a trait so that
+    /// one generic helper serves all of them.
+    pub(crate) trait AuxLoss: Copy {
+        fn value<F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction) -> losskit::Result<F>;
+        fn value_elementwise<F: Float>(
+            &self,
+            p: &[F],
+            t: &[F],
+            a: &[F],
+            out: &mut [F],
+        ) -> losskit::Result<()>;
+        fn grad<'g, F: Float>(
+            &self,
+            p: &[F],
+            t: &[F],
+            a: &[F],
+            r: Reduction,
+            g: Out<'g, F>,
+            ga: Option<Out<'g, F>>,
+        ) -> losskit::Result<()>;
+        fn value_and_grad<'g, F: Float>(
+            &self,
+            p: &[F],
+            t: &[F],
+            a: &[F],
+            r: Reduction,
+            g: Out<'g, F>,
+            ga: Option<Out<'g, F>>,
+        ) -> losskit::Result<F>;
+        fn hessian_diag<F: Float>(
+            &self,
+            p: &[F],
+            t: &[F],
+            a: &[F],
+            r: Reduction,
+            h: Out<'_, F>,
+        ) -> losskit::Result<()>;
+    }
+
+    /// Forwards the trait to the inherent methods (one line per auxiliary-input loss).
+    macro_rules! aux_loss {
+        ($($t:ty),* $(,)?) => {$(
+            impl AuxLoss for $t {
+                #[inline]
+                fn value<F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction) -> losskit::Result<F> {
+                    <$t>::value(self, p, t, a, r)
+                }
+                #[inline]
+                fn value_elementwise<F: Float>(&self, p: &[F], t: &[F], a: &[F], out: &mut [F]) -> losskit::Result<()> {
+                    <$t>::value_elementwise(self, p, t, a, out)
+                }
+                #[inline]
+                fn grad<'g, F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction, g: Out<'g, F>, ga: Option<Out<'g, F>>) -> losskit::Result<()> {
+                    <$t>::grad(self, p, t, a, r, g, ga)
+                }
+                #[inline]
+                fn value_and_grad<'g, F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction, g: Out<'g, F>, ga: Option<Out<'g, F>>) -> losskit::Result<F> {
+                    <$t>::value_and_grad(self, p, t, a, r, g, ga)
+                }
+                #[inline]
+                fn hessian_diag<F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction, h: Out<'_, F>) -> losskit::Result<()> {
+                    <$t>::hessian_diag(self, p, t, a, r, h)
+                }
+            }
+        )*};
+    }
+    aux_loss!(GaussianNll);
+
+    /// `*value_out = L(pred, target, aux)`.
+    ///
+    /// # Safety
+    /// As [`pointwise::value`](super::pointwise::value).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn value<F: Float, L: AuxLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        aux: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        value_out: *mut F,
+    ) -> Status {
+        status((|| {
+            Args::new()
+                .input(pred, len)?
+                .input(target, len)?
+                .input(aux, len)?
+                .scalar(value_out)?
+                .check()?;
+            let (loss, reduction) = (loss()?, super::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (p, t, a) = unsafe { (input(pred, len), input(target, len), input(aux, len)) };
+            let v = loss.value(p, t, a, reduction)?;
+            // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+            unsafe { value_out.write(v) };
+            Ok(())
+        })())
+    }
+
+    /// `out[i] = ℓᵢ`.
+    ///
+    /// # Safety
+    /// As [`pointwise::value`](super::pointwise::value).
+    #[inline]
+    pub(crate) unsafe fn value_elementwise<F: Float, L: AuxLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        aux: *const F,
+        len: usize,
+        out: *mut F,
+    ) -> Status {
+        status((|| {
+            Args::new()
+                .input(pred, len)?
+                .input(target, len)?
+                .input(aux, len)?
+                .output(out, len)?
+                .check()?;
+            let loss = loss()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (p, t, a, o) = unsafe {
+                (
+                    input(pred, len),
+                    input(target, len),
+                    input(aux, len),
+                    output(out, len),
+                )
+            };
+            Ok(loss.value_elementwise(p, t, a, o)?)
+        })())
+    }
+
+    /// The shared body of `grad`, `value_and_grad` (`value_out` given) and `hessian_diag`
+    /// (`hess`; `grad_aux` is then NULL).
+    ///
+    /// # Safety
+    /// As [`pointwise::value`](super::pointwise::value).
+    #[inline]
+    unsafe fn derivative<F: Float, L: AuxLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        (pred, target, aux, len): (*const F, *const F, *const F, usize),
+        (reduction, divisor, grad_mode): (i32, f64, i32),
+        (grad, grad_aux): (*mut F, *mut F),
+        value_out: Option<*mut F>,
+        hess: bool,
+    ) -> Status {
+        status((|| {
+            let args = Args::new()
+                .input(pred, len)?
+                .input(target, len)?
+                .input(aux, len)?
+                .output(grad, len)?
+                .optional_output(grad_aux, len)?;
+            match value_out {
+                Some(v) => args.scalar(v)?,
+                None => args,
+            }
+            .check()?;
+            let (loss, reduction) = (loss()?, super::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (p, t, a, g) = unsafe {
+                (
+                    input(pred, len),
+                    input(target, len),
+                    input(aux, len),
+                    output(grad, len),
+                )
+            };
+            let g = mode(grad_mode, g)?;
+            let ga = if grad_aux.is_null() {
+                None
+            } else {
+                // SAFETY: as above (an optional output, present).
+                Some(mode(grad_mode, unsafe { output(grad_aux, len) })?)
+            };
+            match value_out {
+                Some(out) => {
+                    let v = loss.value_and_grad(p, t, a, reduction, g, ga)?;
+                    // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+                    unsafe { out.write(v) };
+                }
+                None if hess => loss.hessian_diag(p, t, a, reduction, g)?,
+                None => loss.grad(p, t, a, reduction, g, ga)?,
+            }
+            Ok(())
+        })())
+    }
+
+    /// `grad (=|+=) ∂L/∂pred`, and `grad_aux (=|+=) ∂L/∂aux` unless NULL.
+    ///
+    /// # Safety
+    /// As [`pointwise::value`](super::pointwise::value).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn grad<F: Float, L: AuxLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        aux: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+        grad_aux: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                (pred, target, aux, len),
+                (reduction, divisor, grad_mode),
+                (grad, grad_aux),
+                None,
+                false,
+            )
+        }
+    }
+
+    /// `*value_out = L` and both gradients in one pass.
+    ///
+    /// # Safety
+    /// As [`pointwise::value`](super::pointwise::value).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn value_and_grad<F: Float, L: AuxLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        aux: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+        grad_aux: *mut F,
+        value_out: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                (pred, target, aux, len),
+                (reduction, divisor, grad_mode),
+                (grad, grad_aux),
+                Some(value_out),
+                false,
+            )
+        }
+    }
+
+    /// `hess (=|+=) ∂²L/∂predᵢ²`.
+    ///
+    /// # Safety
+    /// As [`pointwise::value`](super::pointwise::value).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn hessian_diag<F: Float, L: AuxLoss>(
+        loss: impl FnOnce() -> Result<L>,
+        pred: *const F,
+        target: *const F,
+        aux: *const F,
+        len: usize,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        hess: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                (pred, target, aux, len),
+                (reduction, divisor, grad_mode),
+                (hess, core::ptr::null_mut()),
+                None,
+                true,
+            )
+        }
+    }
+}

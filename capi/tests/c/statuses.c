@@ -1,0 +1,193 @@
+/* Every status code the current functions can return, on bad input, and that outputs are
+ * untouched on error (the one documented exception: NON_FINITE / INVALID_INPUT found during
+ * a pass reset a write-mode output to zeros; add mode leaves it as it was).
+ *
+ * LENGTH_MISMATCH, LABEL_OUT_OF_RANGE and WORKSPACE_TOO_SMALL cannot be returned by any
+ * current function (the pointwise functions take one length for all arrays, and no loss
+ * has labels or a workspace yet); their codes and descriptions are checked here, and the
+ * functions that can return them bring their own cases. INTERNAL is never expected. */
+#include "losskit.h"
+#include "check.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define N 5
+#define SENTINEL 42.0f
+
+static float pred[N] = {0.5f, -1.0f, 2.0f, 0.0f, 3.0f};
+static float target[N] = {0.0f, 1.0f, 2.5f, -1.0f, 3.0f};
+static float weight[N] = {1.0f, 2.0f, 1.0f, 0.5f, 1.0f};
+static float var[N] = {1.0f, 0.5f, 2.0f, 1.0f, 0.25f};
+static float grad[N];
+static float grad_var[N];
+
+static void fill(float *x, float v) {
+    int i;
+    for (i = 0; i < N; i++) x[i] = v;
+}
+
+static int all_equal(const float *x, float v) {
+    int i;
+    for (i = 0; i < N; i++) {
+        if (x[i] != v) return 0;
+    }
+    return 1;
+}
+
+/* A Huber value_and_grad (delta, reduction, divisor, mode) expected to fail with `want`,
+ * leaving `grad` and the value untouched. */
+static void huber_fails(const float *p, const float *t, const float *w, size_t len, double delta,
+                        int32_t reduction, double divisor, int32_t mode, float *g, float *v,
+                        int32_t want, int line) {
+    float value = SENTINEL;
+    int32_t got;
+    fill(grad, SENTINEL);
+    got = losskit_huber_value_and_grad_f32(p, t, w, len, delta, reduction, divisor, mode, g,
+                                           v ? v : &value);
+    CHECK(got == want, "line %d: status %d, want %d (%s)", line, (int)got, (int)want,
+          losskit_status_str(got));
+    CHECK(all_equal(grad, SENTINEL), "line %d: grad written on error", line);
+    CHECK(value == SENTINEL, "line %d: value written on error", line);
+}
+
+#define FAILS(p, t, w, len, delta, red, div, mode, g, v, want) \
+    huber_fails(p, t, w, len, delta, red, div, mode, g, v, want, __LINE__)
+
+int main(void) {
+    float v = SENTINEL;
+    float misaligned_buf[N + 1];
+    const float *misaligned = (const float *)(const void *)((const char *)misaligned_buf + 1);
+    int32_t s;
+    int code;
+
+    /* The baseline call succeeds. */
+    fill(grad, 0.0f);
+    CHECK(losskit_huber_value_and_grad_f32(pred, target, weight, N, 1.0, LOSSKIT_REDUCTION_MEAN,
+                                           0.0, LOSSKIT_GRAD_MODE_WRITE, grad, &v) ==
+              LOSSKIT_STATUS_OK,
+          "baseline");
+
+    /* NULL_POINTER: a required array, the output array, the scalar output. */
+    FAILS(NULL, target, weight, N, 1.0, 0, 0.0, 0, grad, NULL, LOSSKIT_STATUS_NULL_POINTER);
+    FAILS(pred, NULL, weight, N, 1.0, 0, 0.0, 0, grad, NULL, LOSSKIT_STATUS_NULL_POINTER);
+    FAILS(pred, target, weight, N, 1.0, 0, 0.0, 0, NULL, NULL, LOSSKIT_STATUS_NULL_POINTER);
+    fill(grad, SENTINEL);
+    CHECK(losskit_huber_value_and_grad_f32(pred, target, weight, N, 1.0, 0, 0.0, 0, grad, NULL) ==
+              LOSSKIT_STATUS_NULL_POINTER,
+          "NULL value_out");
+    CHECK(all_equal(grad, SENTINEL), "grad written with NULL value_out");
+    CHECK(losskit_mse_value_f64(NULL, NULL, NULL, 1, LOSSKIT_REDUCTION_SUM, 0.0, NULL) ==
+              LOSSKIT_STATUS_NULL_POINTER,
+          "NULL everything");
+
+    /* EMPTY: NULL with length 0 is accepted, and the empty input is then reported. */
+    FAILS(NULL, NULL, NULL, 0, 1.0, 0, 0.0, 0, NULL, NULL, LOSSKIT_STATUS_EMPTY);
+    FAILS(pred, target, NULL, 0, 1.0, 0, 0.0, 0, grad, NULL, LOSSKIT_STATUS_EMPTY);
+
+    /* MISALIGNED (pointers are never dereferenced before this check). */
+    FAILS(misaligned, target, NULL, N, 1.0, 0, 0.0, 0, grad, NULL, LOSSKIT_STATUS_MISALIGNED);
+    FAILS(pred, target, misaligned, N, 1.0, 0, 0.0, 0, grad, NULL, LOSSKIT_STATUS_MISALIGNED);
+    FAILS(pred, target, NULL, N, 1.0, 0, 0.0, 0, grad, (float *)(void *)((char *)&v + 1),
+          LOSSKIT_STATUS_MISALIGNED);
+
+    /* INVALID_PARAMETER: the loss parameter, the options, the length's byte size. */
+    FAILS(pred, target, NULL, N, -1.0, 0, 0.0, 0, grad, NULL, LOSSKIT_STATUS_INVALID_PARAMETER);
+    FAILS(pred, target, NULL, N, (double)NAN, 0, 0.0, 0, grad, NULL,
+          LOSSKIT_STATUS_INVALID_PARAMETER);
+    FAILS(pred, target, NULL, N, 1.0, 3, 0.0, 0, grad, NULL, LOSSKIT_STATUS_INVALID_PARAMETER);
+    FAILS(pred, target, NULL, N, 1.0, -1, 0.0, 0, grad, NULL, LOSSKIT_STATUS_INVALID_PARAMETER);
+    FAILS(pred, target, NULL, N, 1.0, LOSSKIT_REDUCTION_DIVISOR, 0.0, 0, grad, NULL,
+          LOSSKIT_STATUS_INVALID_PARAMETER);
+    FAILS(pred, target, NULL, N, 1.0, LOSSKIT_REDUCTION_DIVISOR, (double)INFINITY, 0, grad, NULL,
+          LOSSKIT_STATUS_INVALID_PARAMETER);
+    FAILS(pred, target, NULL, N, 1.0, 0, 0.0, 2, grad, NULL, LOSSKIT_STATUS_INVALID_PARAMETER);
+    FAILS(pred, target, NULL, SIZE_MAX / 2, 1.0, 0, 0.0, 0, grad, NULL,
+          LOSSKIT_STATUS_INVALID_PARAMETER);
+    v = SENTINEL;
+    CHECK(losskit_poisson_nll_value_f32(pred, target, NULL, N, 2, 0, 1e-8, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_PARAMETER,
+          "flag 2");
+    CHECK(losskit_gaussian_nll_value_f32(pred, target, var, N, 0, 0.0, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_PARAMETER,
+          "eps 0");
+    CHECK(v == SENTINEL, "value written on error");
+
+    /* ALIASING: an output overlapping an input (exactly or partly), the weight, or the
+     * scalar output lying inside the gradient. Inputs may overlap each other. */
+    FAILS(pred, target, NULL, N, 1.0, 0, 0.0, 0, (float *)pred, NULL, LOSSKIT_STATUS_ALIASING);
+    FAILS(pred, target, weight, N, 1.0, 0, 0.0, 0, weight + 1, NULL, LOSSKIT_STATUS_ALIASING);
+    FAILS(pred, target, NULL, N, 1.0, 0, 0.0, 0, grad, grad + 2, LOSSKIT_STATUS_ALIASING);
+    fill(grad, 0.0f);
+    CHECK(losskit_huber_value_and_grad_f32(pred, pred, pred, N, 1.0, 0, 0.0, 0, grad, &v) ==
+              LOSSKIT_STATUS_OK,
+          "inputs may alias each other");
+    fill(grad_var, SENTINEL);
+    CHECK(losskit_gaussian_nll_grad_f32(pred, target, var, N, 0, 1e-6, 0, 0.0, 0, grad_var,
+                                        grad_var) == LOSSKIT_STATUS_ALIASING,
+          "grad_var == grad");
+    CHECK(losskit_mse_value_elementwise_f32(pred, target, NULL, N, (float *)target) ==
+              LOSSKIT_STATUS_ALIASING,
+          "out == target");
+    CHECK(all_equal(grad_var, SENTINEL), "written on aliasing");
+
+    /* NON_FINITE: value_out untouched; a write-mode gradient is reset to zeros, an add-mode
+     * one is untouched. */
+    pred[2] = (float)NAN;
+    FAILS(pred, target, NULL, N, 1.0, 0, 0.0, LOSSKIT_GRAD_MODE_ADD, grad, NULL,
+          LOSSKIT_STATUS_NON_FINITE);
+    fill(grad, SENTINEL);
+    v = SENTINEL;
+    CHECK(losskit_huber_value_and_grad_f32(pred, target, NULL, N, 1.0, 0, 0.0,
+                                           LOSSKIT_GRAD_MODE_WRITE, grad, &v) ==
+              LOSSKIT_STATUS_NON_FINITE,
+          "NaN pred");
+    CHECK(all_equal(grad, 0.0f) && v == SENTINEL, "write mode: zeros, value untouched");
+    pred[2] = 2.0f;
+    target[4] = (float)INFINITY;
+    CHECK(losskit_mse_value_f32(pred, target, NULL, N, 0, 0.0, &v) == LOSSKIT_STATUS_NON_FINITE,
+          "inf target");
+    target[4] = 3.0f;
+    weight[1] = (float)NAN;
+    CHECK(losskit_mse_value_f32(pred, target, weight, N, 0, 0.0, &v) == LOSSKIT_STATUS_NON_FINITE,
+          "NaN weight");
+    weight[1] = 2.0f;
+    var[0] = (float)NAN;
+    CHECK(losskit_gaussian_nll_value_f32(pred, target, var, N, 0, 1e-6, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_NON_FINITE,
+          "NaN var");
+    CHECK(v == SENTINEL, "value written on error");
+
+    /* INVALID_INPUT: a negative variance, a negative Poisson count. */
+    var[0] = -1.0f;
+    fill(grad, SENTINEL);
+    fill(grad_var, SENTINEL);
+    CHECK(losskit_gaussian_nll_value_and_grad_f32(pred, target, var, N, 0, 1e-6, 0, 0.0,
+                                                  LOSSKIT_GRAD_MODE_ADD, grad, grad_var, &v) ==
+              LOSSKIT_STATUS_INVALID_INPUT,
+          "negative var");
+    CHECK(all_equal(grad, SENTINEL) && all_equal(grad_var, SENTINEL) && v == SENTINEL,
+          "add mode untouched");
+    var[0] = 1.0f;
+    CHECK(losskit_poisson_nll_value_f32(pred, target, NULL, N, 1, 0, 1e-8, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_INPUT,
+          "negative count (target[3] = -1)");
+    CHECK(v == SENTINEL, "value written on error");
+
+    /* Every code has a description; unknown codes too. */
+    for (code = 0; code <= 11; code++) {
+        const char *d = losskit_status_str(code);
+        CHECK(d != NULL && strlen(d) > 0 && strcmp(d, "unknown status") != 0, "code %d", code);
+    }
+    CHECK(strcmp(losskit_status_str(12), "unknown status") == 0, "12");
+    CHECK(strcmp(losskit_status_str(-1), "unknown status") == 0, "-1");
+    CHECK(LOSSKIT_STATUS_OK == 0 && LOSSKIT_STATUS_LENGTH_MISMATCH == 2 &&
+              LOSSKIT_STATUS_LABEL_OUT_OF_RANGE == 5 && LOSSKIT_STATUS_WORKSPACE_TOO_SMALL == 6 &&
+              LOSSKIT_STATUS_INTERNAL == 9,
+          "the documented table");
+    CHECK(sizeof(losskit_status) == 4, "fixed width");
+
+    s = losskit_mse_value_f32(pred, target, NULL, N, 0, 0.0, &v);
+    CHECK(s == LOSSKIT_STATUS_OK, "still fine after all that: %d", (int)s);
+    return finish("statuses");
+}

@@ -1,0 +1,179 @@
+/* Values of every loss and verb through the C API, f32 and f64, against PyTorch float64
+ * autograd (cases.h) or hand-computed results; reductions, weights and add mode.
+ * Built with -std=c99 -Wall -Wextra -Werror -pedantic, and again as C++. */
+#include "losskit.h"
+#include "cases.h"
+#include "check.h"
+
+#include <string.h>
+
+#define MAXN 16
+#define TOL_F64 1e-10
+#define TOL_F32 2e-5
+
+/* Hand-computed cases for the losses PyTorch has no module for.
+ * Expectile, tau = 0.2: u = target - pred = (1, -1, 0); c = (0.2, 0.8, 0.2);
+ * l = c u^2 = (0.2, 0.8, 0); dl/dpred = -2 c u = (-0.4, 1.6, 0); d2l = 2c. */
+#define expectile_h_LEN 3
+static const double expectile_h_pred[3] = {1.0, 3.0, 2.0};
+static const double expectile_h_target[3] = {2.0, 2.0, 2.0};
+static const double expectile_h_value = 1.0;
+static const double expectile_h_grad[3] = {-0.4, 1.6, 0.0};
+static const double expectile_h_hess[3] = {0.4, 1.6, 0.4};
+/* Pseudo-Huber, delta = 2: r = (0, 2, -2); s = sqrt(1 + (r/2)^2) = (1, sqrt 2, sqrt 2);
+ * l = 4 (s - 1); dl/dpred = r / s; d2l = 1 / s^3. */
+#define pseudo_huber_h_LEN 3
+#define SQRT2 1.4142135623730951
+static const double pseudo_huber_h_pred[3] = {1.0, 3.0, -1.0};
+static const double pseudo_huber_h_target[3] = {1.0, 1.0, 1.0};
+static const double pseudo_huber_h_value = 8.0 * (SQRT2 - 1.0);
+static const double pseudo_huber_h_grad[3] = {0.0, SQRT2, -SQRT2};
+static const double pseudo_huber_h_hess[3] = {1.0, 1.0 / (2.0 * SQRT2), 1.0 / (2.0 * SQRT2)};
+
+/* Every verb of a two-input pointwise loss in one precision. `P` is the loss's parameter
+ * list: a function-like macro expanding to the parameters with a trailing comma. Checks: value (sum, mean, divisor, weights),
+ * elementwise (sums to the value), grad (write and add), value_and_grad, and the Hessian
+ * diagonal when `HESS` is an array (else NULL). */
+#define CHECK_POINTWISE(loss, P, T, sfx, id, HESS, tol)                                         \
+    do {                                                                                        \
+        T p[MAXN], t[MAXN], w[MAXN], g[MAXN], g2[MAXN], h[MAXN], e[MAXN];                       \
+        T v = 0, v2 = 0, vm = 0, vd = 0, vw = 0;                                                \
+        const size_t n = id##_LEN;                                                              \
+        const double gs = max_abs(id##_grad, n);                                                \
+        const double *hx = (HESS);                                                              \
+        double esum = 0.0;                                                                      \
+        size_t i;                                                                               \
+        for (i = 0; i < n; i++) {                                                               \
+            p[i] = (T)id##_pred[i];                                                             \
+            t[i] = (T)id##_target[i];                                                           \
+            w[i] = (T)2;                                                                        \
+        }                                                                                       \
+        CHECK(losskit_##loss##_value_##sfx(p, t, NULL, n, P() LOSSKIT_REDUCTION_SUM, 0.0, &v) ==  \
+                  LOSSKIT_STATUS_OK, #loss);                                                    \
+        CHECK(close_to((double)v, id##_value, tol, 1e-3), #loss " value %.17g vs %.17g",       \
+              (double)v, id##_value);                                                           \
+        CHECK(losskit_##loss##_value_##sfx(p, t, NULL, n, P() LOSSKIT_REDUCTION_MEAN, 0.0, &vm) == \
+                  LOSSKIT_STATUS_OK, #loss);                                                    \
+        CHECK(close_to((double)vm, id##_value / (double)n, tol, 1e-3), #loss " mean");          \
+        CHECK(losskit_##loss##_value_##sfx(p, t, NULL, n, P() LOSSKIT_REDUCTION_DIVISOR, 4.0,     \
+                                          &vd) == LOSSKIT_STATUS_OK, #loss);                    \
+        CHECK(close_to((double)vd, id##_value / 4.0, tol, 1e-3), #loss " divisor");             \
+        CHECK(losskit_##loss##_value_##sfx(p, t, w, n, P() LOSSKIT_REDUCTION_SUM, 0.0, &vw) ==    \
+                  LOSSKIT_STATUS_OK, #loss);                                                    \
+        CHECK(close_to((double)vw, 2.0 * id##_value, tol, 1e-3), #loss " weighted");            \
+        CHECK(losskit_##loss##_value_elementwise_##sfx(p, t, NULL, n, P() e) == LOSSKIT_STATUS_OK, \
+              #loss);                                                                           \
+        for (i = 0; i < n; i++) esum += (double)e[i];                                           \
+        CHECK(close_to(esum, id##_value, tol, 1e-3), #loss " elementwise sum %.17g", esum);     \
+        CHECK(losskit_##loss##_grad_##sfx(p, t, NULL, n, P() LOSSKIT_REDUCTION_SUM, 0.0,          \
+                                         LOSSKIT_GRAD_MODE_WRITE, g) == LOSSKIT_STATUS_OK, #loss);   \
+        for (i = 0; i < n; i++) g2[i] = (T)1;                                                   \
+        CHECK(losskit_##loss##_value_and_grad_##sfx(p, t, NULL, n, P() LOSSKIT_REDUCTION_SUM, 0.0, \
+                                                   LOSSKIT_GRAD_MODE_ADD, g2, &v2) ==                \
+                  LOSSKIT_STATUS_OK, #loss);                                                    \
+        CHECK(v2 == v, #loss " value_and_grad value %.17g vs %.17g", (double)v2, (double)v);    \
+        for (i = 0; i < n; i++) {                                                               \
+            CHECK(close_to((double)g[i], id##_grad[i], tol, gs), #loss " grad[%d] %.17g vs %.17g", \
+                  (int)i, (double)g[i], id##_grad[i]);                                          \
+            CHECK(close_to((double)g2[i] - 1.0, id##_grad[i], tol, gs + 1.0),                   \
+                  #loss " added grad[%d]", (int)i);                                             \
+        }                                                                                       \
+        CHECK(losskit_##loss##_hessian_diag_##sfx(p, t, NULL, n, P() LOSSKIT_REDUCTION_SUM, 0.0,  \
+                                                 LOSSKIT_GRAD_MODE_WRITE, h) == LOSSKIT_STATUS_OK,   \
+              #loss);                                                                           \
+        for (i = 0; hx != NULL && i < n; i++) {                                                 \
+            CHECK(close_to((double)h[i], hx[i], tol, max_abs(hx, n)), #loss " hess[%d]", (int)i); \
+        }                                                                                       \
+    } while (0)
+
+#define BOTH(loss, P, id, HESS)                                \
+    do {                                                       \
+        CHECK_POINTWISE(loss, P, double, f64, id, HESS, TOL_F64); \
+        CHECK_POINTWISE(loss, P, float, f32, id, HESS, TOL_F32);  \
+    } while (0)
+
+/* Parameter lists as function-like macros, so that their commas survive being passed on. */
+#define NO_PARAMS()
+#define HUBER_P() 1.0,
+#define SMOOTH_L1_P() 1.0,
+#define QUANTILE_P() 0.25,
+#define EXPECTILE_P() 0.2,
+#define PSEUDO_HUBER_P() 2.0,
+/* log_input = 1, full = 0, eps = 1e-8: PyTorch's defaults. */
+#define POISSON_P() 1, 0, 1e-8,
+#define NO_HESS ((const double *)NULL)
+
+/* Gaussian NLL (pred, target, var), both gradients. */
+#define CHECK_GAUSSIAN(T, sfx, tol)                                                             \
+    do {                                                                                        \
+        T p[MAXN], t[MAXN], a[MAXN], g[MAXN], ga[MAXN], h[MAXN], e[MAXN], v = 0, v2 = 0;        \
+        const size_t n = gaussian_nll_110_LEN;                                                  \
+        double esum = 0.0;                                                                      \
+        size_t i;                                                                               \
+        for (i = 0; i < n; i++) {                                                               \
+            p[i] = (T)gaussian_nll_110_pred[i];                                                 \
+            t[i] = (T)gaussian_nll_110_target[i];                                               \
+            a[i] = (T)gaussian_nll_110_var[i];                                                  \
+        }                                                                                       \
+        CHECK(losskit_gaussian_nll_value_##sfx(p, t, a, n, 0, 1e-6, LOSSKIT_REDUCTION_SUM, 0.0, \
+                                              &v) == LOSSKIT_STATUS_OK, "gaussian");            \
+        CHECK(close_to((double)v, gaussian_nll_110_value, tol, 1e-3), "gaussian value");        \
+        CHECK(losskit_gaussian_nll_value_elementwise_##sfx(p, t, a, n, 0, 1e-6, e) ==           \
+                  LOSSKIT_STATUS_OK, "gaussian");                                               \
+        for (i = 0; i < n; i++) esum += (double)e[i];                                           \
+        CHECK(close_to(esum, gaussian_nll_110_value, tol, 1e-3), "gaussian elementwise");       \
+        CHECK(losskit_gaussian_nll_value_and_grad_##sfx(p, t, a, n, 0, 1e-6, LOSSKIT_REDUCTION_SUM, \
+                                                       0.0, LOSSKIT_GRAD_MODE_WRITE, g, ga, &v2) ==  \
+                  LOSSKIT_STATUS_OK, "gaussian");                                               \
+        CHECK(v2 == v, "gaussian value_and_grad value");                                        \
+        for (i = 0; i < n; i++) {                                                               \
+            CHECK(close_to((double)g[i], gaussian_nll_110_grad[i], tol,                          \
+                           max_abs(gaussian_nll_110_grad, n)), "gaussian grad[%d]", (int)i);    \
+            CHECK(close_to((double)ga[i], gaussian_nll_110_grad_var[i], tol,                     \
+                           max_abs(gaussian_nll_110_grad_var, n)), "gaussian grad_var[%d]", (int)i); \
+            ga[i] = (T)-7;                                                                      \
+        }                                                                                       \
+        /* grad without grad_var (NULL: not computed), then the Hessian 1 / max(var, eps). */   \
+        CHECK(losskit_gaussian_nll_grad_##sfx(p, t, a, n, 0, 1e-6, LOSSKIT_REDUCTION_SUM, 0.0,  \
+                                             LOSSKIT_GRAD_MODE_WRITE, g, NULL) == LOSSKIT_STATUS_OK, \
+              "gaussian");                                                                      \
+        CHECK(losskit_gaussian_nll_hessian_diag_##sfx(p, t, a, n, 0, 1e-6, LOSSKIT_REDUCTION_SUM, \
+                                                     0.0, LOSSKIT_GRAD_MODE_WRITE, h) ==             \
+                  LOSSKIT_STATUS_OK, "gaussian");                                               \
+        for (i = 0; i < n; i++) {                                                               \
+            CHECK(close_to((double)g[i], gaussian_nll_110_grad[i], tol,                          \
+                           max_abs(gaussian_nll_110_grad, n)), "gaussian grad[%d]", (int)i);    \
+            CHECK(close_to((double)h[i], 1.0 / gaussian_nll_110_var[i], tol, 1.0),              \
+                  "gaussian hess[%d]", (int)i);                                                 \
+        }                                                                                       \
+        CHECK(close_to((double)ga[0], -7.0, 0.0, 1.0), "grad_var untouched when NULL");         \
+        /* full = 1 adds ln(2 pi) / 2 per element. */                                           \
+        CHECK(losskit_gaussian_nll_value_##sfx(p, t, a, n, 1, 1e-6, LOSSKIT_REDUCTION_SUM, 0.0, \
+                                              &v2) == LOSSKIT_STATUS_OK, "gaussian full");      \
+        CHECK(close_to((double)v2, gaussian_nll_110_value + 0.5 * (double)n * log(2.0 * 3.141592653589793), \
+                       tol, 1e-3), "gaussian full value");                                      \
+    } while (0)
+
+int main(void) {
+    const char *version = losskit_version();
+    const char *backend = losskit_backend_name();
+    CHECK(version != NULL && strlen(version) >= 5, "version");
+    CHECK(backend != NULL && (strcmp(backend, "portable") == 0 || strcmp(backend, "avx2") == 0 ||
+                              strcmp(backend, "avx512") == 0),
+          "backend %s", backend);
+    printf("losskit %s, backend %s\n", version, backend);
+
+    BOTH(mse, NO_PARAMS, mse_28, mse_28_hess);
+    BOTH(mae, NO_PARAMS, mae_29, NO_HESS);
+    BOTH(huber, HUBER_P, huber_30, huber_30_hess);
+    BOTH(smooth_l1, SMOOTH_L1_P, smooth_l1_31, NO_HESS);
+    BOTH(quantile, QUANTILE_P, quantile_32, NO_HESS);
+    BOTH(expectile, EXPECTILE_P, expectile_h, expectile_h_hess);
+    BOTH(pseudo_huber, PSEUDO_HUBER_P, pseudo_huber_h, pseudo_huber_h_hess);
+    BOTH(log_cosh, NO_PARAMS, log_cosh_33, log_cosh_33_hess);
+    BOTH(poisson_nll, POISSON_P, poisson_nll_111, NO_HESS);
+    CHECK_GAUSSIAN(double, f64, TOL_F64);
+    CHECK_GAUSSIAN(float, f32, TOL_F32);
+
+    return finish("values");
+}
