@@ -3693,6 +3693,3177 @@ pub unsafe extern "C" fn losskit_poisson_nll_hessian_diag_f64(
     unsafe { pointwise::hessian_diag(|| Ok(PoissonNll { log_input: flag(log_input)?, full: flag(full)?, eps }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
 }
 
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the reduced loss, `float`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(Bce), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the reduced loss, `double`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(Bce), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the per-element losses, `float`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(Bce), pred, target, weight, len, out) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the per-element losses, `double`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(Bce), pred, target, weight, len, out) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the gradient, `float`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(Bce), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the gradient, `double`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(Bce), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the reduced loss and its gradient
+/// in one pass, `float`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(Bce), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the reduced loss and its gradient
+/// in one pass, `double`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(Bce), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the Hessian diagonal, `float`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(Bce), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Binary cross-entropy on probabilities (PyTorch `BCELoss`): the Hessian diagonal, `double`.
+///
+/// ```text
+/// p = pred in [0, 1], y = target in [0, 1];  l = -(y max(ln p, -100) + (1 - y) max(ln(1 - p), -100))
+/// dl/dpred = -y / max(p, 1e-12) + (1 - y) / max(1 - p, 1e-12) (a term with coefficient 0 is skipped)
+/// inputs outside [0, 1] are LOSSKIT_STATUS_INVALID_INPUT
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(Bce), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the reduced loss, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the reduced loss, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the per-element losses,
+/// `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    pos_weight: f64,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, out) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the per-element losses,
+/// `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    pos_weight: f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, out) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the gradient, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the gradient, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the reduced loss and its
+/// gradient in one pass, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the reduced loss and its
+/// gradient in one pass, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the Hessian diagonal, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Binary cross-entropy on logits (PyTorch `BCEWithLogitsLoss`): the Hessian diagonal,
+/// `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)
+/// dl/dpred = (1 + (pos_weight - 1) y) sigmoid(x) - pos_weight y
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    pos_weight: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(BceWithLogits { pos_weight }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the reduced loss, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the reduced loss, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the per-element losses, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, out) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the per-element losses, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, out) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the gradient, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the gradient, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the reduced loss and its gradient in
+/// one pass, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the reduced loss and its gradient in
+/// one pass, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the Hessian diagonal, `float`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Sigmoid focal loss (torchvision `sigmoid_focal_loss`): the Hessian diagonal, `double`.
+///
+/// ```text
+/// x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)
+/// l = alpha_t (1 - p_t)^gamma BCEWithLogits(x, y),  alpha_t = alpha y + (1 - alpha)(1 - y)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
+///   0.25).
+/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    gamma: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SigmoidFocal { alpha, gamma }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the reduced loss,
+/// `float`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the reduced loss,
+/// `double`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the per-element losses,
+/// `float`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SoftMargin), pred, target, weight, len, out) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the per-element losses,
+/// `double`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SoftMargin), pred, target, weight, len, out) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the gradient, `float`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the gradient, `double`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the reduced loss and its
+/// gradient in one pass, `float`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the reduced loss and its
+/// gradient in one pass, `double`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the Hessian diagonal,
+/// `float`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Soft-margin (logistic, labels +-1) loss (PyTorch `SoftMarginLoss`): the Hessian diagonal,
+/// `double`.
+///
+/// ```text
+/// x = pred, y = target in {-1, +1};  l = softplus(-y x),  dl/dpred = -y sigmoid(-y x)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SoftMargin), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Hinge loss (labels +-1): the reduced loss, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Hinge loss (labels +-1): the reduced loss, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Hinge loss (labels +-1): the per-element losses, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(Hinge), pred, target, weight, len, out) }
+}
+
+/// Hinge loss (labels +-1): the per-element losses, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(Hinge), pred, target, weight, len, out) }
+}
+
+/// Hinge loss (labels +-1): the gradient, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Hinge loss (labels +-1): the gradient, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Hinge loss (labels +-1): the reduced loss and its gradient in one pass, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Hinge loss (labels +-1): the reduced loss and its gradient in one pass, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Hinge loss (labels +-1): the Hessian diagonal, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Hinge loss (labels +-1): the Hessian diagonal, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z),  dl/dpred = -target if z < 1, else 0
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_hinge_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(Hinge), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Squared hinge loss (labels +-1): the reduced loss, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Squared hinge loss (labels +-1): the reduced loss, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Squared hinge loss (labels +-1): the per-element losses, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SquaredHinge), pred, target, weight, len, out) }
+}
+
+/// Squared hinge loss (labels +-1): the per-element losses, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SquaredHinge), pred, target, weight, len, out) }
+}
+
+/// Squared hinge loss (labels +-1): the gradient, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Squared hinge loss (labels +-1): the gradient, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Squared hinge loss (labels +-1): the reduced loss and its gradient in one pass, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Squared hinge loss (labels +-1): the reduced loss and its gradient in one pass, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Squared hinge loss (labels +-1): the Hessian diagonal, `float`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Squared hinge loss (labels +-1): the Hessian diagonal, `double`.
+///
+/// ```text
+/// z = target pred;  l = max(0, 1 - z)^2,  dl/dpred = -2 target max(0, 1 - z)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SquaredHinge), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the reduced loss, `float`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the reduced loss, `double`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the per-element losses, `float`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SmoothHinge), pred, target, weight, len, out) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the per-element losses, `double`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(SmoothHinge), pred, target, weight, len, out) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the gradient, `float`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the gradient, `double`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the reduced loss and its gradient in
+/// one pass, `float`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the reduced loss and its gradient in
+/// one pass, `double`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the Hessian diagonal, `float`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Smoothed hinge loss (Rennie and Srebro, labels +-1): the Hessian diagonal, `double`.
+///
+/// ```text
+/// z = target pred;  l = 1/2 - z if z <= 0, (1 - z)^2 / 2 if 0 < z < 1, else 0
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(SmoothHinge), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the reduced loss, `float`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the reduced loss, `double`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the per-element losses, `float`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(ModifiedHuber), pred, target, weight, len, out) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the per-element losses, `double`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(ModifiedHuber), pred, target, weight, len, out) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the gradient, `float`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the gradient, `double`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the reduced loss and its gradient in one
+/// pass, `float`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the reduced loss and its gradient in one
+/// pass, `double`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the Hessian diagonal, `float`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Modified Huber loss (scikit-learn, labels +-1): the Hessian diagonal, `double`.
+///
+/// ```text
+/// z = target pred;  l = -4 z if z < -1, else max(0, 1 - z)^2
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
 /// Gaussian negative log-likelihood (PyTorch `GaussianNLLLoss`): the reduced loss, `float`.
 ///
 /// ```text
