@@ -16,10 +16,6 @@ fn reduction(params: &Value) -> Option<Reduction> {
     }
 }
 
-fn cast<F: Float>(x: &[f64]) -> Vec<F> {
-    x.iter().map(|&v| F::from_f64(v)).collect()
-}
-
 fn widen<F: Float>(x: &[F]) -> Vec<f64> {
     x.iter().map(|v| v.to_f64()).collect()
 }
