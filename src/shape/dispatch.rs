@@ -21,18 +21,18 @@ pub(crate) fn pointwise<F: Float, L: Pointwise, const VERB: u8>(
     out: Outputs<'_, F>,
     scale: F,
 ) -> Result<Outcome> {
-    // The verb, whether weights are given and whether the main output accumulates are
-    // compile-time constants of the kernel: one monomorph each, no test in the loop.
-    match (inp.w.is_some(), out.add) {
-        (false, false) => on_backend::<F, L, VERB, false, false>(backend, loss, inp, out, scale),
-        (false, true) => on_backend::<F, L, VERB, false, true>(backend, loss, inp, out, scale),
-        (true, false) => on_backend::<F, L, VERB, true, false>(backend, loss, inp, out, scale),
-        (true, true) => on_backend::<F, L, VERB, true, true>(backend, loss, inp, out, scale),
+    // The verb and whether weights are given are compile-time constants of the kernel: one
+    // monomorph each, no test in the loop. Accumulating is a loop-invariant run-time flag
+    // (one more constant would double every loss's kernels, in every crate that calls them).
+    if inp.w.is_some() {
+        on_backend::<F, L, VERB, true>(backend, loss, inp, out, scale)
+    } else {
+        on_backend::<F, L, VERB, false>(backend, loss, inp, out, scale)
     }
 }
 
 #[inline]
-fn on_backend<F: Float, L: Pointwise, const VERB: u8, const W: bool, const ADD: bool>(
+fn on_backend<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     backend: Backend,
     loss: L,
     inp: Inputs<'_, F>,
@@ -44,15 +44,15 @@ fn on_backend<F: Float, L: Pointwise, const VERB: u8, const W: bool, const ADD: 
         Backend::Avx512 => {
             let t = Avx512::new().ok_or(Error::BackendUnavailable)?;
             // SAFETY: an `Avx512` token exists only when AVX-512F (and AVX2+FMA) were detected.
-            Ok(unsafe { pointwise_avx512::<F, L, VERB, W, ADD>(t, loss, inp, out, scale) })
+            Ok(unsafe { pointwise_avx512::<F, L, VERB, W>(t, loss, inp, out, scale) })
         }
         #[cfg(target_arch = "x86_64")]
         Backend::Avx2 => {
             let t = Avx2::new().ok_or(Error::BackendUnavailable)?;
             // SAFETY: an `Avx2` token exists only when AVX2 and FMA were detected.
-            Ok(unsafe { pointwise_avx2::<F, L, VERB, W, ADD>(t, loss, inp, out, scale) })
+            Ok(unsafe { pointwise_avx2::<F, L, VERB, W>(t, loss, inp, out, scale) })
         }
-        Backend::Portable => Ok(pointwise::run::<_, F, L, VERB, W, ADD>(
+        Backend::Portable => Ok(pointwise::run::<_, F, L, VERB, W>(
             Portable, loss, inp, out, scale,
         )),
         #[allow(unreachable_patterns)]
@@ -62,26 +62,26 @@ fn on_backend<F: Float, L: Pointwise, const VERB: u8, const W: bool, const ADD: 
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn pointwise_avx2<F: Float, L: Pointwise, const VERB: u8, const W: bool, const ADD: bool>(
+fn pointwise_avx2<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     t: Avx2,
     loss: L,
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
 ) -> Outcome {
-    pointwise::run::<_, F, L, VERB, W, ADD>(t, loss, inp, out, scale)
+    pointwise::run::<_, F, L, VERB, W>(t, loss, inp, out, scale)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn pointwise_avx512<F: Float, L: Pointwise, const VERB: u8, const W: bool, const ADD: bool>(
+fn pointwise_avx512<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     t: Avx512,
     loss: L,
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
 ) -> Outcome {
-    pointwise::run::<_, F, L, VERB, W, ADD>(t, loss, inp, out, scale)
+    pointwise::run::<_, F, L, VERB, W>(t, loss, inp, out, scale)
 }
 
 /// A whole computation generic over the backend: the row drivers implement it, and

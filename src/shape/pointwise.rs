@@ -77,6 +77,21 @@ pub trait Pointwise: Copy + Send + Sync {
     fn backend(&self) -> Backend {
         Backend::active()
     }
+
+    /// Runs one pass of this loss's kernel on `backend`. [`On`] passes its inner loss on, so
+    /// pinned and unpinned calls of a loss share one set of kernels.
+    #[doc(hidden)]
+    #[inline]
+    #[allow(private_interfaces)]
+    fn pass<F: Float, const VERB: u8>(
+        &self,
+        backend: Backend,
+        inp: Inputs<'_, F>,
+        out: Outputs<'_, F>,
+        scale: F,
+    ) -> Result<Outcome> {
+        crate::shape::dispatch::pointwise::<F, Self, VERB>(backend, *self, inp, out, scale)
+    }
 }
 
 /// What a pass computes.
@@ -236,7 +251,6 @@ pub(crate) fn run<
     L: Pointwise,
     const VERB: u8,
     const WEIGHTED: bool,
-    const ADD: bool,
 >(
     simd: S,
     loss: L,
@@ -251,7 +265,7 @@ pub(crate) fn run<
         let take = rest_in.len().min(BLOCK);
         let (bi, ri) = rest_in.split_at(take);
         let (bo, ro) = rest_out.split_at(take);
-        let o = block::<S, F, L, VERB, WEIGHTED, ADD>(simd, loss, bi, bo, scale);
+        let o = block::<S, F, L, VERB, WEIGHTED>(simd, loss, bi, bo, scale);
         invalid |= o.invalid;
         tree.push(o.sum);
         if ri.len() == 0 {
@@ -298,7 +312,6 @@ fn step<
     L: Pointwise,
     const VERB: u8,
     const WEIGHTED: bool,
-    const ADD: bool,
     const FULL: bool,
 >(
     v: V,
@@ -342,7 +355,7 @@ fn step<
     }
     if VERB == verb::HESSIAN {
         let h = loss.hess(p, t, a).mul(w.mul(scale));
-        emit::<V, FULL>(v, h, out.main, i, ADD);
+        emit::<V, FULL>(v, h, out.main, i, out.add);
         return zero;
     }
     let terms = loss.eval(p, t, a);
@@ -365,7 +378,7 @@ fn step<
     }
     if VERB == verb::GRAD || VERB == verb::VALUE_AND_GRAD {
         let ws = if WEIGHTED { w.mul(scale) } else { scale };
-        emit::<V, FULL>(v, terms.grad.mul(ws), out.main, i, ADD);
+        emit::<V, FULL>(v, terms.grad.mul(ws), out.main, i, out.add);
         if L::AUX && !out.aux.is_empty() {
             emit::<V, FULL>(v, terms.grad_aux.mul(ws), out.aux, i, out.add_aux);
         }
@@ -375,7 +388,7 @@ fn step<
 
 /// One block (≤ [`BLOCK`] elements): four accumulators over full vectors, then the tail.
 #[inline(always)]
-fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const ADD: bool>(
+fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     simd: S,
     loss: L,
     inp: Inputs<'_, F>,
@@ -401,10 +414,10 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool, 
     let mut i = 0;
     let mut odd = false;
     while i + 4 * lanes <= n {
-        let x0 = step::<_, L, VERB, WEIGHTED, ADD, true>(
+        let x0 = step::<_, L, VERB, WEIGHTED, true>(
             v, &loss, &inp, &mut out, i, lanes, scale, &mut q0,
         );
-        let x1 = step::<_, L, VERB, WEIGHTED, ADD, true>(
+        let x1 = step::<_, L, VERB, WEIGHTED, true>(
             v,
             &loss,
             &inp,
@@ -414,7 +427,7 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool, 
             scale,
             &mut q1,
         );
-        let x2 = step::<_, L, VERB, WEIGHTED, ADD, true>(
+        let x2 = step::<_, L, VERB, WEIGHTED, true>(
             v,
             &loss,
             &inp,
@@ -424,7 +437,7 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool, 
             scale,
             &mut q0,
         );
-        let x3 = step::<_, L, VERB, WEIGHTED, ADD, true>(
+        let x3 = step::<_, L, VERB, WEIGHTED, true>(
             v,
             &loss,
             &inp,
@@ -446,14 +459,14 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool, 
         i += 4 * lanes;
     }
     while i + lanes <= n {
-        let x = step::<_, L, VERB, WEIGHTED, ADD, true>(
+        let x = step::<_, L, VERB, WEIGHTED, true>(
             v, &loss, &inp, &mut out, i, lanes, scale, &mut q0,
         );
         a0 = x.acc_add(a0);
         i += lanes;
     }
     if i < n {
-        let x = step::<_, L, VERB, WEIGHTED, ADD, false>(
+        let x = step::<_, L, VERB, WEIGHTED, false>(
             v,
             &loss,
             &inp,
@@ -554,9 +567,8 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
     let backend = loss.backend();
     let scale = reduction.scale(inp.len())?;
     if out.add || out.add_aux {
-        let probe = crate::shape::dispatch::pointwise::<F, L, { verb::PROBE }>(
+        let probe = loss.pass::<F, { verb::PROBE }>(
             backend,
-            *loss,
             inp,
             Outputs::none(),
             F::ZERO,
@@ -567,9 +579,8 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
             return Err(e);
         }
     }
-    let o = crate::shape::dispatch::pointwise::<F, L, VERB>(
+    let o = loss.pass::<F, VERB>(
         backend,
-        *loss,
         inp,
         Outputs {
             main: &mut *out.main,
@@ -590,6 +601,98 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
         return Err(e);
     }
     Ok(o.sum * scale)
+}
+
+/// Runs one verb of `loss` over a `rows × classes` matrix whose `aux` and `weight` hold one
+/// entry per class, broadcast over the rows (PyTorch's `[C]` tensors against `[N, C]`):
+/// each row is one pass of the ordinary driver with the same per-class streams, and the rows'
+/// sums are added in row order (in f64). `row_sum(r, s)` receives each row's unscaled sum.
+///
+/// The caller validated the lengths (`pred`, `target` and a non-empty `out.main` are
+/// `rows · classes`; `aux` is empty or `classes`, `weight` is `classes`). The error contract
+/// is [`execute`]'s: an accumulating output is probed over every row before any row is
+/// written; a written one is reset to zeros when an input turns out invalid. Errors index
+/// the flattened matrix.
+pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
+    loss: &L,
+    inp: Inputs<'_, F>,
+    classes: usize,
+    out: Outputs<'_, F>,
+    scale: f64,
+    mut row_sum: impl FnMut(usize, f64),
+) -> Result<f64> {
+    let backend = loss.backend();
+    let row = |r: usize| Inputs {
+        p: &inp.p[r * classes..(r + 1) * classes],
+        t: &inp.t[r * classes..(r + 1) * classes],
+        ..inp
+    };
+    let rows = inp.p.len() / classes;
+    let locate_rows = || {
+        (0..rows).find_map(|r| {
+            locate(loss, row(r)).map(|e| match e {
+                Error::NonFinite { name, index } if name == "pred" || name == "target" => {
+                    Error::NonFinite {
+                        name,
+                        index: r * classes + index,
+                    }
+                }
+                Error::InvalidInput { name, index } if name == "pred" || name == "target" => {
+                    Error::InvalidInput {
+                        name,
+                        index: r * classes + index,
+                    }
+                }
+                other => other,
+            })
+        })
+    };
+    if out.add {
+        let mut invalid = false;
+        for r in 0..rows {
+            let o = loss.pass::<F, { verb::PROBE }>(
+                backend,
+                row(r),
+                Outputs::none(),
+                F::ZERO,
+            )?;
+            invalid |= o.invalid;
+        }
+        if invalid && let Some(e) = locate_rows() {
+            return Err(e);
+        }
+    }
+    let (add, main) = (out.add, out.main);
+    let mut total = 0.0;
+    let mut invalid = false;
+    for r in 0..rows {
+        let m: &mut [F] = if main.is_empty() {
+            &mut []
+        } else {
+            &mut main[r * classes..(r + 1) * classes]
+        };
+        let o = loss.pass::<F, VERB>(
+            backend,
+            row(r),
+            Outputs {
+                main: m,
+                aux: &mut [],
+                add,
+                add_aux: false,
+            },
+            F::from_f64(scale),
+        )?;
+        invalid |= o.invalid;
+        total += o.sum;
+        row_sum(r, o.sum);
+    }
+    if invalid && let Some(e) = locate_rows() {
+        if !add {
+            main.fill(F::ZERO);
+        }
+        return Err(e);
+    }
+    Ok(total * scale)
 }
 
 /// Validates and runs one verb of a two-input loss whose only output is `out`.
@@ -785,6 +888,17 @@ impl<L: Pointwise> Pointwise for On<L> {
     #[inline]
     fn backend(&self) -> Backend {
         self.backend
+    }
+    #[inline]
+    #[allow(private_interfaces)]
+    fn pass<F: Float, const VERB: u8>(
+        &self,
+        backend: Backend,
+        inp: Inputs<'_, F>,
+        out: Outputs<'_, F>,
+        scale: F,
+    ) -> Result<Outcome> {
+        self.loss.pass::<F, VERB>(backend, inp, out, scale)
     }
 }
 

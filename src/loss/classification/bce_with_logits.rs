@@ -74,32 +74,45 @@ impl Pointwise for BceWithLogits {
     }
     #[inline(always)]
     fn eval<V: Vector>(&self, x: V, y: V, _a: V) -> Terms<V> {
-        let one = x.splat(<V::Elem as Float>::ONE);
-        let pw = x.splat(<V::Elem as Float>::from_f64(self.pos_weight));
-        let pwm1 = x.splat(<V::Elem as Float>::from_f64(self.pos_weight - 1.0));
-        let (e, l) = logistic_parts(x);
-        let s = e.div(one.add(e));
-        let c = pwm1.mul_add(y, one);
-        let neg = x.lt(x.splat(<V::Elem as Float>::ZERO));
-        let a = V::select(neg, pw.mul(y).neg(), one.sub(y));
-        let cs = c.mul(s);
-        Terms {
-            value: a.mul_add(x, c.mul(l)),
-            grad: a.add(V::select(neg, cs, cs.neg())),
-            grad_aux: s,
-        }
+        terms(x, y, x.splat(<V::Elem as Float>::from_f64(self.pos_weight)))
     }
     #[inline(always)]
     fn hess<V: Vector>(&self, x: V, y: V, _a: V) -> V {
-        let one = x.splat(<V::Elem as Float>::ONE);
-        let pwm1 = x.splat(<V::Elem as Float>::from_f64(self.pos_weight - 1.0));
-        let (e, _) = logistic_parts(x);
-        let d = one.div(one.add(e));
-        pwm1.mul_add(y, one).mul(e.mul(d).mul(d))
+        hess(x, y, x.splat(<V::Elem as Float>::from_f64(self.pos_weight)))
     }
     const HAS_DOMAIN: bool = true;
     #[inline(always)]
     fn domain<V: Vector>(&self, _x: V, y: V, _a: V) -> V {
         super::unit_target(y)
     }
+}
+
+/// Value and derivatives at logits `x`, targets `y` and positive weights `pw` (the formulas
+/// of the module docs; shared by the scalar and the per-class `pos_weight`).
+/// `grad_aux` is `∂ℓ/∂w₊ = y·softplus(−x)`.
+#[inline(always)]
+pub(super) fn terms<V: Vector>(x: V, y: V, pw: V) -> Terms<V> {
+    let zero = x.splat(<V::Elem as Float>::ZERO);
+    let one = x.splat(<V::Elem as Float>::ONE);
+    let (e, l) = logistic_parts(x);
+    let s = e.div(one.add(e));
+    let c = pw.sub(one).mul_add(y, one);
+    let neg = x.lt(zero);
+    let a = V::select(neg, pw.mul(y).neg(), one.sub(y));
+    let cs = c.mul(s);
+    Terms {
+        value: a.mul_add(x, c.mul(l)),
+        grad: a.add(V::select(neg, cs, cs.neg())),
+        // softplus(−x) = L − min(x, 0).
+        grad_aux: y.mul(l.sub(V::select(neg, x, zero))),
+    }
+}
+
+/// `∂²ℓ/∂x² = (1 + (w₊ − 1)·y)·σ(x)·σ(−x)`.
+#[inline(always)]
+pub(super) fn hess<V: Vector>(x: V, y: V, pw: V) -> V {
+    let one = x.splat(<V::Elem as Float>::ONE);
+    let (e, _) = logistic_parts(x);
+    let d = one.div(one.add(e));
+    pw.sub(one).mul_add(y, one).mul(e.mul(d).mul(d))
 }

@@ -11,6 +11,10 @@
 //!   [`SquaredHinge`], [`SmoothHinge`], [`ModifiedHuber`]. Any other label value is
 //!   [`InvalidInput`](crate::Error::InvalidInput) on `target`.
 //!
+//! Multi-label classification on a `rows × classes` matrix with per-class `pos_weight` and
+//! weights broadcast over the rows: [`MultiLabelBceWithLogits`] (PyTorch's
+//! `BCEWithLogitsLoss` with `[C]` tensors) and [`MultiLabelSoftMargin`].
+//!
 //! As everywhere in the crate, NaN and ±∞ inputs (also `±inf` logits) are
 //! [`NonFinite`](crate::Error::NonFinite).
 
@@ -18,12 +22,14 @@ mod bce;
 mod bce_with_logits;
 mod focal;
 mod hinge;
+mod multilabel;
 mod soft_margin;
 
 pub use bce::Bce;
 pub use bce_with_logits::BceWithLogits;
 pub use focal::SigmoidFocal;
 pub use hinge::{Hinge, ModifiedHuber, SmoothHinge, SquaredHinge};
+pub use multilabel::{MultiLabelBceWithLogits, MultiLabelSoftMargin};
 pub use soft_margin::SoftMargin;
 
 use crate::simd::{Float, Vector};

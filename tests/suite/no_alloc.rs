@@ -214,6 +214,19 @@ fn row_losses_do_not_allocate() {
             MulticlassHinge { backend: b }
                 .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
                 .unwrap();
+            MultiLabelBceWithLogits {
+                pos_weight: Some(&w),
+                class_weights: Some(&w),
+                backend: b,
+            }
+            .value_and_grad(&x, &t, c, Reduction::Mean, &mut g[..])
+            .unwrap();
+            MultiLabelSoftMargin::<f32> {
+                backend: b,
+                ..MultiLabelSoftMargin::default()
+            }
+            .value_elementwise(&x, &t, c, &mut per_row)
+            .unwrap();
             let ops = RowOps { backend: b };
             ops.softmax(&x, c, &mut h).unwrap();
             ops.log_softmax(&x, c, &mut h).unwrap();

@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: vector files, tolerances, backends.
-#![allow(dead_code)]
 
 use losskit::Backend;
 use serde_json::Value;

@@ -1,9 +1,8 @@
 //! Every case of `tests/data/regression.json` (PyTorch float64 autograd), on every backend,
 //! in f32 and f64, through every verb that the case's expectations cover.
 
-mod common;
 
-use common::{Prec, backends, cases, close, num, nums};
+use crate::common::{Prec, backends, cases, close, num, nums};
 use losskit::prelude::*;
 use serde_json::Value;
 

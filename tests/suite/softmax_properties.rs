@@ -3,9 +3,8 @@
 //! row lengths around the lane counts up to a 128256-class vocabulary, shift invariance at
 //! 1e8 and 3e38, `−∞` masks, all-ignored batches, the error contract, extreme logits.
 
-mod common;
 
-use common::backends;
+use crate::common::backends;
 use losskit::prelude::*;
 use losskit::reference::softmax as oracle;
 use proptest::prelude::*;

@@ -2,9 +2,8 @@
 //! focal loss; scikit-learn's modified Huber), on every backend, in f32 and f64, through
 //! every verb that the case's expectations cover.
 
-mod common;
 
-use common::{Prec, backends, cases, close, nums};
+use crate::common::{Prec, backends, cases, close, nums};
 use losskit::prelude::*;
 use serde_json::Value;
 
@@ -472,4 +471,318 @@ fn parameters_are_checked() {
             .value(&x, &y, None, Reduction::Sum)
             .is_ok()
     );
+}
+
+/// Multi-label BCE with per-class `pos_weight` and `weight` broadcast over rows
+/// (`BCEWithLogitsLoss(weight=[C], pos_weight=[C])`) and `MultiLabelSoftMarginLoss`, against
+/// the f64 formulas evaluated per element.
+mod multilabel {
+    use super::*;
+
+    /// Deterministic inputs: logits in about ±12, soft targets, per-class weights.
+    fn data(rows: usize, classes: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut s = 0x9e37_79b9_7f4a_7c15u64 ^ (rows * 131 + classes) as u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let n = rows * classes;
+        let x = (0..n).map(|_| (next() - 0.5) * 24.0).collect();
+        let y = (0..n)
+            .map(|i| {
+                if i % 3 == 0 {
+                    next()
+                } else {
+                    (next() < 0.4) as u8 as f64
+                }
+            })
+            .collect();
+        let pw = (0..classes)
+            .map(|c| if c == 1 { 0.0 } else { 0.25 + 4.0 * next() })
+            .collect();
+        let w = (0..classes).map(|_| 2.0 * next()).collect();
+        (x, y, pw, w)
+    }
+
+    fn sigma(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
+    }
+
+    /// Per element: (value, ∂/∂x, ∂²/∂x²) in f64.
+    fn reference(x: f64, y: f64, pw: f64, w: f64) -> (f64, f64, f64) {
+        let c = 1.0 + (pw - 1.0) * y;
+        (
+            w * losskit::reference::classification::bce_with_logits(x, y, pw),
+            w * (c * sigma(x) - pw * y),
+            w * c * sigma(x) * sigma(-x),
+        )
+    }
+
+    fn cast<F: Float>(x: &[f64]) -> Vec<F> {
+        x.iter().map(|&v| F::from_f64(v)).collect()
+    }
+
+    fn check_shape<F: Float>(
+        backend: Backend,
+        prec: Prec,
+        rows: usize,
+        classes: usize,
+    ) -> Result<(), String> {
+        let (x, y, pw, w) = data(rows, classes);
+        let (xf, yf, pwf, wf) = (cast::<F>(&x), cast::<F>(&y), cast::<F>(&pw), cast::<F>(&w));
+        // The reference runs on the inputs as the precision under test holds them.
+        let (x, y, pw, w) = (widen(&xf), widen(&yf), widen(&pwf), widen(&wf));
+        let n = rows * classes;
+        for (use_pw, use_w) in [(false, false), (true, false), (false, true), (true, true)] {
+            let at = |i: usize| {
+                let c = i % classes;
+                reference(
+                    x[i],
+                    y[i],
+                    if use_pw { pw[c] } else { 1.0 },
+                    if use_w { w[c] } else { 1.0 },
+                )
+            };
+            let want: Vec<(f64, f64, f64)> = (0..n).map(at).collect();
+            let sum: f64 = want.iter().map(|t| t.0).sum();
+            let loss = MultiLabelBceWithLogits {
+                pos_weight: use_pw.then_some(&pwf[..]),
+                class_weights: use_w.then_some(&wf[..]),
+                backend: Some(backend),
+            };
+            let tag = format!("{backend:?} {rows}x{classes} pw={use_pw} w={use_w}");
+            for (red, scale) in [
+                (Reduction::Mean, 1.0 / n as f64),
+                (Reduction::Sum, 1.0),
+                (Reduction::Divisor(3.0), 1.0 / 3.0),
+            ] {
+                let mut g = vec![F::ZERO; n];
+                let v = loss
+                    .value_and_grad(&xf, &yf, classes, red, &mut g[..])
+                    .map_err(|e| format!("{tag}: {e}"))?;
+                close(
+                    &format!("{tag} {red:?} value"),
+                    &[v.to_f64()],
+                    &[sum * scale],
+                    prec,
+                )?;
+                let gw: Vec<f64> = want.iter().map(|t| t.1 * scale).collect();
+                close(&format!("{tag} {red:?} grad"), &widen(&g), &gw, prec)?;
+                let mut h = vec![F::ZERO; n];
+                loss.hessian_diag(&xf, &yf, classes, red, &mut h[..])
+                    .map_err(|e| format!("{tag}: {e}"))?;
+                let hw: Vec<f64> = want.iter().map(|t| t.2 * scale).collect();
+                close(&format!("{tag} {red:?} hess"), &widen(&h), &hw, prec)?;
+                // The fused verb is the separate verbs, bit for bit.
+                let mut g2 = vec![F::ZERO; n];
+                loss.grad(&xf, &yf, classes, red, &mut g2[..])
+                    .map_err(|e| e.to_string())?;
+                let v2 = loss
+                    .value(&xf, &yf, classes, red)
+                    .map_err(|e| e.to_string())?;
+                if bits(&g) != bits(&g2) || v.to_f64().to_bits() != v2.to_f64().to_bits() {
+                    return Err(format!("{tag} {red:?}: value_and_grad != (value, grad)"));
+                }
+            }
+            let mut out = vec![F::ZERO; n];
+            loss.value_elementwise(&xf, &yf, classes, &mut out)
+                .map_err(|e| e.to_string())?;
+            let ew: Vec<f64> = want.iter().map(|t| t.0).collect();
+            close(&format!("{tag} elementwise"), &widen(&out), &ew, prec)?;
+
+            // The soft margin averages each row over its classes, then reduces over rows.
+            let sm = MultiLabelSoftMargin {
+                pos_weight: use_pw.then_some(&pwf[..]),
+                class_weights: use_w.then_some(&wf[..]),
+                backend: Some(backend),
+            };
+            let per_row: Vec<f64> = ew
+                .chunks(classes)
+                .map(|r| r.iter().sum::<f64>() / classes as f64)
+                .collect();
+            let mut out = vec![F::ZERO; rows];
+            sm.value_elementwise(&xf, &yf, classes, &mut out)
+                .map_err(|e| e.to_string())?;
+            close(
+                &format!("{tag} soft margin per row"),
+                &widen(&out),
+                &per_row,
+                prec,
+            )?;
+            for (red, div) in [
+                (Reduction::Mean, rows as f64),
+                (Reduction::Sum, 1.0),
+                (Reduction::Divisor(5.0), 5.0),
+            ] {
+                let mut g = vec![F::ZERO; n];
+                let v = sm
+                    .value_and_grad(&xf, &yf, classes, red, &mut g[..])
+                    .map_err(|e| e.to_string())?;
+                let total: f64 = per_row.iter().sum();
+                close(
+                    &format!("{tag} soft margin {red:?}"),
+                    &[v.to_f64()],
+                    &[total / div],
+                    prec,
+                )?;
+                let gw: Vec<f64> = want.iter().map(|t| t.1 / (classes as f64 * div)).collect();
+                close(
+                    &format!("{tag} soft margin {red:?} grad"),
+                    &widen(&g),
+                    &gw,
+                    prec,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn per_class_tensors_broadcast_over_rows_on_every_backend() {
+        let mut failures = Vec::new();
+        for backend in backends() {
+            for (rows, classes) in [(1, 1), (1, 9), (3, 2), (4, 7), (5, 8), (2, 17), (6, 33)] {
+                for r in [
+                    check_shape::<f64>(backend, Prec::F64, rows, classes),
+                    check_shape::<f32>(backend, Prec::F32, rows, classes),
+                ] {
+                    if let Err(e) = r {
+                        failures.push(e);
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn errors_name_the_flattened_index_and_leave_outputs_as_promised() {
+        let classes = 5;
+        let (x, y, pw, _) = data(4, classes);
+        let loss = MultiLabelBceWithLogits {
+            pos_weight: Some(&pw[..]),
+            ..Default::default()
+        };
+        // NaN at row 2, class 3.
+        let mut bad = x.clone();
+        bad[2 * classes + 3] = f64::NAN;
+        let mut g = vec![7.0; x.len()];
+        assert_eq!(
+            loss.value_and_grad(&bad, &y, classes, Reduction::Mean, &mut g[..]),
+            Err(Error::NonFinite {
+                name: "pred",
+                index: 13
+            })
+        );
+        assert!(
+            g.iter().all(|&v| v == 0.0),
+            "write mode resets the gradient"
+        );
+        let mut g = vec![7.0; x.len()];
+        assert_eq!(
+            loss.grad(&bad, &y, classes, Reduction::Mean, Out::add(&mut g)),
+            Err(Error::NonFinite {
+                name: "pred",
+                index: 13
+            })
+        );
+        assert!(
+            g.iter().all(|&v| v == 7.0),
+            "accumulate mode leaves the gradient alone"
+        );
+        // A target outside [0, 1] in the last row.
+        let mut yb = y.clone();
+        yb[3 * classes + 1] = 1.5;
+        assert_eq!(
+            loss.value(&x, &yb, classes, Reduction::Sum),
+            Err(Error::InvalidInput {
+                name: "target",
+                index: 16
+            })
+        );
+        let mut per_row = vec![7.0; 4];
+        assert_eq!(
+            MultiLabelSoftMargin::default().value_elementwise(&x, &yb, classes, &mut per_row),
+            Err(Error::InvalidInput {
+                name: "target",
+                index: 16
+            })
+        );
+        assert_eq!(per_row, [0.0; 4]);
+        // Per-class tensors are checked before anything runs.
+        let mut pwb = pw.clone();
+        pwb[2] = -1.0;
+        let l = MultiLabelBceWithLogits {
+            pos_weight: Some(&pwb[..]),
+            ..Default::default()
+        };
+        let mut g = vec![7.0; x.len()];
+        assert_eq!(
+            l.grad(&x, &y, classes, Reduction::Mean, &mut g[..]),
+            Err(Error::InvalidInput {
+                name: "pos_weight",
+                index: 2
+            })
+        );
+        assert_eq!(g, vec![7.0; x.len()]);
+        let l = MultiLabelBceWithLogits {
+            class_weights: Some(&pw[..4]),
+            ..Default::default()
+        };
+        assert_eq!(
+            l.value(&x, &y, classes, Reduction::Mean),
+            Err(Error::LengthMismatch {
+                name: "class_weights",
+                expected: 5,
+                found: 4
+            })
+        );
+        let plain = MultiLabelBceWithLogits::<f64>::default();
+        assert_eq!(
+            plain.value(&x[..7], &y[..7], classes, Reduction::Mean),
+            Err(Error::LengthMismatch {
+                name: "logits",
+                expected: 10,
+                found: 7
+            })
+        );
+        assert_eq!(plain.value(&x, &y, 0, Reduction::Mean), Err(Error::Empty));
+        assert_eq!(plain.value(&[], &[], 3, Reduction::Mean), Err(Error::Empty));
+        assert_eq!(
+            plain.value(&x, &y[1..], classes, Reduction::Mean),
+            Err(Error::LengthMismatch {
+                name: "target",
+                expected: 20,
+                found: 19
+            })
+        );
+        let mut short = vec![0.0; 3];
+        assert_eq!(
+            MultiLabelSoftMargin::default().value_elementwise(&x, &y, classes, &mut short),
+            Err(Error::LengthMismatch {
+                name: "out",
+                expected: 4,
+                found: 3
+            })
+        );
+    }
+
+    #[test]
+    fn extreme_logits_stay_finite() {
+        // |x| = 1e38 in f32 with every pos_weight: the true values are finite (or +inf
+        // only where w₊·y·|x| overflows, not here).
+        let x = [1e38f32, -1e38, 3.0e38, -3.0e38];
+        let y = [0.0f32, 1.0, 1.0, 0.0];
+        let pw = [0.5f32, 0.5];
+        let l = MultiLabelBceWithLogits {
+            pos_weight: Some(&pw[..]),
+            ..Default::default()
+        };
+        let mut g = [0.0f32; 4];
+        let v = l.value_and_grad(&x, &y, 2, Reduction::Sum, &mut g[..]).unwrap();
+        assert!(v.is_finite(), "{v}");
+        assert_eq!(g, [1.0, -0.5, 0.0, 0.0]);
+    }
 }

@@ -5,9 +5,8 @@
 //! drawn on each loss's domain (the registry's [`Domain`]: reals, probabilities, `[0, 1]`
 //! targets, `±1` labels).
 
-mod common;
 
-use common::backends;
+use crate::common::backends;
 use losskit::prelude::*;
 use losskit::reference::Domain;
 

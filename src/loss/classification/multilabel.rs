@@ -1,0 +1,427 @@
+//! Multi-label losses on a `rows × classes` matrix of logits, with per-class tensors
+//! broadcast over the rows as PyTorch broadcasts a `[C]` tensor against `[N, C]`.
+//!
+//! For a logit `x`, a target `y ∈ [0, 1]`, the class's positive weight `w₊ = pos_weight[c]`
+//! and weight `w_c = class_weights[c]`, each element is binary cross-entropy on logits
+//! ([`BceWithLogits`](super::BceWithLogits), same formulas and the same accuracy):
+//!
+//! ```text
+//! ℓ(x, y)    = −w_c·( w₊·y·ln σ(x) + (1 − y)·ln σ(−x) )
+//! ∂ℓ/∂x      = w_c·( (1 + (w₊ − 1)·y)·σ(x) − w₊·y )
+//! ∂²ℓ/∂x²    = w_c·(1 + (w₊ − 1)·y)·σ(x)·σ(−x)
+//! ```
+//!
+//! [`MultiLabelBceWithLogits`] reduces over all `N·C` elements (PyTorch's
+//! `BCEWithLogitsLoss(weight=w, pos_weight=p)` with `[C]` tensors); [`MultiLabelSoftMargin`]
+//! averages over the classes of a row first (PyTorch's `MultiLabelSoftMarginLoss(weight=w)`),
+//! so its per-sample loss is `(1/C)·Σ_c ℓ(x_c, y_c)` and its reductions run over rows.
+//!
+//! Each row is one pass of the pointwise driver; the rows' sums are added in order in f64,
+//! so results are deterministic and independent of the backend's width.
+
+use crate::error::{Error, Result};
+use crate::reduction::{Out, Reduction};
+use crate::shape::pointwise::{
+    Inputs, Outputs, Pointwise, PointwiseLoss, Terms, execute_broadcast, verb,
+};
+use crate::shape::row_softmax::{check_class_weights, check_len};
+use crate::simd::{Backend, Float, Vector};
+
+use super::BceWithLogits;
+use super::bce_with_logits::{hess, terms};
+
+/// [`BceWithLogits`] whose positive weight is a per-element input (the `aux` stream).
+#[derive(Clone, Copy, Debug)]
+struct PosWeighted;
+
+impl Pointwise for PosWeighted {
+    const AUX: bool = true;
+    const AUX_NAME: &'static str = "pos_weight";
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+    #[inline(always)]
+    fn eval<V: Vector>(&self, x: V, y: V, pw: V) -> Terms<V> {
+        terms(x, y, pw)
+    }
+    #[inline(always)]
+    fn hess<V: Vector>(&self, x: V, y: V, pw: V) -> V {
+        hess(x, y, pw)
+    }
+    const HAS_DOMAIN: bool = true;
+    #[inline(always)]
+    fn domain<V: Vector>(&self, _x: V, y: V, _pw: V) -> V {
+        super::unit_target(y)
+    }
+}
+
+/// The shape of a multi-label call: `rows` from `logits.len() / classes`.
+fn rows_of(logits: usize, targets: usize, classes: usize) -> Result<usize> {
+    if classes == 0 || logits == 0 {
+        return Err(Error::Empty);
+    }
+    // Whole rows only: a ragged tail names the next whole length.
+    let rows = logits.div_ceil(classes);
+    check_len("logits", logits, rows * classes)?;
+    check_len("target", targets, logits)?;
+    Ok(rows)
+}
+
+/// Checks a per-class `pos_weight`: `classes` finite entries ≥ 0.
+fn check_pos_weight<F: Float>(pos_weight: Option<&[F]>, classes: usize) -> Result<()> {
+    let Some(p) = pos_weight else { return Ok(()) };
+    check_len("pos_weight", p.len(), classes)?;
+    if let Some(index) = p.iter().position(|x| !x.is_finite()) {
+        return Err(Error::NonFinite {
+            name: "pos_weight",
+            index,
+        });
+    }
+    if let Some(index) = p.iter().position(|x| x.to_f64() < 0.0) {
+        return Err(Error::InvalidInput {
+            name: "pos_weight",
+            index,
+        });
+    }
+    Ok(())
+}
+
+/// One multi-label call: validated shape and per-class tensors.
+#[derive(Clone, Copy)]
+struct Call<'a, F> {
+    logits: &'a [F],
+    targets: &'a [F],
+    classes: usize,
+    pos_weight: Option<&'a [F]>,
+    class_weights: Option<&'a [F]>,
+    backend: Option<Backend>,
+}
+
+impl<'a, F: Float> Call<'a, F> {
+    fn new(
+        logits: &'a [F],
+        classes: usize,
+        targets: &'a [F],
+        pos_weight: Option<&'a [F]>,
+        class_weights: Option<&'a [F]>,
+        backend: Option<Backend>,
+    ) -> Result<(Self, usize)> {
+        let rows = rows_of(logits.len(), targets.len(), classes)?;
+        check_pos_weight(pos_weight, classes)?;
+        check_class_weights(class_weights, classes)?;
+        if let Some(b) = backend
+            && !b.is_available()
+        {
+            return Err(Error::BackendUnavailable);
+        }
+        let call = Call {
+            logits,
+            targets,
+            classes,
+            pos_weight,
+            class_weights,
+            backend,
+        };
+        Ok((call, rows))
+    }
+
+    /// Runs `VERB` with element scale `scale` into `out` (per element, or empty).
+    fn run<const VERB: u8>(
+        self,
+        out: Outputs<'_, F>,
+        scale: f64,
+        row_sum: impl FnMut(usize, f64),
+    ) -> Result<f64> {
+        let inp = Inputs {
+            p: self.logits,
+            t: self.targets,
+            a: self.pos_weight.unwrap_or(&[]),
+            w: self.class_weights,
+        };
+        // Without a per-class `pos_weight`, the scalar kernel (no third stream).
+        match (self.pos_weight.is_some(), self.backend) {
+            (true, None) => execute_broadcast::<F, _, VERB>(
+                &PosWeighted,
+                inp,
+                self.classes,
+                out,
+                scale,
+                row_sum,
+            ),
+            (true, Some(b)) => execute_broadcast::<F, _, VERB>(
+                &PosWeighted.on(b)?,
+                inp,
+                self.classes,
+                out,
+                scale,
+                row_sum,
+            ),
+            (false, None) => execute_broadcast::<F, _, VERB>(
+                &BceWithLogits::default(),
+                inp,
+                self.classes,
+                out,
+                scale,
+                row_sum,
+            ),
+            (false, Some(b)) => execute_broadcast::<F, _, VERB>(
+                &BceWithLogits::default().on(b)?,
+                inp,
+                self.classes,
+                out,
+                scale,
+                row_sum,
+            ),
+        }
+    }
+}
+
+/// Binary cross-entropy on logits for multi-label classification, with a per-class
+/// positive weight and a per-class weight broadcast over the rows:
+/// `torch.nn.BCEWithLogitsLoss(weight=w, pos_weight=p)` with `w` and `p` of shape `[C]`.
+///
+/// `ℓ = −w_c·( w₊_c·y·ln σ(x) + (1 − y)·ln σ(−x) )` per element; [`Reduction::Mean`]
+/// divides by `rows · classes`. Formulas and accuracy as [`BceWithLogits`] (see the
+/// [module docs](self)).
+///
+/// ```
+/// use losskit::prelude::*;
+/// // Two rows, three classes; the rare third class weighs its positives by 4.
+/// let logits = [1.0f64, -2.0, 0.5, /* row 2 */ -1.0, 0.0, 3.0];
+/// let targets = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+/// let l = MultiLabelBceWithLogits { pos_weight: Some(&[1.0, 1.0, 4.0][..]), ..Default::default() };
+/// let mut grad = [0.0; 6];
+/// let v = l.value_and_grad(&logits, &targets, 3, Reduction::Mean, &mut grad)?;
+/// let sp = |z: f64| (1.0 + z.exp()).ln(); // softplus
+/// let want = (sp(-1.0) + sp(-2.0) + 4.0 * sp(-0.5) + sp(-1.0) + sp(0.0) + 4.0 * sp(-3.0)) / 6.0;
+/// assert!((v - want).abs() < 1e-15);
+/// # Ok::<(), losskit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MultiLabelBceWithLogits<'w, F: Float> {
+    /// PyTorch's `pos_weight` of shape `[C]`: one finite weight ≥ 0 per class for the
+    /// positive term (default none: all 1).
+    pub pos_weight: Option<&'w [F]>,
+    /// PyTorch's `weight` of shape `[C]`: one finite weight ≥ 0 per class multiplying
+    /// each element's loss; it does not change the mean's divisor (default none).
+    pub class_weights: Option<&'w [F]>,
+    /// The backend to run on (default: the CPU's best).
+    pub backend: Option<Backend>,
+}
+
+impl<F: Float> Default for MultiLabelBceWithLogits<'_, F> {
+    fn default() -> Self {
+        MultiLabelBceWithLogits {
+            pos_weight: None,
+            class_weights: None,
+            backend: None,
+        }
+    }
+}
+
+/// PyTorch's `MultiLabelSoftMarginLoss(weight=w)`: per row, the mean over the classes of
+/// binary cross-entropy on logits, `ℓₙ = −(1/C)·Σ_c w_c·( y·ln σ(x) + (1 − y)·ln σ(−x) )`;
+/// reductions run over rows ([`Reduction::Mean`] divides by `rows`).
+///
+/// Its [`value_elementwise`](Self::value_elementwise) writes one loss per row. A per-class
+/// `pos_weight` (which PyTorch's class lacks) is accepted as in [`MultiLabelBceWithLogits`].
+///
+/// ```
+/// use losskit::prelude::*;
+/// let logits = [0.0f64, 2.0, /* row 2 */ -1.0, 1.0];
+/// let targets = [1.0, 1.0, 0.0, 1.0];
+/// let mut per_row = [0.0; 2];
+/// MultiLabelSoftMargin::default().value_elementwise(&logits, &targets, 2, &mut per_row)?;
+/// let sp = |z: f64| (1.0 + z.exp()).ln(); // softplus
+/// assert!((per_row[0] - (sp(0.0) + sp(-2.0)) / 2.0).abs() < 1e-15);
+/// # Ok::<(), losskit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MultiLabelSoftMargin<'w, F: Float> {
+    /// PyTorch's `weight` of shape `[C]` (default none: all 1).
+    pub class_weights: Option<&'w [F]>,
+    /// A per-class positive weight, as [`MultiLabelBceWithLogits::pos_weight`] (default
+    /// none).
+    pub pos_weight: Option<&'w [F]>,
+    /// The backend to run on (default: the CPU's best).
+    pub backend: Option<Backend>,
+}
+
+impl<F: Float> Default for MultiLabelSoftMargin<'_, F> {
+    fn default() -> Self {
+        MultiLabelSoftMargin {
+            class_weights: None,
+            pos_weight: None,
+            backend: None,
+        }
+    }
+}
+
+/// The verbs of a multi-label loss; `$per_row` is whether the losses are averaged per row
+/// (soft margin) or reduced over every element.
+macro_rules! multilabel_verbs {
+    ($ty:ident, $per_row:expr) => {
+        impl<'w, F: Float> $ty<'w, F> {
+            /// The scale of each element's term: `1/(rows·classes)` for the mean, and for
+            /// a per-row average `1/classes` times the reduction's row scale.
+            fn scale(&self, rows: usize, classes: usize, reduction: Reduction) -> Result<f64> {
+                if $per_row {
+                    Ok(reduction.scale(rows)? / classes as f64)
+                } else {
+                    reduction.scale(rows * classes)
+                }
+            }
+
+            fn call<'a>(
+                &self,
+                logits: &'a [F],
+                classes: usize,
+                targets: &'a [F],
+            ) -> Result<(Call<'a, F>, usize)>
+            where
+                'w: 'a,
+            {
+                Call::new(
+                    logits,
+                    classes,
+                    targets,
+                    self.pos_weight,
+                    self.class_weights,
+                    self.backend,
+                )
+            }
+
+            /// The reduced loss of `logits` (`rows × classes`, row-major) against
+            /// `targets` in `[0, 1]` of the same shape.
+            ///
+            /// # Errors
+            /// [`Error::Empty`] for no elements or `classes == 0`;
+            /// [`Error::LengthMismatch`] when `logits` is not whole rows or `targets`,
+            /// `pos_weight` or `class_weights` have the wrong length; NaN/∞ anywhere is
+            /// [`Error::NonFinite`], a target outside `[0, 1]` or a negative per-class
+            /// weight [`Error::InvalidInput`].
+            pub fn value(
+                &self,
+                logits: &[F],
+                targets: &[F],
+                classes: usize,
+                reduction: Reduction,
+            ) -> Result<F> {
+                let (call, rows) = self.call(logits, classes, targets)?;
+                let scale = self.scale(rows, classes, reduction)?;
+                call.run::<{ verb::VALUE }>(Outputs::none(), scale, |_, _| {})
+                    .map(F::from_f64)
+            }
+
+            /// The gradient with respect to `logits`, written or added into `grad`.
+            ///
+            /// # Errors
+            /// As [`value`](Self::value), and `grad` of the wrong length.
+            pub fn grad<'g>(
+                &self,
+                logits: &[F],
+                targets: &[F],
+                classes: usize,
+                reduction: Reduction,
+                grad: impl Into<Out<'g, F>>,
+            ) -> Result<()> {
+                let g = grad.into();
+                let (call, rows) = self.call(logits, classes, targets)?;
+                check_len("grad", g.buf.len(), logits.len())?;
+                let scale = self.scale(rows, classes, reduction)?;
+                call.run::<{ verb::GRAD }>(Outputs::main(g), scale, |_, _| {})
+                    .map(|_| ())
+            }
+
+            /// The reduced loss and its gradient in one pass.
+            ///
+            /// # Errors
+            /// As [`grad`](Self::grad).
+            pub fn value_and_grad<'g>(
+                &self,
+                logits: &[F],
+                targets: &[F],
+                classes: usize,
+                reduction: Reduction,
+                grad: impl Into<Out<'g, F>>,
+            ) -> Result<F> {
+                let g = grad.into();
+                let (call, rows) = self.call(logits, classes, targets)?;
+                check_len("grad", g.buf.len(), logits.len())?;
+                let scale = self.scale(rows, classes, reduction)?;
+                call.run::<{ verb::VALUE_AND_GRAD }>(Outputs::main(g), scale, |_, _| {})
+                    .map(F::from_f64)
+            }
+
+            /// The diagonal of the Hessian of the reduced loss with respect to `logits`,
+            /// `w_c·(1 + (w₊ − 1)·y)·σ(x)·σ(−x)` times the reduction's scale, written or added.
+            ///
+            /// # Errors
+            /// As [`grad`](Self::grad) (for `hess`).
+            pub fn hessian_diag<'h>(
+                &self,
+                logits: &[F],
+                targets: &[F],
+                classes: usize,
+                reduction: Reduction,
+                hess: impl Into<Out<'h, F>>,
+            ) -> Result<()> {
+                let h = hess.into();
+                let (call, rows) = self.call(logits, classes, targets)?;
+                check_len("hess", h.buf.len(), logits.len())?;
+                let scale = self.scale(rows, classes, reduction)?;
+                call.run::<{ verb::HESSIAN }>(Outputs::main(h), scale, |_, _| {})
+                    .map(|_| ())
+            }
+        }
+    };
+}
+
+multilabel_verbs!(MultiLabelBceWithLogits, false);
+multilabel_verbs!(MultiLabelSoftMargin, true);
+
+impl<F: Float> MultiLabelBceWithLogits<'_, F> {
+    /// The per-element losses `w_c·ℓ` (PyTorch's `reduction="none"`), `rows · classes`
+    /// of them.
+    ///
+    /// # Errors
+    /// As [`value`](Self::value), and `out` of the wrong length.
+    pub fn value_elementwise(
+        &self,
+        logits: &[F],
+        targets: &[F],
+        classes: usize,
+        out: &mut [F],
+    ) -> Result<()> {
+        let (call, _) = self.call(logits, classes, targets)?;
+        check_len("out", out.len(), logits.len())?;
+        call.run::<{ verb::ELEMENTWISE }>(Outputs::main(Out::write(out)), 1.0, |_, _| {})
+            .map(|_| ())
+    }
+}
+
+impl<F: Float> MultiLabelSoftMargin<'_, F> {
+    /// The per-row losses `(1/C)·Σ_c w_c·ℓ` (PyTorch's `reduction="none"`), `rows` of them.
+    ///
+    /// # Errors
+    /// As [`value`](Self::value), and `out` of the wrong length (not `rows`); on an
+    /// invalid input `out` is reset to zeros.
+    pub fn value_elementwise(
+        &self,
+        logits: &[F],
+        targets: &[F],
+        classes: usize,
+        out: &mut [F],
+    ) -> Result<()> {
+        let (call, rows) = self.call(logits, classes, targets)?;
+        check_len("out", out.len(), rows)?;
+        let inv = 1.0 / classes as f64;
+        let r = call.run::<{ verb::VALUE }>(Outputs::none(), inv, |r, s| {
+            out[r] = F::from_f64(s * inv);
+        });
+        if r.is_err() {
+            out.fill(F::ZERO);
+        }
+        r.map(|_| ())
+    }
+}

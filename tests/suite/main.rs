@@ -1,0 +1,14 @@
+//! The integration tests of losskit, in one test binary.
+//!
+//! The kernels are generic (loss × precision × verb × backend), so every crate that calls
+//! them compiles its own copies; one binary compiles them once, where seven did it seven
+//! times. Each module is one concern; run one with `cargo test --test suite -- <module>::`.
+
+mod common;
+mod conformance_classification;
+mod conformance_regression;
+mod conformance_softmax;
+mod no_alloc;
+mod pointwise_properties;
+mod pointwise_proptest;
+mod softmax_properties;
