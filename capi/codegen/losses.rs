@@ -413,7 +413,7 @@ pub const LOSSES: &[Loss] = &[
             against: Against::Labels,
             weights: Some("class_weights"),
             verbs: &ROW_VERBS,
-            mean: "the sum of w[label] over the rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0",
+            mean: "the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0",
             errors: SOFTMAX_ERRORS,
         },
     },
@@ -460,7 +460,7 @@ pub const LOSSES: &[Loss] = &[
             against: Against::Labels,
             weights: Some("class_weights"),
             verbs: FOUR,
-            mean: "the sum of w[label] over the rows not ignored (PyTorch); all ignored gives 0",
+            mean: "the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0",
             errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
                      `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability)",
         },

@@ -6782,7 +6782,7 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
  ```
 
  `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
- divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss term by the
+ divides by the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the
  number of those rows); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
 
  Arguments:
@@ -6846,7 +6846,7 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
  ```
 
  `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
- divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss term by the
+ divides by the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the
  number of those rows); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
 
  Arguments:
@@ -7026,7 +7026,7 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
  ```
 
  `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
- in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+ in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
  z-loss term by the number of those rows); all ignored gives 0).
 
  Arguments:
@@ -7092,7 +7092,7 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
  ```
 
  `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
- in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+ in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
  z-loss term by the number of those rows); all ignored gives 0).
 
  Arguments:
@@ -7158,8 +7158,8 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
  ```
 
  `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
- `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss
- term by the number of those rows); all ignored gives 0).
+ `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+ z-loss term by the number of those rows); all ignored gives 0).
 
  Arguments:
  - `logits`: `rows * classes` elements, row-major.
@@ -7226,8 +7226,8 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
  ```
 
  `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
- `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss
- term by the number of those rows); all ignored gives 0).
+ `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+ z-loss term by the number of those rows); all ignored gives 0).
 
  Arguments:
  - `logits`: `rows * classes` elements, row-major.
@@ -7296,7 +7296,7 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
  `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
  overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
  `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
- unchanged. `scale` as in `value` (MEAN divides by the sum of w[label] over the rows not
+ unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
  ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0).
 
  Arguments:
@@ -7362,7 +7362,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
  `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
  overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
  `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
- unchanged. `scale` as in `value` (MEAN divides by the sum of w[label] over the rows not
+ unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
  ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0).
 
  Arguments:
@@ -7427,7 +7427,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
 
  `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
  (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
- in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+ in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
  z-loss term by the number of those rows); all ignored gives 0); always written (losskit has
  no add mode for it).
 
@@ -7493,7 +7493,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
 
  `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
  (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
- in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+ in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
  z-loss term by the number of those rows); all ignored gives 0); always written (losskit has
  no add mode for it).
 
@@ -7558,7 +7558,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
  ```
 
  `hv = H v` row by row, `H` the Hessian of `L = scale * sum_r l[r]` (the reduced loss) with
- respect to `logits`, `scale` as in `value` (MEAN divides by the sum of w[label] over the
+ respect to `logits`, `scale` as in `value` (MEAN divides by the sum of `w[label]` over the
  rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives
  0); always written (losskit has no add mode for it).
 
@@ -7625,7 +7625,7 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
  ```
 
  `hv = H v` row by row, `H` the Hessian of `L = scale * sum_r l[r]` (the reduced loss) with
- respect to `logits`, `scale` as in `value` (MEAN divides by the sum of w[label] over the
+ respect to `logits`, `scale` as in `value` (MEAN divides by the sum of `w[label]` over the
  rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives
  0); always written (losskit has no add mode for it).
 
@@ -8263,7 +8263,7 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f64(const double *logits,
  ```
 
  `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
- divides by the sum of w[label] over the rows not ignored (PyTorch); all ignored gives 0;
+ divides by the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0;
  SUM: 1; DIVISOR: 1/divisor.
 
  Arguments:
@@ -8314,7 +8314,7 @@ losskit_status losskit_nll_value_f32(const float *log_probs,
  ```
 
  `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
- divides by the sum of w[label] over the rows not ignored (PyTorch); all ignored gives 0;
+ divides by the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0;
  SUM: 1; DIVISOR: 1/divisor.
 
  Arguments:
@@ -8454,8 +8454,8 @@ losskit_status losskit_nll_value_elementwise_f64(const double *log_probs,
  ```
 
  `grad[i] (= or +=) dL/dlog_probs[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale`
- as in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
- ignored gives 0).
+ as in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch);
+ all ignored gives 0).
 
  Arguments:
  - `log_probs`: `rows * classes` elements, row-major.
@@ -8506,8 +8506,8 @@ losskit_status losskit_nll_grad_f32(const float *log_probs,
  ```
 
  `grad[i] (= or +=) dL/dlog_probs[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale`
- as in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
- ignored gives 0).
+ as in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch);
+ all ignored gives 0).
 
  Arguments:
  - `log_probs`: `rows * classes` elements, row-major.
@@ -8559,7 +8559,7 @@ losskit_status losskit_nll_grad_f64(const double *log_probs,
  ```
 
  `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlog_probs[i]`, `scale` as
- in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
+ in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch); all
  ignored gives 0).
 
  Arguments:
@@ -8614,7 +8614,7 @@ losskit_status losskit_nll_value_and_grad_f32(const float *log_probs,
  ```
 
  `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlog_probs[i]`, `scale` as
- in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
+ in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch); all
  ignored gives 0).
 
  Arguments:

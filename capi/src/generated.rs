@@ -7333,7 +7333,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
-/// divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss term by the
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the
 /// number of those rows); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
 ///
 /// Arguments:
@@ -7407,7 +7407,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
-/// divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss term by the
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the
 /// number of those rows); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
 ///
 /// Arguments:
@@ -7617,7 +7617,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 /// ```
 ///
 /// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
-/// in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
 /// z-loss term by the number of those rows); all ignored gives 0).
 ///
 /// Arguments:
@@ -7693,7 +7693,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 /// ```
 ///
 /// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
-/// in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
 /// z-loss term by the number of those rows); all ignored gives 0).
 ///
 /// Arguments:
@@ -7769,8 +7769,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
-/// `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss
-/// term by the number of those rows); all ignored gives 0).
+/// `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0).
 ///
 /// Arguments:
 /// - `logits`: `rows * classes` elements, row-major.
@@ -7847,8 +7847,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
-/// `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the z-loss
-/// term by the number of those rows); all ignored gives 0).
+/// `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0).
 ///
 /// Arguments:
 /// - `logits`: `rows * classes` elements, row-major.
@@ -7927,7 +7927,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 /// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
 /// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
 /// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
-/// unchanged. `scale` as in `value` (MEAN divides by the sum of w[label] over the rows not
+/// unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
 /// ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0).
 ///
 /// Arguments:
@@ -8003,7 +8003,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 /// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
 /// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
 /// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
-/// unchanged. `scale` as in `value` (MEAN divides by the sum of w[label] over the rows not
+/// unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
 /// ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0).
 ///
 /// Arguments:
@@ -8078,7 +8078,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 ///
 /// `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
 /// (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
-/// in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
 /// z-loss term by the number of those rows); all ignored gives 0); always written (losskit has
 /// no add mode for it).
 ///
@@ -8154,7 +8154,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 ///
 /// `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
 /// (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
-/// in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch; the
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
 /// z-loss term by the number of those rows); all ignored gives 0); always written (losskit has
 /// no add mode for it).
 ///
@@ -8229,7 +8229,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 /// ```
 ///
 /// `hv = H v` row by row, `H` the Hessian of `L = scale * sum_r l[r]` (the reduced loss) with
-/// respect to `logits`, `scale` as in `value` (MEAN divides by the sum of w[label] over the
+/// respect to `logits`, `scale` as in `value` (MEAN divides by the sum of `w[label]` over the
 /// rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives
 /// 0); always written (losskit has no add mode for it).
 ///
@@ -8306,7 +8306,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 /// ```
 ///
 /// `hv = H v` row by row, `H` the Hessian of `L = scale * sum_r l[r]` (the reduced loss) with
-/// respect to `logits`, `scale` as in `value` (MEAN divides by the sum of w[label] over the
+/// respect to `logits`, `scale` as in `value` (MEAN divides by the sum of `w[label]` over the
 /// rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives
 /// 0); always written (losskit has no add mode for it).
 ///
@@ -9074,7 +9074,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
-/// divides by the sum of w[label] over the rows not ignored (PyTorch); all ignored gives 0;
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0;
 /// SUM: 1; DIVISOR: 1/divisor.
 ///
 /// Arguments:
@@ -9135,7 +9135,7 @@ pub unsafe extern "C" fn losskit_nll_value_f32(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
-/// divides by the sum of w[label] over the rows not ignored (PyTorch); all ignored gives 0;
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0;
 /// SUM: 1; DIVISOR: 1/divisor.
 ///
 /// Arguments:
@@ -9305,8 +9305,8 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f64(
 /// ```
 ///
 /// `grad[i] (= or +=) dL/dlog_probs[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale`
-/// as in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
-/// ignored gives 0).
+/// as in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch);
+/// all ignored gives 0).
 ///
 /// Arguments:
 /// - `log_probs`: `rows * classes` elements, row-major.
@@ -9367,8 +9367,8 @@ pub unsafe extern "C" fn losskit_nll_grad_f32(
 /// ```
 ///
 /// `grad[i] (= or +=) dL/dlog_probs[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale`
-/// as in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
-/// ignored gives 0).
+/// as in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch);
+/// all ignored gives 0).
 ///
 /// Arguments:
 /// - `log_probs`: `rows * classes` elements, row-major.
@@ -9430,7 +9430,7 @@ pub unsafe extern "C" fn losskit_nll_grad_f64(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlog_probs[i]`, `scale` as
-/// in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch); all
 /// ignored gives 0).
 ///
 /// Arguments:
@@ -9495,7 +9495,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f32(
 /// ```
 ///
 /// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlog_probs[i]`, `scale` as
-/// in `value` (MEAN divides by the sum of w[label] over the rows not ignored (PyTorch); all
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch); all
 /// ignored gives 0).
 ///
 /// Arguments:
