@@ -81,3 +81,26 @@ macro_rules! for_each_aux_pointwise_loss {
         }
     };
 }
+
+/// Calls `$m!` with every row loss (`rows × classes` logits, [`crate::loss::softmax`]) as
+/// `(snake_name, type)`, the type with `f64` elements where it is generic.
+///
+/// The row losses have no common trait (their inputs differ: labels, soft targets, teacher
+/// logits), so this list carries names and types only; the C API's coverage test checks
+/// that each has C functions. The row utilities (`logsumexp`, `softmax`, `log_softmax`) and
+/// [`KlDiv`](crate::loss::softmax::KlDiv) (a pointwise loss) are not listed.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! for_each_row_loss {
+    ($m:ident) => {
+        $m! {
+            (cross_entropy, $crate::loss::softmax::CrossEntropy<'static, f64>),
+            (soft_cross_entropy, $crate::loss::softmax::SoftCrossEntropy<'static, f64>),
+            (nll, $crate::loss::softmax::Nll<'static, f64>),
+            (softmax_focal, $crate::loss::softmax::SoftmaxFocal<'static, f64>),
+            (distillation, $crate::loss::softmax::Distillation),
+            (multi_margin, $crate::loss::softmax::MultiMargin<'static, f64>),
+            (multiclass_hinge, $crate::loss::softmax::MulticlassHinge),
+        }
+    };
+}

@@ -1,17 +1,20 @@
-//! The one table of the C API: one entry per loss. `mod.rs` turns it into
-//! `src/generated.rs` (five verbs × f32/f64 per entry); the header follows from that.
+//! The one table of the C API: one entry per loss, and the row utilities. `mod.rs` turns it
+//! into `src/generated.rs` (the verbs × f32/f64 per entry); the header follows from that.
 //!
 //! To add a loss: add an entry here (its `c` name equal to its snake name in losskit's
-//! registry), then `LOSSKIT_BLESS=1 cargo test -p losskit-capi --test codegen`.
+//! registry, `for_each_pointwise_loss!`, `for_each_aux_pointwise_loss!` or
+//! `for_each_row_loss!`), then `LOSSKIT_BLESS=1 cargo test -p losskit-capi --test codegen`.
 
 /// A loss as the C API exposes it.
 pub struct Loss {
-    /// `losskit_<c>_<verb>_<f32|f64>`; the loss's snake name in `for_each_pointwise_loss!`.
+    /// `losskit_<c>_<verb>_<f32|f64>`; the loss's snake name in losskit's registry.
     pub c: &'static str,
     /// What the header calls it.
     pub title: &'static str,
     /// The Rust value built from the C parameters (in scope by their names); a 0/1 flag is
-    /// converted with `flag(name)?`. The loss types come from `losskit::prelude`.
+    /// converted with `flag(name)?`, an `int32_t` to a `u8` with `byte(name)?`. The loss
+    /// types come from `losskit::prelude`. For a row loss with per-class weights the slice
+    /// (`Option<&[T]>`) is in scope under the weights' C name.
     pub ctor: &'static str,
     /// The C parameters after the length, in order.
     pub params: &'static [Param],
@@ -37,6 +40,10 @@ pub enum Kind {
     Real,
     /// `int32_t`, 0 or 1 (anything else is `LOSSKIT_STATUS_INVALID_PARAMETER`).
     Flag,
+    /// `int32_t`, a small integer (e.g. an exponent).
+    Int,
+    /// `int64_t`, a class index (e.g. the ignore index).
+    Index,
 }
 
 /// The argument layout and helper module of a loss.
@@ -51,6 +58,47 @@ pub enum Shape {
         /// The C name of the third input.
         aux: &'static str,
     },
+    /// `rows × classes` scores (row-major) and what each row is scored against; helpers in
+    /// `checked::rows` (the loss needs its impls there).
+    Rows {
+        /// The C name of the scores (`logits`, or `log_probs` for the NLL).
+        x: &'static str,
+        /// What the rows are scored against.
+        against: Against,
+        /// The C name of the optional per-class weights (`classes` elements, NULL = all 1),
+        /// if the loss has them.
+        weights: Option<&'static str>,
+        /// The verbs losskit has for this loss (a subset of `ROW_VERBS`, in that order).
+        verbs: &'static [&'static str],
+        /// What `LOSSKIT_REDUCTION_MEAN` divides by.
+        mean: &'static str,
+        /// The statuses losskit's own checks give after `EMPTY`, in order.
+        errors: &'static str,
+    },
+}
+
+/// The second input of a row loss.
+pub enum Against {
+    /// `labels`: `rows` class indices (`int64_t`).
+    Labels,
+    /// `target_probs`: `rows × classes` target probabilities.
+    TargetProbs,
+    /// `labels`, and `teacher_logits`: `rows × classes` logits of a teacher.
+    LabelsAndTeacher,
+}
+
+/// A row utility: `losskit_<c>_<f32|f64>(x, rows, classes, out)`.
+pub struct Utility {
+    /// The C name, and the name of losskit's function in `losskit::loss::softmax`.
+    pub c: &'static str,
+    /// What the header calls it.
+    pub title: &'static str,
+    /// The formula, one line each.
+    pub formula: &'static [&'static str],
+    /// `out` has `rows` elements (else `rows × classes`).
+    pub per_row: bool,
+    /// The statuses losskit's own checks give after `EMPTY`, in order.
+    pub errors: &'static str,
 }
 
 const fn real(name: &'static str, doc: &'static str) -> Param {
@@ -68,6 +116,46 @@ const fn flag(name: &'static str, doc: &'static str) -> Param {
         doc,
     }
 }
+
+const fn int(name: &'static str, doc: &'static str) -> Param {
+    Param {
+        name,
+        kind: Kind::Int,
+        doc,
+    }
+}
+
+/// PyTorch's `ignore_index`, with the flag that turns it on (`USE_IGNORE_INDEX`).
+const IGNORE_INDEX: Param = Param {
+    name: "ignore_index",
+    kind: Kind::Index,
+    doc: "rows whose label equals it are ignored (they contribute 0 and get a zero gradient \
+          row); read only when `use_ignore_index` is 1 (PyTorch's default -100)",
+};
+
+/// Whether `ignore_index` applies.
+const USE_IGNORE_INDEX: Param = flag(
+    "use_ignore_index",
+    "1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be in 0..classes",
+);
+
+/// The verbs of the row losses, in the order the functions appear.
+pub const ROW_VERBS: [&str; 7] = [
+    "value",
+    "value_elementwise",
+    "grad",
+    "value_and_grad",
+    "value_and_grad_in_place",
+    "hessian_diag",
+    "hvp",
+];
+
+/// The four verbs every row loss has but the distillation loss.
+const FOUR: &[&str] = &["value", "value_elementwise", "grad", "value_and_grad"];
+
+/// The data errors of the losses on softmax rows.
+const SOFTMAX_ERRORS: &str = "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+    `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row whose logits are all -inf)";
 
 /// Every loss of the C API, in registry order.
 pub const LOSSES: &[Loss] = &[
@@ -289,5 +377,216 @@ pub const LOSSES: &[Loss] = &[
             "a negative var is LOSSKIT_STATUS_INVALID_INPUT",
         ],
         shape: Shape::PointwiseAux { aux: "var" },
+    },
+    Loss {
+        c: "cross_entropy",
+        title: "Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and logit soft-capping)",
+        ctor: "CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), \
+               label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, \
+               softcap: (softcap != 0.0).then_some(softcap), backend: None }",
+        params: &[
+            IGNORE_INDEX,
+            USE_IGNORE_INDEX,
+            real("label_smoothing", "eps in [0, 1] (default 0)"),
+            flag(
+                "smooth_unmasked_only",
+                "1: spread eps over the classes whose logit is finite only; 0: over all C classes, as PyTorch (default)",
+            ),
+            real(
+                "z_loss",
+                "the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4)",
+            ),
+            real(
+                "softcap",
+                "0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`",
+            ),
+        ],
+        formula: &[
+            "y = label, w = class weights (1 without), eps = label_smoothing, C = classes",
+            "z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]",
+            "l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2",
+            "dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]",
+            "-inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)",
+        ],
+        shape: Shape::Rows {
+            x: "logits",
+            against: Against::Labels,
+            weights: Some("class_weights"),
+            verbs: &ROW_VERBS,
+            mean: "the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0",
+            errors: SOFTMAX_ERRORS,
+        },
+    },
+    Loss {
+        c: "soft_cross_entropy",
+        title: "Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a probability target)",
+        ctor: "SoftCrossEntropy { class_weights, label_smoothing, backend: None }",
+        params: &[real("label_smoothing", "eps in [0, 1] (default 0)")],
+        formula: &[
+            "t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes",
+            "p = softmax(logits),  lse = log sum_j exp logits[j]",
+            "l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]",
+            "target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0",
+        ],
+        shape: Shape::Rows {
+            x: "logits",
+            against: Against::TargetProbs,
+            weights: Some("class_weights"),
+            verbs: &[
+                "value",
+                "value_elementwise",
+                "grad",
+                "value_and_grad",
+                "value_and_grad_in_place",
+                "hessian_diag",
+            ],
+            mean: "the number of rows (PyTorch)",
+            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+                     `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT` (a row whose logits are all -inf)",
+        },
+    },
+    Loss {
+        c: "nll",
+        title: "Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`)",
+        ctor: "Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }",
+        params: &[IGNORE_INDEX, USE_IGNORE_INDEX],
+        formula: &[
+            "y = label, w = class weights (1 without)",
+            "l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]",
+            "a -inf log-probability (probability 0) at the label makes the value +inf",
+        ],
+        shape: Shape::Rows {
+            x: "log_probs",
+            against: Against::Labels,
+            weights: Some("class_weights"),
+            verbs: FOUR,
+            mean: "the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0",
+            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+                     `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability)",
+        },
+    },
+    Loss {
+        c: "softmax_focal",
+        title: "Softmax focal loss (Lin et al. 2017, multiclass form)",
+        ctor: "SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }",
+        params: &[
+            real("gamma", "the focusing exponent, finite, >= 0 (default 2)"),
+            IGNORE_INDEX,
+            USE_IGNORE_INDEX,
+        ],
+        formula: &[
+            "y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)",
+            "l = -alpha[y] (1 - p_t)^gamma log p_t",
+            "dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))",
+        ],
+        shape: Shape::Rows {
+            x: "logits",
+            against: Against::Labels,
+            weights: Some("alpha"),
+            verbs: FOUR,
+            mean: "the number of rows not ignored; all ignored gives 0",
+            errors: SOFTMAX_ERRORS,
+        },
+    },
+    Loss {
+        c: "distillation",
+        title: "Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened KL divergence to a teacher",
+        ctor: "Distillation { alpha, temperature, backend: None }",
+        params: &[
+            real(
+                "alpha",
+                "the weight of the label term, in [0, 1] (default 0.5)",
+            ),
+            real("temperature", "T, finite, > 0 (default 1)"),
+        ],
+        formula: &[
+            "s = logits (the student), t = teacher_logits, y = label, T = temperature",
+            "l = alpha CE(s, y) + (1 - alpha) T^2 KL(softmax(t / T) || softmax(s / T))",
+            "dl/ds[j] = alpha (softmax(s)[j] - [j = y]) + (1 - alpha) T (softmax(s / T)[j] - softmax(t / T)[j]);  no gradient for the teacher",
+        ],
+        shape: Shape::Rows {
+            x: "logits",
+            against: Against::LabelsAndTeacher,
+            weights: None,
+            verbs: &["value", "grad", "value_and_grad"],
+            mean: "the number of rows",
+            errors: "`LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit of the student or the teacher), \
+                     `INVALID_INPUT` (a row whose logits are all -inf)",
+        },
+    },
+    Loss {
+        c: "multi_margin",
+        title: "Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`)",
+        ctor: "MultiMargin { p: byte(p)?, margin, class_weights, backend: None }",
+        params: &[
+            int("p", "the exponent, 1 or 2 (PyTorch's default 1)"),
+            real("margin", "finite (default 1)"),
+        ],
+        formula: &[
+            "x = logits, y = label, w = class weights (1 without), C = classes",
+            "h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p",
+            "dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]",
+        ],
+        shape: Shape::Rows {
+            x: "logits",
+            against: Against::Labels,
+            weights: Some("class_weights"),
+            verbs: FOUR,
+            mean: "the number of rows (PyTorch)",
+            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+                     `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite)",
+        },
+    },
+    Loss {
+        c: "multiclass_hinge",
+        title: "Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`)",
+        ctor: "MulticlassHinge { backend: None }",
+        params: &[],
+        formula: &[
+            "x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])",
+            "dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0",
+        ],
+        shape: Shape::Rows {
+            x: "logits",
+            against: Against::Labels,
+            weights: None,
+            verbs: FOUR,
+            mean: "the number of rows",
+            errors: "`LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite)",
+        },
+    },
+];
+
+/// The row utilities, after the losses.
+pub const UTILITIES: &[Utility] = &[
+    Utility {
+        c: "logsumexp",
+        title: "Log-sum-exp of each row",
+        formula: &[
+            "m[r] = max_j x[r, j];  out[r] = m[r] + log sum_j exp(x[r, j] - m[r])",
+            "exact for huge logits; -inf for a row of -inf only",
+        ],
+        per_row: true,
+        errors: "`NON_FINITE` (a NaN or +inf entry)",
+    },
+    Utility {
+        c: "softmax",
+        title: "Softmax of each row",
+        formula: &[
+            "out[r, j] = exp(x[r, j] - lse[r]),  lse[r] = log sum_k exp x[r, k]",
+            "each row of out sums to 1; -inf entries give exactly 0",
+        ],
+        per_row: false,
+        errors: "`NON_FINITE` (a NaN or +inf entry), `INVALID_INPUT` (a row of -inf only)",
+    },
+    Utility {
+        c: "log_softmax",
+        title: "Log-softmax of each row",
+        formula: &[
+            "m[r] = max_j x[r, j];  out[r, j] = (x[r, j] - m[r]) - log sum_k exp(x[r, k] - m[r])",
+            "never lse - x at the scale of the logits (exact for rows like [1e8, 1e8])",
+        ],
+        per_row: false,
+        errors: "`NON_FINITE` (a NaN or +inf entry), `INVALID_INPUT` (a row of -inf only)",
     },
 ];

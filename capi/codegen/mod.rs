@@ -1,13 +1,14 @@
-//! Writes `src/generated.rs` from the table in `losses.rs`: for each loss, the five verbs in
-//! f32 and f64, each a documented `extern "C"` function whose body is one call into
+//! Writes `src/generated.rs` from the table in `losses.rs`: for each loss, its verbs in f32
+//! and f64 (the five `VERBS` for a pointwise loss, those of its entry for a row loss), then
+//! the row utilities, each a documented `extern "C"` function whose body is one call into
 //! `checked.rs`. Run by `tests/codegen.rs` (which also regenerates the header).
 
 pub mod losses;
 
-use losses::{Kind, LOSSES, Loss, Shape};
+use losses::{Against, Kind, LOSSES, Loss, Shape, UTILITIES, Utility};
 use std::fmt::Write;
 
-/// The verbs, in the order the functions appear.
+/// The verbs of a pointwise loss, in the order the functions appear.
 pub const VERBS: [&str; 5] = [
     "value",
     "value_elementwise",
@@ -19,14 +20,28 @@ pub const VERBS: [&str; 5] = [
 /// Rust element type and its C name.
 pub const DTYPES: [(&str, &str); 2] = [("f32", "float"), ("f64", "double")];
 
-/// Every exported loss function name, `losskit_<loss>_<verb>_<dtype>`.
+/// The verbs of a loss, in the order its functions appear.
+pub fn verbs(l: &Loss) -> &'static [&'static str] {
+    match l.shape {
+        Shape::Rows { verbs, .. } => verbs,
+        _ => &VERBS,
+    }
+}
+
+/// Every exported loss and utility function name, `losskit_<loss>_<verb>_<dtype>` and
+/// `losskit_<utility>_<dtype>`.
 pub fn function_names() -> Vec<String> {
     let mut v = Vec::new();
     for l in LOSSES {
-        for verb in VERBS {
+        for verb in verbs(l) {
             for (f, _) in DTYPES {
                 v.push(format!("losskit_{}_{}_{}", l.c, verb, f));
             }
+        }
+    }
+    for u in UTILITIES {
+        for (f, _) in DTYPES {
+            v.push(format!("losskit_{}_{}", u.c, f));
         }
     }
     v
@@ -42,15 +57,24 @@ pub fn generate() -> String {
          \n\
          #![allow(clippy::too_many_arguments)]\n\
          \n\
-         use crate::checked::{aux, flag, pointwise};\n\
+         use crate::checked::{aux, byte, flag, pointwise, rows};\n\
          use crate::losskit_status;\n\
          use losskit::prelude::*;\n",
     );
     for l in LOSSES {
-        for verb in VERBS {
+        for verb in verbs(l) {
             for (f, c) in DTYPES {
-                function(&mut s, l, verb, f, c);
+                if matches!(l.shape, Shape::Rows { .. }) {
+                    row_function(&mut s, l, verb, f, c);
+                } else {
+                    function(&mut s, l, verb, f, c);
+                }
             }
+        }
+    }
+    for u in UTILITIES {
+        for (f, c) in DTYPES {
+            utility_function(&mut s, u, f, c);
         }
     }
     s
@@ -99,8 +123,8 @@ fn function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
     let mut doc = String::new();
     let s = &mut doc;
     let aux = match l.shape {
-        Shape::Pointwise => None,
         Shape::PointwiseAux { aux } => Some(aux),
+        _ => None,
     };
     let grads = matches!(verb, "grad" | "value_and_grad" | "hessian_diag");
     let reduces = verb != "value_elementwise";
@@ -237,11 +261,7 @@ fn function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
     }
     args.push(("len".into(), "usize".into()));
     for p in l.params {
-        let t = match p.kind {
-            Kind::Real => "f64",
-            Kind::Flag => "i32",
-        };
-        args.push((p.name.into(), t.into()));
+        args.push((p.name.into(), rust_type(&p.kind).into()));
     }
     if reduces {
         args.push(("reduction".into(), "i32".into()));
@@ -279,5 +299,293 @@ fn function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
          unsafe {{ {module}::{verb}(|| Ok({}), {}) }}\n}}",
         l.ctor,
         call_args.join(", ")
+    );
+}
+
+/// The Rust type of a C loss parameter.
+fn rust_type(k: &Kind) -> &'static str {
+    match k {
+        Kind::Real => "f64",
+        Kind::Flag | Kind::Int => "i32",
+        Kind::Index => "i64",
+    }
+}
+
+/// The closing paragraphs of every row function's docs: statuses and safety.
+fn row_contract(s: &mut String, errors: &str) {
+    let _ = writeln!(
+        s,
+        "///\n/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: \
+         `NULL_POINTER`, `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, \
+         `INVALID_PARAMETER` (options, parameters), `EMPTY`, {errors}."
+    );
+    let _ = writeln!(
+        s,
+        "///\n/// # Safety\n/// Each non-NULL pointer must be valid for its number of elements (inputs \
+         readable, outputs writable) for the whole call, and not be written by anyone else \
+         meanwhile. NULL, misaligned and overlapping pointers are detected and rejected; \
+         dangling or too short buffers cannot be."
+    );
+}
+
+/// The `rows`/`classes` argument line of a row function's docs.
+const ROWS_DOC: &str = "/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may \
+    then be NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else \
+    `INVALID_PARAMETER`).";
+
+/// One exported function of a row loss.
+fn row_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
+    let Shape::Rows {
+        x,
+        ref against,
+        weights,
+        mean,
+        errors,
+        ..
+    } = l.shape
+    else {
+        return;
+    };
+    let in_place = verb == "value_and_grad_in_place";
+    let reduces = verb != "value_elementwise";
+    let grad_mode = matches!(verb, "grad" | "value_and_grad");
+    let out = match verb {
+        "value_elementwise" => Some("out"),
+        "grad" | "value_and_grad" => Some("grad"),
+        "hessian_diag" => Some("hess"),
+        "hvp" => Some("hv"),
+        _ => None,
+    };
+    let value_out = matches!(verb, "value" | "value_and_grad" | "value_and_grad_in_place");
+    let labels = !matches!(against, Against::TargetProbs);
+    let ignores = l.params.iter().any(|p| p.name == "ignore_index");
+
+    // ---- docs ----
+    let mut doc = String::new();
+    let s = &mut doc;
+    let what = match verb {
+        "value" => "the reduced loss",
+        "value_elementwise" => "the loss of each row",
+        "grad" => "the gradient",
+        "value_and_grad" => "the reduced loss and its gradient in one pass",
+        "value_and_grad_in_place" => "the reduced loss, overwriting the logits with its gradient",
+        "hessian_diag" => "the Hessian diagonal",
+        _ => "the Hessian-vector product",
+    };
+    let _ = writeln!(s, "\n/// {}: {what}, `{c}`.\n///\n/// ```text", l.title);
+    for line in l.formula {
+        let _ = writeln!(s, "/// {line}");
+    }
+    let _ = writeln!(s, "/// ```\n///");
+    let reduced = "`L = scale * sum_r l[r]` (the reduced loss)";
+    let effect = match verb {
+        "value" => format!(
+            "`*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: \
+             MEAN divides by {mean}; SUM: 1; DIVISOR: 1/divisor."
+        ),
+        "value_elementwise" => format!(
+            "`out[r] = l[r]` for r < rows (PyTorch's `reduction=\"none\"`){}.",
+            if ignores { ", 0 for ignored rows" } else { "" }
+        ),
+        "grad" => format!(
+            "`grad[i] (= or +=) dL/d{x}[i]` of {reduced}, `scale` as in `value` (MEAN divides by {mean})."
+        ),
+        "value_and_grad" => format!(
+            "`*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/d{x}[i]`, `scale` as in \
+             `value` (MEAN divides by {mean})."
+        ),
+        "value_and_grad_in_place" => format!(
+            "`*value_out = L = scale * sum_r l[r]` and `{x}[i] = dL/d{x}[i]`: the gradient overwrites \
+             the logits (no second buffer, as Liger-Kernel), bit-identical to `value_and_grad`. \
+             Every row is checked before anything is written: on any error `{x}` is unchanged. \
+             `scale` as in `value` (MEAN divides by {mean})."
+        ),
+        "hessian_diag" => format!(
+            "`hess[i] = d2L/d{x}[i]^2`, the diagonal of each row's Hessian of {reduced} (what XGBoost's \
+             `multi:softprob` takes, without its factor 2), `scale` as in `value` (MEAN divides by \
+             {mean}); always written (losskit has no add mode for it)."
+        ),
+        _ => format!(
+            "`hv = H v` row by row, `H` the Hessian of {reduced} with respect to `{x}`, `scale` as \
+             in `value` (MEAN divides by {mean}); always written (losskit has no add mode for it)."
+        ),
+    };
+    let _ = writeln!(s, "/// {effect}");
+    let _ = writeln!(s, "///\n/// Arguments:");
+    let rw = if in_place {
+        ", overwritten by the gradient"
+    } else {
+        ""
+    };
+    let _ = writeln!(s, "/// - `{x}`: `rows * classes` elements, row-major{rw}.");
+    let _ = writeln!(s, "{ROWS_DOC}");
+    if labels {
+        let ig = if ignores {
+            " (or the ignore index, see below)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "/// - `labels`: `rows` class indices in 0..classes{ig}, `int64_t` as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`."
+        );
+    }
+    match against {
+        Against::TargetProbs => {
+            let _ = writeln!(
+                s,
+                "/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row."
+            );
+        }
+        Against::LabelsAndTeacher => {
+            let _ = writeln!(
+                s,
+                "/// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits."
+            );
+        }
+        Against::Labels => {}
+    }
+    if let Some(w) = weights {
+        let _ = writeln!(
+            s,
+            "/// - `{w}`: `classes` finite per-class weights >= 0, or NULL for all 1."
+        );
+    }
+    for p in l.params {
+        let _ = writeln!(s, "/// - `{}`: {}.", p.name, p.doc);
+    }
+    if reduces {
+        let _ = writeln!(
+            s,
+            "/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for `LOSSKIT_REDUCTION_DIVISOR`."
+        );
+    }
+    if grad_mode {
+        let _ = writeln!(
+            s,
+            "/// - `grad_mode`: a `losskit_grad_mode` (write or add)."
+        );
+    }
+    if verb == "hvp" {
+        let _ = writeln!(s, "/// - `v`: `rows * classes` elements.");
+    }
+    if let Some(o) = out {
+        let n = if o == "out" { "rows" } else { "rows * classes" };
+        let _ = writeln!(
+            s,
+            "/// - `{o}`: `{n}` elements, overlapping no other argument."
+        );
+    }
+    if value_out {
+        let _ = writeln!(
+            s,
+            "/// - `value_out`: one `{c}`, overlapping no other argument."
+        );
+    }
+    row_contract(s, errors);
+    dst.push_str(&wrap_docs(&doc));
+    let s = dst;
+
+    // ---- signature ----
+    let name = format!("losskit_{}_{}_{}", l.c, verb, f);
+    let xt = if in_place { "*mut" } else { "*const" };
+    let mut args: Vec<(String, String)> = vec![
+        (x.into(), format!("{xt} {f}")),
+        ("rows".into(), "usize".into()),
+        ("classes".into(), "usize".into()),
+    ];
+    let (x2, lab) = match against {
+        Against::Labels => ("None", "Some(labels)"),
+        Against::TargetProbs => ("Some(target_probs)", "None"),
+        Against::LabelsAndTeacher => ("Some(teacher_logits)", "Some(labels)"),
+    };
+    if labels {
+        args.push(("labels".into(), "*const i64".into()));
+    }
+    match against {
+        Against::TargetProbs => args.push(("target_probs".into(), format!("*const {f}"))),
+        Against::LabelsAndTeacher => args.push(("teacher_logits".into(), format!("*const {f}"))),
+        Against::Labels => {}
+    }
+    if let Some(w) = weights {
+        args.push((w.into(), format!("*const {f}")));
+    }
+    for p in l.params {
+        args.push((p.name.into(), rust_type(&p.kind).into()));
+    }
+    let mut rest: Vec<&str> = Vec::new();
+    if reduces {
+        args.push(("reduction".into(), "i32".into()));
+        args.push(("divisor".into(), "f64".into()));
+        rest.extend(["reduction", "divisor"]);
+    }
+    if grad_mode {
+        args.push(("grad_mode".into(), "i32".into()));
+        rest.push("grad_mode");
+    }
+    if verb == "hvp" {
+        args.push(("v".into(), format!("*const {f}")));
+        rest.push("v");
+    }
+    if let Some(o) = out {
+        args.push((o.into(), format!("*mut {f}")));
+        rest.push(o);
+    }
+    if value_out {
+        args.push(("value_out".into(), format!("*mut {f}")));
+        rest.push("value_out");
+    }
+    let _ = writeln!(
+        s,
+        "#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn {name}("
+    );
+    for (a, t) in &args {
+        let _ = writeln!(s, "    {a}: {t},");
+    }
+    let xs = if in_place {
+        format!("{x}.cast_const()")
+    } else {
+        x.to_string()
+    };
+    let _ = writeln!(
+        s,
+        ") -> losskit_status {{\n    // SAFETY: the caller upholds the contract above; the helper checks the rest.\n    \
+         unsafe {{\n        rows::{verb}(\n            |{}| Ok({}),\n            \
+         rows::In {{ x: {xs}, x2: {x2}, labels: {lab}, weights: {}, rows, classes }},\n            \
+         {},\n        )\n    }}\n}}",
+        weights.unwrap_or("_"),
+        l.ctor,
+        weights.unwrap_or("core::ptr::null()"),
+        rest.join(", ")
+    );
+}
+
+/// One exported row utility.
+fn utility_function(dst: &mut String, u: &Utility, f: &str, c: &str) {
+    let mut doc = String::new();
+    let s = &mut doc;
+    let _ = writeln!(s, "\n/// {}, `{c}`.\n///\n/// ```text", u.title);
+    for line in u.formula {
+        let _ = writeln!(s, "/// {line}");
+    }
+    let _ = writeln!(s, "/// ```\n///\n/// Arguments:");
+    let _ = writeln!(s, "/// - `x`: `rows * classes` elements, row-major.");
+    let _ = writeln!(s, "{ROWS_DOC}");
+    let n = if u.per_row { "rows" } else { "rows * classes" };
+    let _ = writeln!(
+        s,
+        "/// - `out`: `{n}` elements, overlapping no other argument."
+    );
+    row_contract(s, u.errors);
+    dst.push_str(&wrap_docs(&doc));
+    let s = dst;
+    let name = format!("losskit_{}_{}", u.c, f);
+    let _ = writeln!(
+        s,
+        "#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn {name}(\n    x: *const {f},\n    rows: usize,\n    \
+         classes: usize,\n    out: *mut {f},\n) -> losskit_status {{\n    \
+         // SAFETY: the caller upholds the contract above; the helper checks the rest.\n    \
+         unsafe {{ rows::utility(losskit::loss::softmax::{}, x, rows, classes, {}, out) }}\n}}",
+        u.c, u.per_row
     );
 }

@@ -49,6 +49,12 @@ pub(crate) fn flag(x: i32) -> Result<bool> {
     }
 }
 
+/// A small non-negative `int32_t` from C (an exponent); out of `u8` range is invalid.
+#[inline]
+pub(crate) fn byte(x: i32) -> Result<u8> {
+    u8::try_from(x).map_err(|_| Status::InvalidParameter)
+}
+
 /// A [`crate::losskit_reduction`] code and its divisor.
 #[inline]
 fn reduction(code: i32, divisor: f64) -> Result<Reduction> {
@@ -82,7 +88,7 @@ struct Region {
 /// The pointer arguments of one call, checked one by one as they are added, then together
 /// for overlap by [`Args::check`].
 struct Args {
-    regions: [Region; 6],
+    regions: [Region; 8],
     n: usize,
 }
 
@@ -93,7 +99,7 @@ impl Args {
                 start: 0,
                 bytes: 0,
                 out: false,
-            }; 6],
+            }; 8],
             n: 0,
         }
     }
@@ -718,5 +724,503 @@ pub(crate) mod aux {
                 true,
             )
         }
+    }
+}
+
+/// The row losses (`rows × classes` scores, row-major) and the row utilities.
+pub(crate) mod rows {
+    use super::*;
+    use losskit::prelude::{
+        CrossEntropy, Distillation, MultiMargin, MulticlassHinge, Nll, SoftCrossEntropy,
+        SoftmaxFocal,
+    };
+
+    /// The pointer arguments every verb of a row loss shares, as the C caller passed them.
+    pub(crate) struct In<F> {
+        /// The scores (logits or log-probabilities), `rows × classes`.
+        pub x: *const F,
+        /// Target probabilities or teacher logits (`rows × classes`), if the loss has them.
+        pub x2: Option<*const F>,
+        /// Labels (`rows`), if the loss has them.
+        pub labels: Option<*const i64>,
+        /// Per-class weights (`classes`), NULL for none.
+        pub weights: *const F,
+        pub rows: usize,
+        pub classes: usize,
+    }
+
+    /// The inputs of one call, as slices (empty where the loss has no such input).
+    pub(crate) struct Data<'a, F> {
+        pub x: &'a [F],
+        pub x2: &'a [F],
+        pub labels: &'a [i64],
+        pub classes: usize,
+    }
+
+    impl<F> In<F> {
+        /// `rows × classes`, or `INVALID_PARAMETER` if it overflows.
+        fn len(&self) -> Result<usize> {
+            self.rows
+                .checked_mul(self.classes)
+                .ok_or(Status::InvalidParameter)
+        }
+
+        /// Checks the input pointers (`x` as an output when it is overwritten in place) and
+        /// returns them for the outputs to be added.
+        fn args(&self, x_out: bool) -> Result<Args> {
+            let n = self.len()?;
+            let mut a = Args::new().add(self.x, n, false, x_out)?;
+            if let Some(p) = self.x2 {
+                a = a.input(p, n)?;
+            }
+            if let Some(p) = self.labels {
+                a = a.input(p, self.rows)?;
+            }
+            a.optional_input(self.weights, self.classes)
+        }
+
+        /// The slices behind the checked pointers (`x` empty unless `with_x`: it is then
+        /// the in-place output), and the optional weights.
+        ///
+        /// # Safety
+        /// [`In::args`] passed, and the C contract: each non-NULL pointer is valid for reads
+        /// of its length, not written by anyone else during the call.
+        unsafe fn data<'a>(&self, with_x: bool) -> Result<(Data<'a, F>, Option<&'a [F]>)> {
+            let n = self.len()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            unsafe {
+                Ok((
+                    Data {
+                        x: if with_x { input(self.x, n) } else { &[] },
+                        x2: self.x2.map_or(&[][..], |p| input(p, n)),
+                        labels: self.labels.map_or(&[][..], |p| input(p, self.rows)),
+                        classes: self.classes,
+                    },
+                    optional_input(self.weights, self.classes),
+                ))
+            }
+        }
+    }
+
+    /// The reduction, with its divisor checked now (losskit checks it only after the data).
+    fn reduction(code: i32, divisor: f64) -> Result<Reduction> {
+        let r = super::reduction(code, divisor)?;
+        r.scale(1)?;
+        Ok(r)
+    }
+
+    /// The verbs every row loss has, over the shared [`Data`].
+    pub(crate) trait RowLoss<F: Float> {
+        fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F>;
+        fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()>;
+        fn value_and_grad(
+            &self,
+            d: &Data<'_, F>,
+            r: Reduction,
+            g: Out<'_, F>,
+        ) -> losskit::Result<F>;
+    }
+
+    /// `value_elementwise` (every row loss but the distillation loss).
+    pub(crate) trait Elementwise<F: Float> {
+        fn value_elementwise(&self, d: &Data<'_, F>, out: &mut [F]) -> losskit::Result<()>;
+    }
+
+    /// `value_and_grad_in_place` (`d.x` is empty: the scores are `x`).
+    pub(crate) trait InPlace<F: Float> {
+        fn value_and_grad_in_place(
+            &self,
+            x: &mut [F],
+            d: &Data<'_, F>,
+            r: Reduction,
+        ) -> losskit::Result<F>;
+    }
+
+    /// `hessian_diag` (write only).
+    pub(crate) trait Hessian<F: Float> {
+        fn hessian_diag(&self, d: &Data<'_, F>, r: Reduction, out: &mut [F])
+        -> losskit::Result<()>;
+    }
+
+    /// `hvp` (write only).
+    pub(crate) trait Hvp<F: Float> {
+        fn hvp(&self, d: &Data<'_, F>, r: Reduction, v: &[F], out: &mut [F])
+        -> losskit::Result<()>;
+    }
+
+    /// Forwards [`RowLoss`] and [`Elementwise`] to the inherent methods of the losses that
+    /// take `(scores, classes, labels, …)`.
+    macro_rules! labelled {
+        ($([$($g:tt)*] $t:ty),* $(,)?) => {$(
+            impl<$($g)*> RowLoss<F> for $t {
+                #[inline]
+                fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F> {
+                    <$t>::value(self, d.x, d.classes, d.labels, r)
+                }
+                #[inline]
+                fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
+                    <$t>::grad(self, d.x, d.classes, d.labels, r, g)
+                }
+                #[inline]
+                fn value_and_grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<F> {
+                    <$t>::value_and_grad(self, d.x, d.classes, d.labels, r, g)
+                }
+            }
+            impl<$($g)*> Elementwise<F> for $t {
+                #[inline]
+                fn value_elementwise(&self, d: &Data<'_, F>, out: &mut [F]) -> losskit::Result<()> {
+                    <$t>::value_elementwise(self, d.x, d.classes, d.labels, out)
+                }
+            }
+        )*};
+    }
+    labelled!(
+        ['w, F: Float] CrossEntropy<'w, F>,
+        ['w, F: Float] Nll<'w, F>,
+        ['w, F: Float] SoftmaxFocal<'w, F>,
+        ['w, F: Float] MultiMargin<'w, F>,
+        [F: Float] MulticlassHinge,
+    );
+
+    impl<F: Float> InPlace<F> for CrossEntropy<'_, F> {
+        #[inline]
+        fn value_and_grad_in_place(
+            &self,
+            x: &mut [F],
+            d: &Data<'_, F>,
+            r: Reduction,
+        ) -> losskit::Result<F> {
+            CrossEntropy::value_and_grad_in_place(self, x, d.classes, d.labels, r)
+        }
+    }
+
+    impl<F: Float> Hessian<F> for CrossEntropy<'_, F> {
+        #[inline]
+        fn hessian_diag(
+            &self,
+            d: &Data<'_, F>,
+            r: Reduction,
+            out: &mut [F],
+        ) -> losskit::Result<()> {
+            CrossEntropy::hessian_diag(self, d.x, d.classes, d.labels, r, out)
+        }
+    }
+
+    impl<F: Float> Hvp<F> for CrossEntropy<'_, F> {
+        #[inline]
+        fn hvp(
+            &self,
+            d: &Data<'_, F>,
+            r: Reduction,
+            v: &[F],
+            out: &mut [F],
+        ) -> losskit::Result<()> {
+            CrossEntropy::hvp(self, d.x, d.classes, d.labels, r, v, out)
+        }
+    }
+
+    // Soft targets: `(logits, targets, classes, …)`.
+    impl<F: Float> RowLoss<F> for SoftCrossEntropy<'_, F> {
+        #[inline]
+        fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F> {
+            SoftCrossEntropy::value(self, d.x, d.x2, d.classes, r)
+        }
+        #[inline]
+        fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
+            SoftCrossEntropy::grad(self, d.x, d.x2, d.classes, r, g)
+        }
+        #[inline]
+        fn value_and_grad(
+            &self,
+            d: &Data<'_, F>,
+            r: Reduction,
+            g: Out<'_, F>,
+        ) -> losskit::Result<F> {
+            SoftCrossEntropy::value_and_grad(self, d.x, d.x2, d.classes, r, g)
+        }
+    }
+
+    impl<F: Float> Elementwise<F> for SoftCrossEntropy<'_, F> {
+        #[inline]
+        fn value_elementwise(&self, d: &Data<'_, F>, out: &mut [F]) -> losskit::Result<()> {
+            SoftCrossEntropy::value_elementwise(self, d.x, d.x2, d.classes, out)
+        }
+    }
+
+    impl<F: Float> InPlace<F> for SoftCrossEntropy<'_, F> {
+        #[inline]
+        fn value_and_grad_in_place(
+            &self,
+            x: &mut [F],
+            d: &Data<'_, F>,
+            r: Reduction,
+        ) -> losskit::Result<F> {
+            SoftCrossEntropy::value_and_grad_in_place(self, x, d.x2, d.classes, r)
+        }
+    }
+
+    impl<F: Float> Hessian<F> for SoftCrossEntropy<'_, F> {
+        #[inline]
+        fn hessian_diag(
+            &self,
+            d: &Data<'_, F>,
+            r: Reduction,
+            out: &mut [F],
+        ) -> losskit::Result<()> {
+            SoftCrossEntropy::hessian_diag(self, d.x, d.x2, d.classes, r, out)
+        }
+    }
+
+    // Distillation: `(student, teacher, classes, labels, …)`.
+    impl<F: Float> RowLoss<F> for Distillation {
+        #[inline]
+        fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F> {
+            Distillation::value(self, d.x, d.x2, d.classes, d.labels, r)
+        }
+        #[inline]
+        fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
+            Distillation::grad(self, d.x, d.x2, d.classes, d.labels, r, g)
+        }
+        #[inline]
+        fn value_and_grad(
+            &self,
+            d: &Data<'_, F>,
+            r: Reduction,
+            g: Out<'_, F>,
+        ) -> losskit::Result<F> {
+            Distillation::value_and_grad(self, d.x, d.x2, d.classes, d.labels, r, g)
+        }
+    }
+
+    /// `*value_out = L`.
+    ///
+    /// # Safety
+    /// The C contract: each non-NULL pointer is valid for its length (`value_out` for one),
+    /// inputs readable and outputs writable, for the whole call.
+    #[inline]
+    pub(crate) unsafe fn value<'a, F: Float + 'a, L: RowLoss<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        value_out: *mut F,
+    ) -> Status {
+        status((|| {
+            d.args(false)?.scalar(value_out)?.check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (data, w) = unsafe { d.data(true)? };
+            let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
+            let v = loss.value(&data, reduction)?;
+            // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+            unsafe { value_out.write(v) };
+            Ok(())
+        })())
+    }
+
+    /// `out[r] = ℓ_r` (`rows` values).
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn value_elementwise<'a, F: Float + 'a, L: Elementwise<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        out: *mut F,
+    ) -> Status {
+        status((|| {
+            d.args(false)?.output(out, d.rows)?.check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (data, w) = unsafe { d.data(true)? };
+            let loss = loss(w)?;
+            // SAFETY: checked by `Args` (not aliased); writable (caller).
+            let o = unsafe { output(out, d.rows) };
+            Ok(loss.value_elementwise(&data, o)?)
+        })())
+    }
+
+    /// The shared body of `grad` and `value_and_grad` (`value_out` given).
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    unsafe fn derivative<'a, F: Float + 'a, L: RowLoss<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        (reduction, divisor, grad_mode): (i32, f64, i32),
+        grad: *mut F,
+        value_out: Option<*mut F>,
+    ) -> Status {
+        status((|| {
+            let n = d.len()?;
+            let args = d.args(false)?.output(grad, n)?;
+            match value_out {
+                Some(v) => args.scalar(v)?,
+                None => args,
+            }
+            .check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (data, w) = unsafe { d.data(true)? };
+            let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args` (not aliased); writable (caller).
+            let g = mode(grad_mode, unsafe { output(grad, n) })?;
+            match value_out {
+                Some(out) => {
+                    let v = loss.value_and_grad(&data, reduction, g)?;
+                    // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+                    unsafe { out.write(v) };
+                }
+                None => loss.grad(&data, reduction, g)?,
+            }
+            Ok(())
+        })())
+    }
+
+    /// `grad (=|+=) ∂L/∂x`.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn grad<'a, F: Float + 'a, L: RowLoss<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe { derivative(loss, d, (reduction, divisor, grad_mode), grad, None) }
+    }
+
+    /// `*value_out = L` and `grad (=|+=) ∂L/∂x` in one pass.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn value_and_grad<'a, F: Float + 'a, L: RowLoss<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+        value_out: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                d,
+                (reduction, divisor, grad_mode),
+                grad,
+                Some(value_out),
+            )
+        }
+    }
+
+    /// `*value_out = L`, `x = ∂L/∂x` in place.
+    ///
+    /// # Safety
+    /// As [`value`]; `d.x` came from a `*mut` the caller made writable (it is an output).
+    #[inline]
+    pub(crate) unsafe fn value_and_grad_in_place<'a, F: Float + 'a, L: InPlace<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        value_out: *mut F,
+    ) -> Status {
+        status((|| {
+            let n = d.len()?;
+            d.args(true)?.scalar(value_out)?.check()?;
+            // The scores are the in-place output: no shared slice is formed over them.
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (data, w) = unsafe { d.data(false)? };
+            let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
+            // SAFETY: `x` is an output of `Args` (aliases nothing); writable (caller).
+            let x = unsafe { output(d.x.cast_mut(), n) };
+            let v = loss.value_and_grad_in_place(x, &data, reduction)?;
+            // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+            unsafe { value_out.write(v) };
+            Ok(())
+        })())
+    }
+
+    /// `hess = diag ∂²L/∂x²` (written).
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn hessian_diag<'a, F: Float + 'a, L: Hessian<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        hess: *mut F,
+    ) -> Status {
+        status((|| {
+            let n = d.len()?;
+            d.args(false)?.output(hess, n)?.check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (data, w) = unsafe { d.data(true)? };
+            let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args` (not aliased); writable (caller).
+            let h = unsafe { output(hess, n) };
+            Ok(loss.hessian_diag(&data, reduction, h)?)
+        })())
+    }
+
+    /// `hv = H v` (written).
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn hvp<'a, F: Float + 'a, L: Hvp<F>>(
+        loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        v: *const F,
+        hv: *mut F,
+    ) -> Status {
+        status((|| {
+            let n = d.len()?;
+            d.args(false)?.input(v, n)?.output(hv, n)?.check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (data, w) = unsafe { d.data(true)? };
+            let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args`; valid (and `hv` writable, not aliased) by the contract.
+            let (v, o) = unsafe { (input(v, n), output(hv, n)) };
+            Ok(loss.hvp(&data, reduction, v, o)?)
+        })())
+    }
+
+    /// A row utility `f(x, classes, out)`, `out` with `rows` (`per_row`) or `rows × classes`
+    /// elements.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn utility<F: Float>(
+        f: fn(&[F], usize, &mut [F]) -> losskit::Result<()>,
+        x: *const F,
+        rows: usize,
+        classes: usize,
+        per_row: bool,
+        out: *mut F,
+    ) -> Status {
+        status((|| {
+            let n = rows.checked_mul(classes).ok_or(Status::InvalidParameter)?;
+            let m = if per_row { rows } else { n };
+            Args::new().input(x, n)?.output(out, m)?.check()?;
+            // SAFETY: checked by `Args`; valid (and `out` writable) by the caller's contract.
+            let (x, o) = unsafe { (input(x, n), output(out, m)) };
+            // losskit infers the rows from `x`: with no classes there are none.
+            if rows == 0 || classes == 0 {
+                return Err(Status::Empty);
+            }
+            Ok(f(x, classes, o)?)
+        })())
     }
 }

@@ -4,7 +4,7 @@
 
 #![allow(clippy::too_many_arguments)]
 
-use crate::checked::{aux, flag, pointwise};
+use crate::checked::{aux, byte, flag, pointwise, rows};
 use crate::losskit_status;
 use losskit::prelude::*;
 
@@ -7319,4 +7319,4161 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 ) -> losskit_status {
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe { aux::hessian_diag(|| Ok(GaussianNll { full: flag(full)?, eps }), pred, target, var, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the reduced loss, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the
+/// number of those rows); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the reduced loss, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch; the z-loss term by the
+/// number of those rows); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the loss of each row, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the loss of each row, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the gradient, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the gradient, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the reduced loss and its gradient in one pass, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the reduced loss and its gradient in one pass, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the reduced loss, overwriting the logits with its gradient, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
+/// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
+/// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
+/// unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
+/// ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major, overwritten by the gradient.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
+    logits: *mut f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad_in_place(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits.cast_const(), x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the reduced loss, overwriting the logits with its gradient, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
+/// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
+/// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
+/// unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
+/// ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major, overwritten by the gradient.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
+    logits: *mut f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad_in_place(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits.cast_const(), x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the Hessian diagonal, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
+/// (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0); always written (losskit has
+/// no add mode for it).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::hessian_diag(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, hess,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the Hessian diagonal, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
+/// (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch; the
+/// z-loss term by the number of those rows); all ignored gives 0); always written (losskit has
+/// no add mode for it).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::hessian_diag(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, hess,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the Hessian-vector product, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `hv = H v` row by row, `H` the Hessian of `L = scale * sum_r l[r]` (the reduced loss) with
+/// respect to `logits`, `scale` as in `value` (MEAN divides by the sum of `w[label]` over the
+/// rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives
+/// 0); always written (losskit has no add mode for it).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `v`: `rows * classes` elements.
+/// - `hv`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    v: *const f32,
+    hv: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::hvp(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, v, hv,
+        )
+    }
+}
+
+/// Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and
+/// logit soft-capping): the Hessian-vector product, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
+/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
+/// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `hv = H v` row by row, `H` the Hessian of `L = scale * sum_r l[r]` (the reduced loss) with
+/// respect to `logits`, `scale` as in `value` (MEAN divides by the sum of `w[label]` over the
+/// rows not ignored (PyTorch; the z-loss term by the number of those rows); all ignored gives
+/// 0); always written (losskit has no add mode for it).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `v`: `rows * classes` elements.
+/// - `hv`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_cross_entropy_hvp_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    z_loss: f64,
+    softcap: f64,
+    reduction: i32,
+    divisor: f64,
+    v: *const f64,
+    hv: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::hvp(
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, v, hv,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the reduced loss, `float`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows (PyTorch); SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f32,
+    class_weights: *const f32,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the reduced loss, `double`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows (PyTorch); SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f64,
+    class_weights: *const f64,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the loss of each row, `float`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f32,
+    class_weights: *const f32,
+    label_smoothing: f64,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the loss of each row, `double`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f64,
+    class_weights: *const f64,
+    label_smoothing: f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the gradient, `float`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f32,
+    class_weights: *const f32,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the gradient, `double`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f64,
+    class_weights: *const f64,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the reduced loss and its gradient in one pass, `float`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f32,
+    class_weights: *const f32,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the reduced loss and its gradient in one pass, `double`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f64,
+    class_weights: *const f64,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the reduced loss, overwriting the logits with its gradient, `float`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
+/// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
+/// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
+/// unchanged. `scale` as in `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major, overwritten by the gradient.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f32(
+    logits: *mut f32,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f32,
+    class_weights: *const f32,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad_in_place(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits.cast_const(), x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the reduced loss, overwriting the logits with its gradient, `double`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
+/// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
+/// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
+/// unchanged. `scale` as in `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major, overwritten by the gradient.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f64(
+    logits: *mut f64,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f64,
+    class_weights: *const f64,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad_in_place(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits.cast_const(), x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the Hessian diagonal, `float`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
+/// (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
+/// in `value` (MEAN divides by the number of rows (PyTorch)); always written (losskit has no
+/// add mode for it).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f32,
+    class_weights: *const f32,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::hessian_diag(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, hess,
+        )
+    }
+}
+
+/// Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a
+/// probability target): the Hessian diagonal, `double`.
+///
+/// ```text
+/// t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes
+/// p = softmax(logits),  lse = log sum_j exp logits[j]
+/// l = sum_j w[j] t[j] (lse - logits[j]),  dl/dlogits[j] = (sum_k w[k] t[k]) p[j] - w[j] t[j]
+/// target_probs must be finite (they need not sum to 1); a target of 0 on a -inf logit contributes 0
+/// ```
+///
+/// `hess[i] = d2L/dlogits[i]^2`, the diagonal of each row's Hessian of `L = scale * sum_r l[r]`
+/// (the reduced loss) (what XGBoost's `multi:softprob` takes, without its factor 2), `scale` as
+/// in `value` (MEAN divides by the number of rows (PyTorch)); always written (losskit has no
+/// add mode for it).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `label_smoothing`: eps in [0, 1] (default 0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
+/// (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    target_probs: *const f64,
+    class_weights: *const f64,
+    label_smoothing: f64,
+    reduction: i32,
+    divisor: f64,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::hessian_diag(
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            reduction, divisor, hess,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the reduced loss, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0;
+/// SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_value_f32(
+    log_probs: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the reduced loss,
+/// `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0;
+/// SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_value_f64(
+    log_probs: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the loss of each row,
+/// `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_value_elementwise_f32(
+    log_probs: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the loss of each row,
+/// `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_value_elementwise_f64(
+    log_probs: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the gradient, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlog_probs[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale`
+/// as in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch);
+/// all ignored gives 0).
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_grad_f32(
+    log_probs: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the gradient, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlog_probs[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale`
+/// as in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch);
+/// all ignored gives 0).
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_grad_f64(
+    log_probs: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the reduced loss and its
+/// gradient in one pass, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlog_probs[i]`, `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch); all
+/// ignored gives 0).
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_value_and_grad_f32(
+    log_probs: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the reduced loss and its
+/// gradient in one pass, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without)
+/// l = -w[y] log_probs[y],  dl/dlog_probs[j] = -w[y] [j = y]
+/// a -inf log-probability (probability 0) at the label makes the value +inf
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlog_probs[i]`, `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch); all
+/// ignored gives 0).
+///
+/// Arguments:
+/// - `log_probs`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_nll_value_and_grad_f64(
+    log_probs: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
+            rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the reduced loss, `float`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows not ignored; all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f32,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the reduced loss, `double`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows not ignored; all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f64,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the loss of each row, `float`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f32,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the loss of each row, `double`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f64,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the gradient, `float`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows not ignored; all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f32,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the gradient, `double`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows not ignored; all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f64,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the reduced loss and its gradient in
+/// one pass, `float`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows not ignored; all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f32,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Softmax focal loss (Lin et al. 2017, multiclass form): the reduced loss and its gradient in
+/// one pass, `double`.
+///
+/// ```text
+/// y = label, p = softmax(logits), p_t = p[y], alpha = per-class balance (1 without)
+/// l = -alpha[y] (1 - p_t)^gamma log p_t
+/// dl/dlogits[j] = K (p[j] - [j = y]),  K = alpha[y] (1 - p_t)^gamma (1 - gamma p_t log p_t / (1 - p_t))
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows not ignored; all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    alpha: *const f64,
+    gamma: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened
+/// KL divergence to a teacher: the reduced loss, `float`.
+///
+/// ```text
+/// s = logits (the student), t = teacher_logits, y = label, T = temperature
+/// l = alpha CE(s, y) + (1 - alpha) T^2 KL(softmax(t / T) || softmax(s / T))
+/// dl/ds[j] = alpha (softmax(s)[j] - [j = y]) + (1 - alpha) T (softmax(s / T)[j] - softmax(t / T)[j]);  no gradient for the teacher
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
+/// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
+/// - `temperature`: T, finite, > 0 (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit of the student
+/// or the teacher), `INVALID_INPUT` (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_distillation_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    teacher_logits: *const f32,
+    alpha: f64,
+    temperature: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened
+/// KL divergence to a teacher: the reduced loss, `double`.
+///
+/// ```text
+/// s = logits (the student), t = teacher_logits, y = label, T = temperature
+/// l = alpha CE(s, y) + (1 - alpha) T^2 KL(softmax(t / T) || softmax(s / T))
+/// dl/ds[j] = alpha (softmax(s)[j] - [j = y]) + (1 - alpha) T (softmax(s / T)[j] - softmax(t / T)[j]);  no gradient for the teacher
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
+/// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
+/// - `temperature`: T, finite, > 0 (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit of the student
+/// or the teacher), `INVALID_INPUT` (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_distillation_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    teacher_logits: *const f64,
+    alpha: f64,
+    temperature: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened
+/// KL divergence to a teacher: the gradient, `float`.
+///
+/// ```text
+/// s = logits (the student), t = teacher_logits, y = label, T = temperature
+/// l = alpha CE(s, y) + (1 - alpha) T^2 KL(softmax(t / T) || softmax(s / T))
+/// dl/ds[j] = alpha (softmax(s)[j] - [j = y]) + (1 - alpha) T (softmax(s / T)[j] - softmax(t / T)[j]);  no gradient for the teacher
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
+/// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
+/// - `temperature`: T, finite, > 0 (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit of the student
+/// or the teacher), `INVALID_INPUT` (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_distillation_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    teacher_logits: *const f32,
+    alpha: f64,
+    temperature: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened
+/// KL divergence to a teacher: the gradient, `double`.
+///
+/// ```text
+/// s = logits (the student), t = teacher_logits, y = label, T = temperature
+/// l = alpha CE(s, y) + (1 - alpha) T^2 KL(softmax(t / T) || softmax(s / T))
+/// dl/ds[j] = alpha (softmax(s)[j] - [j = y]) + (1 - alpha) T (softmax(s / T)[j] - softmax(t / T)[j]);  no gradient for the teacher
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
+/// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
+/// - `temperature`: T, finite, > 0 (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit of the student
+/// or the teacher), `INVALID_INPUT` (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_distillation_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    teacher_logits: *const f64,
+    alpha: f64,
+    temperature: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened
+/// KL divergence to a teacher: the reduced loss and its gradient in one pass, `float`.
+///
+/// ```text
+/// s = logits (the student), t = teacher_logits, y = label, T = temperature
+/// l = alpha CE(s, y) + (1 - alpha) T^2 KL(softmax(t / T) || softmax(s / T))
+/// dl/ds[j] = alpha (softmax(s)[j] - [j = y]) + (1 - alpha) T (softmax(s / T)[j] - softmax(t / T)[j]);  no gradient for the teacher
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
+/// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
+/// - `temperature`: T, finite, > 0 (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit of the student
+/// or the teacher), `INVALID_INPUT` (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_distillation_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    teacher_logits: *const f32,
+    alpha: f64,
+    temperature: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened
+/// KL divergence to a teacher: the reduced loss and its gradient in one pass, `double`.
+///
+/// ```text
+/// s = logits (the student), t = teacher_logits, y = label, T = temperature
+/// l = alpha CE(s, y) + (1 - alpha) T^2 KL(softmax(t / T) || softmax(s / T))
+/// dl/ds[j] = alpha (softmax(s)[j] - [j = y]) + (1 - alpha) T (softmax(s / T)[j] - softmax(t / T)[j]);  no gradient for the teacher
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
+/// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
+/// - `temperature`: T, finite, > 0 (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit of the student
+/// or the teacher), `INVALID_INPUT` (a row whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_distillation_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    teacher_logits: *const f64,
+    alpha: f64,
+    temperature: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the reduced loss,
+/// `float`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows (PyTorch); SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    p: i32,
+    margin: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the reduced loss,
+/// `double`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows (PyTorch); SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    p: i32,
+    margin: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the loss of each row,
+/// `float`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    p: i32,
+    margin: f64,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the loss of each row,
+/// `double`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    p: i32,
+    margin: f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the gradient, `float`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    p: i32,
+    margin: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the gradient, `double`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    p: i32,
+    margin: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the reduced loss and its
+/// gradient in one pass, `float`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    p: i32,
+    margin: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`): the reduced loss and its
+/// gradient in one pass, `double`.
+///
+/// ```text
+/// x = logits, y = label, w = class weights (1 without), C = classes
+/// h[j] = max(0, margin - x[y] + x[j]),  l = (1 / C) sum_{j != y} w[y] h[j]^p
+/// dl/dx[j] = (w[y] / C) p h[j]^(p - 1) for j != y (0 where h[j] = 0),  dl/dx[y] = -sum_{j != y} dl/dx[j]
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows (PyTorch)).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
+/// - `margin`: finite (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    p: i32,
+    margin: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the reduced loss,
+/// `float`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the reduced loss,
+/// `double`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the number of rows; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the loss of each row,
+/// `float`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the loss of each row,
+/// `double`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the gradient,
+/// `float`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the gradient,
+/// `double`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the reduced loss and
+/// its gradient in one pass, `float`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`): the reduced loss and
+/// its gradient in one pass, `double`.
+///
+/// ```text
+/// x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])
+/// dl/dx = e[j*] - e[y] where l > 0 (j* the first largest other logit), else 0
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the number of rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
+///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |_| Ok(MulticlassHinge { backend: None }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Log-sum-exp of each row, `float`.
+///
+/// ```text
+/// m[r] = max_j x[r, j];  out[r] = m[r] + log sum_j exp(x[r, j] - m[r])
+/// exact for huge logits; -inf for a row of -inf only
+/// ```
+///
+/// Arguments:
+/// - `x`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` (a NaN or +inf entry).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_logsumexp_f32(
+    x: *const f32,
+    rows: usize,
+    classes: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { rows::utility(losskit::loss::softmax::logsumexp, x, rows, classes, true, out) }
+}
+
+/// Log-sum-exp of each row, `double`.
+///
+/// ```text
+/// m[r] = max_j x[r, j];  out[r] = m[r] + log sum_j exp(x[r, j] - m[r])
+/// exact for huge logits; -inf for a row of -inf only
+/// ```
+///
+/// Arguments:
+/// - `x`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` (a NaN or +inf entry).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_logsumexp_f64(
+    x: *const f64,
+    rows: usize,
+    classes: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { rows::utility(losskit::loss::softmax::logsumexp, x, rows, classes, true, out) }
+}
+
+/// Softmax of each row, `float`.
+///
+/// ```text
+/// out[r, j] = exp(x[r, j] - lse[r]),  lse[r] = log sum_k exp x[r, k]
+/// each row of out sums to 1; -inf entries give exactly 0
+/// ```
+///
+/// Arguments:
+/// - `x`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `out`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` (a NaN or +inf entry), `INVALID_INPUT` (a row of -inf
+/// only).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_f32(
+    x: *const f32,
+    rows: usize,
+    classes: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { rows::utility(losskit::loss::softmax::softmax, x, rows, classes, false, out) }
+}
+
+/// Softmax of each row, `double`.
+///
+/// ```text
+/// out[r, j] = exp(x[r, j] - lse[r]),  lse[r] = log sum_k exp x[r, k]
+/// each row of out sums to 1; -inf entries give exactly 0
+/// ```
+///
+/// Arguments:
+/// - `x`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `out`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` (a NaN or +inf entry), `INVALID_INPUT` (a row of -inf
+/// only).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_softmax_f64(
+    x: *const f64,
+    rows: usize,
+    classes: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { rows::utility(losskit::loss::softmax::softmax, x, rows, classes, false, out) }
+}
+
+/// Log-softmax of each row, `float`.
+///
+/// ```text
+/// m[r] = max_j x[r, j];  out[r, j] = (x[r, j] - m[r]) - log sum_k exp(x[r, k] - m[r])
+/// never lse - x at the scale of the logits (exact for rows like [1e8, 1e8])
+/// ```
+///
+/// Arguments:
+/// - `x`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `out`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` (a NaN or +inf entry), `INVALID_INPUT` (a row of -inf
+/// only).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_log_softmax_f32(
+    x: *const f32,
+    rows: usize,
+    classes: usize,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { rows::utility(losskit::loss::softmax::log_softmax, x, rows, classes, false, out) }
+}
+
+/// Log-softmax of each row, `double`.
+///
+/// ```text
+/// m[r] = max_j x[r, j];  out[r, j] = (x[r, j] - m[r]) - log sum_k exp(x[r, k] - m[r])
+/// never lse - x at the scale of the logits (exact for rows like [1e8, 1e8])
+/// ```
+///
+/// Arguments:
+/// - `x`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `out`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` (a NaN or +inf entry), `INVALID_INPUT` (a row of -inf
+/// only).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_log_softmax_f64(
+    x: *const f64,
+    rows: usize,
+    classes: usize,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { rows::utility(losskit::loss::softmax::log_softmax, x, rows, classes, false, out) }
 }

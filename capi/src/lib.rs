@@ -5,7 +5,11 @@
 //!
 //! * Names: `losskit_<loss>_<verb>_<f32|f64>`, with `<loss>` the snake name of the loss in
 //!   losskit's registry and `<verb>` one of `value`, `value_elementwise`, `grad`,
-//!   `value_and_grad`, `hessian_diag`.
+//!   `value_and_grad`, `hessian_diag` (every pointwise loss has all five). A row loss
+//!   (`rows × classes` scores, row-major; labels as `int64_t`) has the verbs losskit gives
+//!   it among `value`, `value_elementwise` (one value per row), `grad`, `value_and_grad`,
+//!   `value_and_grad_in_place`, `hessian_diag`, `hvp`. The row utilities are
+//!   `losskit_<logsumexp|softmax|log_softmax>_<f32|f64>`.
 //! * Every function returns a [`losskit_status`] (an `int32_t`, 0 = OK). Results go through
 //!   out-pointers; lengths are `size_t`.
 //! * Options arrive as `int32_t` and are validated ([`losskit_reduction`],
@@ -47,10 +51,11 @@ use core::ffi::c_char;
 ///
 /// On any status but `LOSSKIT_STATUS_OK` nothing was written to the outputs, with one
 /// documented exception: `LOSSKIT_STATUS_NON_FINITE` and `LOSSKIT_STATUS_INVALID_INPUT` are
-/// found during the pass, so an output array in write mode (`LOSSKIT_GRAD_MODE_WRITE`, and the
-/// `out` of `value_elementwise`) has then been reset to zeros; in add mode
-/// (`LOSSKIT_GRAD_MODE_ADD`) it is left exactly as it was. Scalar outputs (`value_out`) are only
-/// written on success.
+/// found during the pass, so an output array in write mode (`LOSSKIT_GRAD_MODE_WRITE`, the
+/// `out` of `value_elementwise`, and the outputs without a `grad_mode`: the row losses'
+/// `hessian_diag` and `hvp`, the row utilities) has then been reset to zeros; in add mode
+/// (`LOSSKIT_GRAD_MODE_ADD`) it is left exactly as it was, and so are the logits of
+/// `value_and_grad_in_place`. Scalar outputs (`value_out`) are only written on success.
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum losskit_status {

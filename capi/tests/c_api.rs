@@ -100,9 +100,16 @@ fn c_statuses() {
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[test]
+fn c_rows() {
+    build_and_run("rows.c", false);
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
 fn cplusplus_values_and_statuses() {
     build_and_run("values.c", true);
     build_and_run("statuses.c", true);
+    build_and_run("rows.c", true);
 }
 
 /// The C example (`examples/c/`) builds warning-free and its robust fit beats MSE.

@@ -1,7 +1,8 @@
 //! Every loss in losskit's registry has its C functions (all verbs, f32 and f64) in the
 //! table, the generated code and the committed header; and the table lists nothing else.
-//! Fails when a loss is added to `for_each_pointwise_loss!` /
-//! `for_each_aux_pointwise_loss!` without an entry in `codegen/losses.rs`.
+//! Fails when a loss is added to `for_each_pointwise_loss!`,
+//! `for_each_aux_pointwise_loss!` or `for_each_row_loss!` without an entry in
+//! `codegen/losses.rs`.
 
 #[path = "../codegen/mod.rs"]
 #[allow(dead_code)]
@@ -14,10 +15,19 @@ macro_rules! names {
     };
 }
 
+/// The snake names of the row losses (their types must name real types with defaults).
+macro_rules! row_names {
+    ($( ($name:ident, $t:ty) ),* $(,)?) => {{
+        $( let _ = <$t as Default>::default(); )*
+        &[$(stringify!($name)),*]
+    }};
+}
+
 fn registry() -> Vec<&'static str> {
     let two: &[&str] = losskit::for_each_pointwise_loss!(names);
     let aux: &[&str] = losskit::for_each_aux_pointwise_loss!(names);
-    two.iter().chain(aux).copied().collect()
+    let rows: &[&str] = losskit::for_each_row_loss!(row_names);
+    two.iter().chain(aux).chain(rows).copied().collect()
 }
 
 #[test]
@@ -40,7 +50,20 @@ fn every_registered_loss_has_c_functions() {
     let header = std::fs::read_to_string(root.join("include/losskit.h")).unwrap();
     let generated = std::fs::read_to_string(root.join("src/generated.rs")).unwrap();
     let names = codegen::function_names();
-    assert_eq!(names.len(), registry.len() * codegen::VERBS.len() * 2);
+    let verbs: usize = codegen::losses::LOSSES
+        .iter()
+        .map(|l| codegen::verbs(l).len())
+        .sum();
+    assert_eq!(names.len(), (verbs + codegen::losses::UTILITIES.len()) * 2);
+    // A row loss has at least the value and the gradient.
+    for l in codegen::losses::LOSSES {
+        let v = codegen::verbs(l);
+        assert!(
+            v.contains(&"value") && v.contains(&"grad") && v.contains(&"value_and_grad"),
+            "{}: {v:?}",
+            l.c
+        );
+    }
     for name in &names {
         assert!(
             header.contains(&format!(" {name}(")),

@@ -2,10 +2,11 @@
  * untouched on error (the one documented exception: NON_FINITE / INVALID_INPUT found during
  * a pass reset a write-mode output to zeros; add mode leaves it as it was).
  *
- * LENGTH_MISMATCH, LABEL_OUT_OF_RANGE and WORKSPACE_TOO_SMALL cannot be returned by any
- * current function (the pointwise functions take one length for all arrays, and no loss
- * has labels or a workspace yet); their codes and descriptions are checked here, and the
- * functions that can return them bring their own cases. INTERNAL is never expected. */
+ * LENGTH_MISMATCH and WORKSPACE_TOO_SMALL cannot be returned by any current function (every
+ * function takes one length, or rows and classes, for all its arrays, and none has a
+ * workspace yet); their codes and descriptions are checked here, and the functions that can
+ * return them will bring their own cases. LABEL_OUT_OF_RANGE comes from the row losses: see
+ * rows.c. INTERNAL is never expected. */
 #include "losskit.h"
 #include "check.h"
 
