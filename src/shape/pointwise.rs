@@ -245,13 +245,7 @@ impl<'a, F> Outputs<'a, F> {
 /// exactly the tree of `accumulate.rs`. It is iterative so that everything stays inside the
 /// one `#[target_feature]` function that called it.
 #[inline(always)]
-pub(crate) fn run<
-    S: Simd,
-    F: Float,
-    L: Pointwise,
-    const VERB: u8,
-    const WEIGHTED: bool,
->(
+pub(crate) fn run<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     simd: S,
     loss: L,
     inp: Inputs<'_, F>,
@@ -307,13 +301,7 @@ fn emit<V: Vector, const FULL: bool>(v: V, x: V, dst: &mut [V::Elem], i: usize, 
 /// One vector of work at element offset `i` with `n` valid lanes (`n == LANES` in the body).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn step<
-    V: Vector,
-    L: Pointwise,
-    const VERB: u8,
-    const WEIGHTED: bool,
-    const FULL: bool,
->(
+fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FULL: bool>(
     v: V,
     loss: &L,
     inp: &Inputs<'_, V::Elem>,
@@ -414,9 +402,8 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     let mut i = 0;
     let mut odd = false;
     while i + 4 * lanes <= n {
-        let x0 = step::<_, L, VERB, WEIGHTED, true>(
-            v, &loss, &inp, &mut out, i, lanes, scale, &mut q0,
-        );
+        let x0 =
+            step::<_, L, VERB, WEIGHTED, true>(v, &loss, &inp, &mut out, i, lanes, scale, &mut q0);
         let x1 = step::<_, L, VERB, WEIGHTED, true>(
             v,
             &loss,
@@ -459,23 +446,14 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
         i += 4 * lanes;
     }
     while i + lanes <= n {
-        let x = step::<_, L, VERB, WEIGHTED, true>(
-            v, &loss, &inp, &mut out, i, lanes, scale, &mut q0,
-        );
+        let x =
+            step::<_, L, VERB, WEIGHTED, true>(v, &loss, &inp, &mut out, i, lanes, scale, &mut q0);
         a0 = x.acc_add(a0);
         i += lanes;
     }
     if i < n {
-        let x = step::<_, L, VERB, WEIGHTED, false>(
-            v,
-            &loss,
-            &inp,
-            &mut out,
-            i,
-            n - i,
-            scale,
-            &mut q1,
-        );
+        let x =
+            step::<_, L, VERB, WEIGHTED, false>(v, &loss, &inp, &mut out, i, n - i, scale, &mut q1);
         a1 = x.acc_add(a1);
     }
     let p = q0.add(q1);
@@ -567,12 +545,7 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
     let backend = loss.backend();
     let scale = reduction.scale(inp.len())?;
     if out.add || out.add_aux {
-        let probe = loss.pass::<F, { verb::PROBE }>(
-            backend,
-            inp,
-            Outputs::none(),
-            F::ZERO,
-        )?;
+        let probe = loss.pass::<F, { verb::PROBE }>(backend, inp, Outputs::none(), F::ZERO)?;
         if probe.invalid
             && let Some(e) = locate(loss, inp)
         {
@@ -650,12 +623,7 @@ pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
     if out.add {
         let mut invalid = false;
         for r in 0..rows {
-            let o = loss.pass::<F, { verb::PROBE }>(
-                backend,
-                row(r),
-                Outputs::none(),
-                F::ZERO,
-            )?;
+            let o = loss.pass::<F, { verb::PROBE }>(backend, row(r), Outputs::none(), F::ZERO)?;
             invalid |= o.invalid;
         }
         if invalid && let Some(e) = locate_rows() {

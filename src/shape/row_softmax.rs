@@ -13,6 +13,11 @@
 //! 3. **gradient pass**: `gⱼ = (a·eⱼ − b·τⱼ)` in place over the stored `eⱼ` (`a` already holds
 //!    `1/S`), written or added, and the label's own term `−d` added at one index.
 //!
+//! Rows of at most 32 classes without a τ stream or capping (plain cross-entropy and focal
+//! on few classes) take the *narrow* schedule instead ([`run_narrow`]): the same passes, laid
+//! out per block of rows so that the exponentials run over whole vectors of the block, with
+//! bit-identical results.
+//!
 //! The per-row scalars `a, b, d` and the row's value come from a [`Rule`] (the loss's
 //! formula, in `loss/softmax/`). Value-only verbs skip the stores; accumulate mode and
 //! in-place mode validate every row first (a read-only max pass), so an error never leaves a
@@ -668,6 +673,20 @@ pub(crate) fn run<S: Simd, F: Float, I: Io<F>>(
     job: &mut Job<'_, F>,
     batch: &mut I,
 ) -> Result<f64> {
+    if is_narrow(job) {
+        run_narrow(simd, job, batch)
+    } else {
+        run_wide(simd, job, batch)
+    }
+}
+
+/// The wide schedule: row by row, three passes over each row (see the module docs).
+#[inline(always)]
+fn run_wide<S: Simd, F: Float, I: Io<F>>(
+    simd: S,
+    job: &mut Job<'_, F>,
+    batch: &mut I,
+) -> Result<f64> {
     let v = F::lanes(simd);
     let c = job.classes;
     let cap = job
@@ -743,33 +762,15 @@ pub(crate) fn run<S: Simd, F: Float, I: Io<F>>(
             zy: xy.map_or(0.0, |x| {
                 transform(v.splat(x), cap).reduce_max().to_f64() - mz.to_f64()
             }),
-            wy: match (label, job.tau.weights) {
-                (Some(y), Some(w)) => w[y].to_f64(),
-                _ => 1.0,
-            },
+            wy: label_weight(job, label),
         };
-        if !job.lse.is_empty() {
-            job.lse[r] = F::from_f64(st.lse());
-        }
-        if ignored {
-            if !job.per_row.is_empty() {
-                job.per_row[r] = F::ZERO;
-            }
+        let Some(co) = settle(job, r, &st, label, ignored) else {
             if job.verb.writes_buf() && !job.add {
                 io.buf().fill(F::ZERO);
             }
             continue;
-        }
-        let scale = if job.verb == Verb::Elementwise {
-            [1.0, 1.0]
-        } else {
-            job.scale
         };
-        let co = job.rule.row(&st, label, scale);
         tree.push(co.value);
-        if !job.per_row.is_empty() {
-            job.per_row[r] = F::from_f64(co.value);
-        }
         let inv_s = 1.0 / st.sum;
         match job.verb {
             Verb::Value | Verb::Elementwise => {}
@@ -803,22 +804,7 @@ pub(crate) fn run<S: Simd, F: Float, I: Io<F>>(
                     (_, false, true) => grad_pass!(held::LOGITS, false, true),
                     (_, true, true) => grad_pass!(held::LOGITS, true, true),
                 }
-                if let Some(y) = label
-                    && co.d != 0.0
-                {
-                    // The label's own term, −d·dz_y/dx_y.
-                    let dz = match job.cap {
-                        Some(cc) => {
-                            let t = (st.zy + st.max) / cc.to_f64();
-                            1.0 - t * t
-                        }
-                        None => 1.0,
-                    };
-                    // In the buffer's precision, so that p_y·a − d is exactly 0 where the
-                    // rounded p_y·a equals the rounded d (a one-class row, a certain label).
-                    let g = &mut io.buf()[y];
-                    *g = F::from_f64(g.to_f64() - F::from_f64(co.d * dz).to_f64());
-                }
+                fix_label(io.buf(), label, &co, &st, job.cap);
             }
             Verb::Hessian => {
                 sweep::<_, _, 0>(
@@ -857,6 +843,232 @@ pub(crate) fn run<S: Simd, F: Float, I: Io<F>>(
                 );
             }
         }
+    }
+    Ok(tree.total())
+}
+
+/// The class weight of a row's label (1 without weights or label).
+#[inline(always)]
+fn label_weight<F: Float>(job: &Job<'_, F>, label: Option<usize>) -> f64 {
+    match (label, job.tau.weights) {
+        (Some(y), Some(w)) => w[y].to_f64(),
+        _ => 1.0,
+    }
+}
+
+/// The per-row outputs of row `r` and the rule's coefficients, or `None` for an ignored row
+/// (whose value is 0; the caller zeroes its gradient in write mode).
+#[inline(always)]
+fn settle<F: Float>(
+    job: &mut Job<'_, F>,
+    r: usize,
+    st: &RowStats,
+    label: Option<usize>,
+    ignored: bool,
+) -> Option<Coef> {
+    if !job.lse.is_empty() {
+        job.lse[r] = F::from_f64(st.lse());
+    }
+    if ignored {
+        if !job.per_row.is_empty() {
+            job.per_row[r] = F::ZERO;
+        }
+        return None;
+    }
+    let scale = if job.verb == Verb::Elementwise {
+        [1.0, 1.0]
+    } else {
+        job.scale
+    };
+    let co = job.rule.row(st, label, scale);
+    if !job.per_row.is_empty() {
+        job.per_row[r] = F::from_f64(co.value);
+    }
+    Some(co)
+}
+
+/// Subtracts the label's own term `d·dz_y/dx_y` from the row's gradient `g`.
+#[inline(always)]
+fn fix_label<F: Float>(
+    g: &mut [F],
+    label: Option<usize>,
+    co: &Coef,
+    st: &RowStats,
+    cap: Option<F>,
+) {
+    let Some(y) = label else { return };
+    if co.d == 0.0 {
+        return;
+    }
+    let dz = match cap {
+        Some(cc) => {
+            let t = (st.zy + st.max) / cc.to_f64();
+            1.0 - t * t
+        }
+        None => 1.0,
+    };
+    // In the buffer's precision, so that p_y·a − d is exactly 0 where the rounded p_y·a
+    // equals the rounded d (a one-class row, a certain label).
+    g[y] = F::from_f64(g[y].to_f64() - F::from_f64(co.d * dz).to_f64());
+}
+
+// ---------------------------------------------------------------------------------------
+// The narrow schedule: many short rows per block.
+// ---------------------------------------------------------------------------------------
+
+/// The longest row the narrow schedule takes.
+const NARROW_MAX: usize = 32;
+/// Logits per narrow block: a stack buffer of exponentials (1–2 KB), small enough for a
+/// microcontroller's stack.
+const NARROW_BLOCK: usize = 256;
+/// Rows per narrow block at most (their maxima, labels and `z_y − m` are kept on the stack).
+const NARROW_ROWS: usize = 32;
+/// Room past a block for one whole vector (16 lanes at most).
+const NARROW_SPILL: usize = 16;
+
+/// Whether `job` runs on the narrow schedule: rows of at most [`NARROW_MAX`] classes, no τ
+/// stream, no soft-capping, value or gradient verbs.
+#[inline(always)]
+fn is_narrow<F: Float>(job: &Job<'_, F>) -> bool {
+    job.classes <= NARROW_MAX
+        && !job.tau.on
+        && job.cap.is_none()
+        && matches!(
+            job.verb,
+            Verb::Value | Verb::Elementwise | Verb::Grad | Verb::ValueAndGrad
+        )
+}
+
+/// Sums `e` (a row of exponentials) exactly as pass 2 of the wide schedule sums them.
+struct SumPass<'a, F> {
+    e: &'a [F],
+}
+
+impl<V: Vector> Pass<V, 1> for SumPass<'_, V::Elem> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 1] {
+        [load::<V, FULL>(v, self.e, i, <V::Elem as Float>::ZERO)]
+    }
+}
+
+/// The narrow schedule. With rows of a few classes, the wide schedule's three passes per
+/// row are mostly partial vectors and horizontal sums; here a block of rows is processed
+/// pass by pass instead:
+///
+/// ```text
+/// pass 1, per row:   check and max m; scratch[row] = x − m     (whole-vector stores)
+/// pass 2, the block: scratch = exp(scratch)                    (full vectors, no tails)
+/// pass 3, per row:   S = Σ scratch[row]; the rule; g = a·e/S − d·[j = y]
+/// ```
+///
+/// Every quantity is computed as the wide schedule computes it (the same `exp` of the same
+/// `x − m`, the same summation order, the same rule and scaling), so results are
+/// bit-identical to it; only the work is laid out differently. One exponential per logit in
+/// every mode (the wide schedule recomputes them in accumulate mode).
+#[inline(always)]
+fn run_narrow<S: Simd, F: Float, I: Io<F>>(
+    simd: S,
+    job: &mut Job<'_, F>,
+    batch: &mut I,
+) -> Result<f64> {
+    let v = F::lanes(simd);
+    let lanes = <Lanes<S, F> as Vector>::LANES;
+    let c = job.classes;
+    let per_block = (NARROW_BLOCK / c).min(NARROW_ROWS);
+    let mut scratch = [F::ZERO; NARROW_BLOCK + NARROW_SPILL];
+    let mut maxes = [F::ZERO; NARROW_ROWS];
+    let mut zys = [0.0f64; NARROW_ROWS];
+    let mut targets = [None; NARROW_ROWS];
+    let fill = neg_inf::<F>();
+    let mut tree = TreeSum::new();
+    let mut r0 = 0;
+    while r0 < job.rows {
+        let nr = per_block.min(job.rows - r0);
+        // Pass 1: check each row; its shifted logits go to the scratch block with whole
+        // vectors (a row's spill is overwritten by the next row, or lies past the block).
+        for r in 0..nr {
+            let row = r0 + r;
+            let io = batch.row(row * c, c);
+            let x = io.logits();
+            let m = check_row::<Lanes<S, F>>(v, x, row * c)?;
+            if !job.argmax.is_empty() {
+                job.argmax[row] = first_index_of::<Lanes<S, F>>(v, x, m) as u32;
+            }
+            let target = (job.target)(row);
+            targets[r] = target;
+            zys[r] = match target {
+                Some(Target::Class(y)) => x[y].to_f64() - m.to_f64(),
+                _ => 0.0,
+            };
+            maxes[r] = m;
+            let mv = v.splat(m);
+            let mut j = 0;
+            while j < c {
+                let xv = if j + lanes <= c {
+                    load::<_, true>(v, x, j, fill)
+                } else {
+                    load::<_, false>(v, x, j, fill)
+                };
+                let at = r * c + j;
+                xv.sub(mv).store(&mut scratch[at..at + lanes]);
+                j += lanes;
+            }
+        }
+        // Pass 2: one exponential per logit, full vectors over the whole block.
+        let n = nr * c;
+        let mut i = 0;
+        while i < n {
+            let e = math::exp(v.load(&scratch[i..i + lanes]));
+            e.store(&mut scratch[i..i + lanes]);
+            i += lanes;
+        }
+        // Pass 3: per row, the sum, the rule, the gradient.
+        for r in 0..nr {
+            let row = r0 + r;
+            let e = &scratch[r * c..(r + 1) * c];
+            let [sum] = sweep::<Lanes<S, F>, _, 1>(v, c, &mut SumPass { e });
+            let target = targets[r];
+            let label = match target {
+                Some(Target::Class(y)) => Some(y),
+                _ => None,
+            };
+            let st = RowStats {
+                max: maxes[r].to_f64(),
+                sum,
+                dot: 0.0,
+                tau: 0.0,
+                unmasked: c as f64,
+                zy: zys[r],
+                wy: label_weight(job, label),
+            };
+            let ignored = target == Some(Target::Ignored);
+            let mut io = batch.row(row * c, c);
+            let Some(co) = settle(job, row, &st, label, ignored) else {
+                if job.verb.writes_buf() && !job.add {
+                    io.buf().fill(F::ZERO);
+                }
+                continue;
+            };
+            tree.push(co.value);
+            if !job.verb.writes_buf() {
+                continue;
+            }
+            let a = v.splat(F::from_f64(co.a * (1.0 / st.sum)));
+            let g = io.buf();
+            let mut j = 0;
+            while j < c {
+                if j + lanes <= c {
+                    let p = load::<_, true>(v, e, j, F::ZERO);
+                    emit::<_, true>(v, a.mul(p), g, j, job.add);
+                } else {
+                    let p = load::<_, false>(v, e, j, F::ZERO);
+                    emit::<_, false>(v, a.mul(p), g, j, job.add);
+                }
+                j += lanes;
+            }
+            fix_label(g, label, &co, &st, None);
+        }
+        r0 += nr;
     }
     Ok(tree.total())
 }
@@ -1071,5 +1283,233 @@ pub(crate) fn mean_scale(reduction: crate::Reduction, total: f64) -> Result<f64>
     match reduction {
         crate::Reduction::Mean => Ok(if total > 0.0 { 1.0 / total } else { 0.0 }),
         r => r.scale(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Backend;
+    use crate::shape::dispatch::{Task, task};
+    use std::format;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// Cross-entropy's rule, enough to exercise every coefficient of the narrow schedule.
+    struct Ce;
+    impl Rule for Ce {
+        fn row(&self, st: &RowStats, label: Option<usize>, scale: [f64; 2]) -> Coef {
+            let y = label.map_or(0.0, |_| 1.0);
+            Coef {
+                value: st.wy * (st.ln_sum() - st.zy) * scale[0],
+                a: st.wy * scale[0],
+                d: st.wy * y * scale[0],
+                ..Coef::default()
+            }
+        }
+    }
+
+    struct Outputs<F> {
+        total: f64,
+        buf: Vec<F>,
+        per_row: Vec<F>,
+        lse: Vec<F>,
+        argmax: Vec<u32>,
+    }
+
+    /// One call on both schedules: (narrow, wide).
+    struct Both<'a, F> {
+        x: &'a [F],
+        classes: usize,
+        labels: &'a [Option<Target>],
+        weights: Option<&'a [F]>,
+        verb: Verb,
+        add: bool,
+        in_place: bool,
+    }
+
+    impl<F: Float> Both<'_, F> {
+        #[inline(always)]
+        fn one<S: Simd>(&self, simd: S, narrow: bool) -> Result<Outputs<F>> {
+            let rows = self.labels.len();
+            let n = rows * self.classes;
+            let mut buf: Vec<F> = if self.in_place {
+                self.x.to_vec()
+            } else {
+                (0..n).map(|i| F::from_f64(0.25 * (i % 7) as f64)).collect()
+            };
+            let (mut per_row, mut lse, mut argmax) =
+                (vec![F::ZERO; rows], vec![F::ZERO; rows], vec![0u32; rows]);
+            let target = |r: usize| self.labels[r];
+            let mut job = Job {
+                rule: &Ce,
+                verb: self.verb,
+                rows,
+                classes: self.classes,
+                target: &target,
+                scale: [0.125, 1.0],
+                cap: None,
+                tau: Tau {
+                    on: false,
+                    weights: self.weights,
+                    targets: None,
+                    ta: F::ZERO,
+                    tb: F::ZERO,
+                    mask_aware: false,
+                },
+                add: self.add,
+                per_row: &mut per_row,
+                lse: &mut lse,
+                argmax: &mut argmax,
+                vec: &[],
+            };
+            let total = if self.in_place {
+                let mut io = InPlace { g: &mut buf };
+                if narrow {
+                    run_narrow(simd, &mut job, &mut io)
+                } else {
+                    run_wide(simd, &mut job, &mut io)
+                }
+            } else {
+                let g: &mut [F] = if self.verb.writes_buf() {
+                    &mut buf
+                } else {
+                    &mut []
+                };
+                let mut io = Split { x: self.x, g };
+                if narrow {
+                    run_narrow(simd, &mut job, &mut io)
+                } else {
+                    run_wide(simd, &mut job, &mut io)
+                }
+            }?;
+            Ok(Outputs {
+                total,
+                buf,
+                per_row,
+                lse,
+                argmax,
+            })
+        }
+    }
+
+    impl<F: Float> Task for &Both<'_, F> {
+        type Output = (Result<Outputs<F>>, Result<Outputs<F>>);
+        #[inline(always)]
+        fn run<S: Simd>(self, simd: S) -> Self::Output {
+            (self.one(simd, true), self.one(simd, false))
+        }
+    }
+
+    fn bits<F: Float>(x: &[F]) -> Vec<u64> {
+        x.iter().map(|e| e.to_f64().to_bits()).collect()
+    }
+
+    fn check<F: Float>() {
+        for backend in Backend::available() {
+            for classes in [1usize, 2, 3, 7, 8, 9, 10, 15, 16, 17, 31, 32] {
+                // Enough rows for several narrow blocks and a partial last one.
+                let rows = 3 * (NARROW_BLOCK / classes).min(NARROW_ROWS) + 5;
+                let x: Vec<F> = (0..rows * classes)
+                    .map(|i| {
+                        let t = ((i * 7919) % 1009) as f64 / 1009.0;
+                        if i % 23 == 5 && classes > 1 {
+                            F::from_f64(f64::NEG_INFINITY)
+                        } else {
+                            F::from_f64(40.0 * t - 20.0)
+                        }
+                    })
+                    .collect();
+                let labels: Vec<Option<Target>> = (0..rows)
+                    .map(|r| {
+                        if r % 11 == 3 {
+                            Some(Target::Ignored)
+                        } else {
+                            // A label on a finite logit (masks are at i % 23 == 5).
+                            let y = (0..classes)
+                                .map(|j| (r * 5 + j) % classes)
+                                .find(|&j| x[r * classes + j].is_finite())
+                                .unwrap_or(0);
+                            Some(Target::Class(y))
+                        }
+                    })
+                    .collect();
+                let w: Vec<F> = (0..classes)
+                    .map(|j| F::from_f64(0.5 + j as f64 / 8.0))
+                    .collect();
+                for (verb, add, in_place) in [
+                    (Verb::Value, false, false),
+                    (Verb::Elementwise, false, false),
+                    (Verb::Grad, false, false),
+                    (Verb::ValueAndGrad, false, false),
+                    (Verb::ValueAndGrad, true, false),
+                    (Verb::ValueAndGrad, false, true),
+                ] {
+                    for weights in [None, Some(&w[..])] {
+                        let both = Both {
+                            x: &x,
+                            classes,
+                            labels: &labels,
+                            weights,
+                            verb,
+                            add,
+                            in_place,
+                        };
+                        let (narrow, wide) = task(backend, &both).unwrap();
+                        let (narrow, wide) = (narrow.unwrap(), wide.unwrap());
+                        let what = format!(
+                            "{backend:?} C={classes} {verb:?} add={add} in_place={in_place}"
+                        );
+                        assert_eq!(
+                            narrow.total.to_bits(),
+                            wide.total.to_bits(),
+                            "{what}: total"
+                        );
+                        assert_eq!(bits(&narrow.buf), bits(&wide.buf), "{what}: buffer");
+                        assert_eq!(
+                            bits(&narrow.per_row),
+                            bits(&wide.per_row),
+                            "{what}: per row"
+                        );
+                        assert_eq!(bits(&narrow.lse), bits(&wide.lse), "{what}: lse");
+                        assert_eq!(narrow.argmax, wide.argmax, "{what}: argmax");
+                        assert!(narrow.total.is_finite(), "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_schedule_is_bit_identical_to_the_wide_one() {
+        check::<f32>();
+        check::<f64>();
+    }
+
+    #[test]
+    fn narrow_schedule_reports_the_first_bad_logit() {
+        let classes = 5;
+        let rows = 70;
+        let mut x = vec![0.5f32; rows * classes];
+        x[61 * classes + 3] = f32::NAN;
+        let labels = vec![Some(Target::Class(1)); rows];
+        for backend in Backend::available() {
+            let both = Both {
+                x: &x,
+                classes,
+                labels: &labels,
+                weights: None,
+                verb: Verb::ValueAndGrad,
+                add: false,
+                in_place: false,
+            };
+            let (narrow, wide) = task(backend, &both).unwrap();
+            let want = Error::NonFinite {
+                name: "logits",
+                index: 61 * classes + 3,
+            };
+            assert_eq!(narrow.err(), Some(want));
+            assert_eq!(wide.err(), Some(want));
+        }
     }
 }

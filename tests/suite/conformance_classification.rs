@@ -2,7 +2,6 @@
 //! focal loss; scikit-learn's modified Huber), on every backend, in f32 and f64, through
 //! every verb that the case's expectations cover.
 
-
 use crate::common::{Prec, backends, cases, close, nums};
 use losskit::prelude::*;
 use serde_json::Value;
@@ -781,7 +780,9 @@ mod multilabel {
             ..Default::default()
         };
         let mut g = [0.0f32; 4];
-        let v = l.value_and_grad(&x, &y, 2, Reduction::Sum, &mut g[..]).unwrap();
+        let v = l
+            .value_and_grad(&x, &y, 2, Reduction::Sum, &mut g[..])
+            .unwrap();
         assert!(v.is_finite(), "{v}");
         assert_eq!(g, [1.0, -0.5, 0.0, 0.0]);
     }

@@ -1,7 +1,6 @@
 //! Every case of `tests/data/regression.json` (PyTorch float64 autograd), on every backend,
 //! in f32 and f64, through every verb that the case's expectations cover.
 
-
 use crate::common::{Prec, backends, cases, close, num, nums};
 use losskit::prelude::*;
 use serde_json::Value;

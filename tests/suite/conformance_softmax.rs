@@ -3,7 +3,6 @@
 //! where a loss has them, also that `value_and_grad` equals `value` and `grad` bit for bit
 //! and that the in-place form equals the out-of-place one bit for bit.
 
-
 use crate::common::{Prec, backends, cases, close, nums};
 use losskit::prelude::*;
 use serde_json::Value;

@@ -5,7 +5,6 @@
 //! drawn on each loss's domain (the registry's [`Domain`]: reals, probabilities, `[0, 1]`
 //! targets, `±1` labels).
 
-
 use crate::common::backends;
 use losskit::prelude::*;
 use losskit::reference::Domain;

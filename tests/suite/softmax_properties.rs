@@ -3,7 +3,6 @@
 //! row lengths around the lane counts up to a 128256-class vocabulary, shift invariance at
 //! 1e8 and 3e38, `−∞` masks, all-ignored batches, the error contract, extreme logits.
 
-
 use crate::common::backends;
 use losskit::prelude::*;
 use losskit::reference::softmax as oracle;
