@@ -180,9 +180,17 @@ impl<'a, F: Float> Call<'a, F> {
 /// positive weight and a per-class weight broadcast over the rows:
 /// `torch.nn.BCEWithLogitsLoss(weight=w, pos_weight=p)` with `w` and `p` of shape `[C]`.
 ///
-/// `ℓ = −w_c·( w₊_c·y·ln σ(x) + (1 − y)·ln σ(−x) )` per element; [`Reduction::Mean`]
-/// divides by `rows · classes`. Formulas and accuracy as [`BceWithLogits`] (see the
-/// [module docs](self)).
+/// Per element, with `c = 1 + (w₊_c − 1)·y`:
+///
+/// ```text
+/// ℓ          = −w_c·( w₊_c·y·ln σ(x) + (1 − y)·ln σ(−x) )
+/// ∂ℓ/∂x      = w_c·( c·σ(x) − w₊_c·y )
+/// ∂²ℓ/∂x²    = w_c·c·σ(x)·σ(−x)
+/// ```
+///
+/// [`Reduction::Mean`] divides by `rows · classes`. Evaluated as [`BceWithLogits`] (the
+/// same kernel, the same accuracy at extreme logits); each row is one pass of the pointwise
+/// driver and the rows' sums are added in order in f64.
 ///
 /// ```
 /// use losskit::prelude::*;
