@@ -979,6 +979,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
     let mut maxes = [F::ZERO; NARROW_ROWS];
     let mut zys = [0.0f64; NARROW_ROWS];
     let mut targets = [None; NARROW_ROWS];
+    let mut row_grad = [F::ZERO; NARROW_MAX + NARROW_SPILL];
     let fill = neg_inf::<F>();
     let mut tree = TreeSum::new();
     let mut r0 = 0;
@@ -1053,18 +1054,23 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             if !job.verb.writes_buf() {
                 continue;
             }
+            // The row's gradient goes through a small buffer with whole-vector stores, then
+            // is copied (or added) into place: a masked store of the row's tail costs more
+            // than the copy on some CPUs.
             let a = v.splat(F::from_f64(co.a * (1.0 / st.sum)));
-            let g = io.buf();
             let mut j = 0;
             while j < c {
-                if j + lanes <= c {
-                    let p = load::<_, true>(v, e, j, F::ZERO);
-                    emit::<_, true>(v, a.mul(p), g, j, job.add);
-                } else {
-                    let p = load::<_, false>(v, e, j, F::ZERO);
-                    emit::<_, false>(v, a.mul(p), g, j, job.add);
-                }
+                let p = v.load(&scratch[r * c + j..r * c + j + lanes]);
+                a.mul(p).store(&mut row_grad[j..j + lanes]);
                 j += lanes;
+            }
+            let g = io.buf();
+            if job.add {
+                for (g, d) in g.iter_mut().zip(&row_grad[..c]) {
+                    *g = *g + *d;
+                }
+            } else {
+                g.copy_from_slice(&row_grad[..c]);
             }
             fix_label(g, label, &co, &st, None);
         }
