@@ -3,7 +3,7 @@
 //! misalignment), large inputs, finite differences of the oracle for gradients and of the
 //! gradient for Hessians, weights, accumulate mode, and the error contract. Inputs are
 //! drawn on each loss's domain (the registry's [`Domain`]: reals, probabilities, `[0, 1]`
-//! targets, `±1` labels, log-probabilities against target probabilities).
+//! targets, `±1` labels).
 
 use crate::common::backends;
 use losskit::prelude::*;
@@ -387,6 +387,8 @@ fn check_errors<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
             Domain::Probability => &[("target", 1, 1.5), ("pred", 0, -0.25), ("pred", 0, 2.0)],
             Domain::Logit => &[("target", 1, -0.5), ("target", 1, 1.0 + f32::EPSILON)],
             Domain::Sign => &[("target", 1, 0.0), ("target", 1, 0.5), ("target", 1, -3.0)],
+            // KL divergence: only a negative target is outside (log-probabilities and targets
+            // above 1 are accepted).
             Domain::LogProbability => &[("target", 1, -0.5), ("target", 1, -f32::MIN_POSITIVE)],
         };
         for &(which, input, v) in outside {
