@@ -6,8 +6,9 @@
 /// input domain)`.
 ///
 /// The domain ([`reference::Domain`](crate::reference::Domain)) says which inputs the loss
-/// is defined on (any reals, probabilities, `[0, 1]` targets, `±1` labels), so generic tests
-/// can draw valid inputs with `Domain::place`.
+/// is defined on (any reals, probabilities, `[0, 1]` targets, `±1` labels, log-probabilities
+/// against target probabilities), so generic tests can draw valid inputs with
+/// `Domain::place`.
 ///
 /// The Gaussian NLL (three inputs) is listed by
 /// [`for_each_aux_pointwise_loss!`](crate::for_each_aux_pointwise_loss).
@@ -65,6 +66,9 @@ macro_rules! for_each_pointwise_loss {
             (modified_huber, $crate::loss::classification::ModifiedHuber,
                 |p, t| $crate::reference::classification::modified_huber(p, t),
                 $crate::reference::Domain::Sign),
+            (kl_div, $crate::loss::softmax::KlDiv { log_target: false },
+                |p, t| $crate::reference::softmax::kl_div(p, t, false),
+                $crate::reference::Domain::LogProbability),
         }
     };
 }
@@ -82,13 +86,15 @@ macro_rules! for_each_aux_pointwise_loss {
     };
 }
 
-/// Calls `$m!` with every row loss (`rows × classes` logits, [`crate::loss::softmax`]) as
-/// `(snake_name, type)`, the type with `f64` elements where it is generic.
+/// Calls `$m!` with every row loss (`rows × classes` logits: [`crate::loss::softmax`], and
+/// the multi-label losses of [`crate::loss::classification`]) as `(snake_name, type)`, the
+/// type with `f64` elements where it is generic.
 ///
 /// The row losses have no common trait (their inputs differ: labels, soft targets, teacher
-/// logits), so this list carries names and types only; the C API's coverage test checks
-/// that each has C functions. The row utilities (`logsumexp`, `softmax`, `log_softmax`) and
-/// [`KlDiv`](crate::loss::softmax::KlDiv) (a pointwise loss) are not listed.
+/// logits, multi-label targets), so this list carries names and types only; the C API's
+/// coverage test checks that each has C functions. The row utilities (`logsumexp`,
+/// `softmax`, `log_softmax`) are not listed, and [`KlDiv`](crate::loss::softmax::KlDiv) is
+/// a pointwise loss (in [`for_each_pointwise_loss!`](crate::for_each_pointwise_loss)).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! for_each_row_loss {
@@ -101,6 +107,10 @@ macro_rules! for_each_row_loss {
             (distillation, $crate::loss::softmax::Distillation),
             (multi_margin, $crate::loss::softmax::MultiMargin<'static, f64>),
             (multiclass_hinge, $crate::loss::softmax::MulticlassHinge),
+            (multilabel_bce_with_logits,
+                $crate::loss::classification::MultiLabelBceWithLogits<'static, f64>),
+            (multilabel_soft_margin,
+                $crate::loss::classification::MultiLabelSoftMargin<'static, f64>),
         }
     };
 }

@@ -75,6 +75,22 @@ pub enum Shape {
         /// The statuses losskit's own checks give after `EMPTY`, in order.
         errors: &'static str,
     },
+    /// `rows × classes` logits against `targets` in `[0, 1]` of the same shape, with the
+    /// optional per-class `pos_weight` and `class_weights` (both in scope, as
+    /// `Option<&[T]>`, for the constructor); the five pointwise verbs, `hessian_diag` with a
+    /// `grad_mode`; helpers in `checked::multilabel` (the loss needs its impl there).
+    MultiLabel {
+        /// What `value_elementwise` writes and what MEAN divides by.
+        per: Per,
+    },
+}
+
+/// How a multi-label loss reduces (`Shape::MultiLabel`).
+pub enum Per {
+    /// One loss per element; MEAN divides by `rows * classes`.
+    Element,
+    /// One loss per row, the mean over its classes; MEAN divides by `rows`.
+    Row,
 }
 
 /// The second input of a row loss.
@@ -156,6 +172,33 @@ const FOUR: &[&str] = &["value", "value_elementwise", "grad", "value_and_grad"];
 /// The data errors of the losses on softmax rows.
 const SOFTMAX_ERRORS: &str = "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
     `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row whose logits are all -inf)";
+
+/// The pointwise losses whose inputs have a domain narrower than the reals (a target in
+/// `[0, 1]` or `±1`, a count, a probability): their functions can return `INVALID_INPUT`.
+pub const REJECTS_INPUTS: &[&str] = &[
+    "poisson_nll",
+    "bce",
+    "bce_with_logits",
+    "sigmoid_focal",
+    "soft_margin",
+    "hinge",
+    "squared_hinge",
+    "smooth_hinge",
+    "modified_huber",
+    "kl_div",
+];
+
+/// The element loss of the multi-label BCE.
+const MULTILABEL_FORMULA: &[&str] = &[
+    "x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and",
+    "pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))",
+    "dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)",
+];
+
+/// The data errors of the multi-label losses, after `EMPTY`.
+pub const MULTILABEL_ERRORS: &str = "`NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not finite, or negative), \
+    `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+    `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not finite, or whose target is outside [0, 1])";
 
 /// Every loss of the C API, in registry order.
 pub const LOSSES: &[Loss] = &[
@@ -361,6 +404,23 @@ pub const LOSSES: &[Loss] = &[
         shape: Shape::Pointwise,
     },
     Loss {
+        c: "kl_div",
+        title: "Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`)",
+        ctor: "KlDiv { log_target: flag(log_target)? }",
+        params: &[flag(
+            "log_target",
+            "1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's default)",
+        )],
+        formula: &[
+            "x = pred (log-probabilities), t = target",
+            "log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t",
+            "log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0",
+            "PyTorch's reduction=\"batchmean\" is LOSSKIT_REDUCTION_DIVISOR with the number of rows",
+            "a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE",
+        ],
+        shape: Shape::Pointwise,
+    },
+    Loss {
         c: "gaussian_nll",
         title: "Gaussian negative log-likelihood (PyTorch `GaussianNLLLoss`)",
         ctor: "GaussianNll { full: flag(full)?, eps }",
@@ -554,6 +614,27 @@ pub const LOSSES: &[Loss] = &[
             mean: "the number of rows",
             errors: "`LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite)",
         },
+    },
+    Loss {
+        c: "multilabel_bce_with_logits",
+        title: "Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`)",
+        ctor: "MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }",
+        params: &[],
+        formula: MULTILABEL_FORMULA,
+        shape: Shape::MultiLabel { per: Per::Element },
+    },
+    Loss {
+        c: "multilabel_soft_margin",
+        title: "Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`)",
+        ctor: "MultiLabelSoftMargin { class_weights, pos_weight, backend: None }",
+        params: &[],
+        formula: &[
+            "x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and",
+            "pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))",
+            "l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)",
+            "d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C",
+        ],
+        shape: Shape::MultiLabel { per: Per::Row },
     },
 ];
 

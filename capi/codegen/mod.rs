@@ -5,7 +5,7 @@
 
 pub mod losses;
 
-use losses::{Against, Kind, LOSSES, Loss, Shape, UTILITIES, Utility};
+use losses::{Against, Kind, LOSSES, Loss, MULTILABEL_ERRORS, Per, Shape, UTILITIES, Utility};
 use std::fmt::Write;
 
 /// The verbs of a pointwise loss, in the order the functions appear.
@@ -57,17 +57,17 @@ pub fn generate() -> String {
          \n\
          #![allow(clippy::too_many_arguments)]\n\
          \n\
-         use crate::checked::{aux, byte, flag, pointwise, rows};\n\
+         use crate::checked::{aux, byte, flag, multilabel, pointwise, rows};\n\
          use crate::losskit_status;\n\
          use losskit::prelude::*;\n",
     );
     for l in LOSSES {
         for verb in verbs(l) {
             for (f, c) in DTYPES {
-                if matches!(l.shape, Shape::Rows { .. }) {
-                    row_function(&mut s, l, verb, f, c);
-                } else {
-                    function(&mut s, l, verb, f, c);
+                match l.shape {
+                    Shape::Rows { .. } => row_function(&mut s, l, verb, f, c),
+                    Shape::MultiLabel { .. } => multilabel_function(&mut s, l, verb, f, c),
+                    _ => function(&mut s, l, verb, f, c),
                 }
             }
         }
@@ -232,7 +232,7 @@ fn function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
         "///\n/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: \
          `NULL_POINTER`, `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, \
          `INVALID_PARAMETER` (options, parameters), `EMPTY`, `NON_FINITE`{}.",
-        if matches!(l.c, "poisson_nll") || aux.is_some() {
+        if losses::REJECTS_INPUTS.contains(&l.c) || aux.is_some() {
             ", `INVALID_INPUT`"
         } else {
             ""
@@ -556,6 +556,169 @@ fn row_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
         weights.unwrap_or("_"),
         l.ctor,
         weights.unwrap_or("core::ptr::null()"),
+        rest.join(", ")
+    );
+}
+
+/// One exported function of a multi-label loss.
+fn multilabel_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
+    let Shape::MultiLabel { ref per } = l.shape else {
+        return;
+    };
+    let (sum, idx, each, mean) = match per {
+        Per::Element => ("sum_i l[i]", "i", "i < rows * classes", "rows * classes"),
+        Per::Row => ("sum_r l[r]", "r", "r < rows", "rows"),
+    };
+    let reduces = verb != "value_elementwise";
+    let grad_mode = matches!(verb, "grad" | "value_and_grad" | "hessian_diag");
+    let out = match verb {
+        "value_elementwise" => "out",
+        "hessian_diag" => "hess",
+        "grad" | "value_and_grad" => "grad",
+        _ => "",
+    };
+    let value_out = matches!(verb, "value" | "value_and_grad");
+
+    // ---- docs ----
+    let mut doc = String::new();
+    let s = &mut doc;
+    let what = match verb {
+        "value" => "the reduced loss",
+        "value_elementwise" => match per {
+            Per::Element => "the per-element losses",
+            Per::Row => "the loss of each row",
+        },
+        "grad" => "the gradient",
+        "value_and_grad" => "the reduced loss and its gradient in one pass",
+        _ => "the Hessian diagonal",
+    };
+    let _ = writeln!(s, "\n/// {}: {what}, `{c}`.\n///\n/// ```text", l.title);
+    for line in l.formula {
+        let _ = writeln!(s, "/// {line}");
+    }
+    let _ = writeln!(s, "/// ```\n///");
+    let effect = match verb {
+        "value" => format!(
+            "`*value_out = L = scale * {sum}`, `scale` from `reduction`: MEAN divides by {mean}; \
+             SUM: 1; DIVISOR: 1/divisor."
+        ),
+        "value_elementwise" => {
+            format!("`out[{idx}] = l[{idx}]` for {each} (PyTorch's `reduction=\"none\"`).")
+        }
+        "grad" => format!(
+            "`grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * {sum}`, `scale` as \
+             in `value` (MEAN divides by {mean})."
+        ),
+        "value_and_grad" => format!(
+            "`*value_out = L = scale * {sum}` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in \
+             `value` (MEAN divides by {mean})."
+        ),
+        _ => format!(
+            "`hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * {sum}`, `scale` \
+             as in `value` (MEAN divides by {mean})."
+        ),
+    };
+    let _ = writeln!(s, "/// {effect}");
+    let _ = writeln!(s, "///\n/// Arguments:");
+    let _ = writeln!(s, "/// - `logits`: `rows * classes` elements, row-major.");
+    let _ = writeln!(s, "{ROWS_DOC}");
+    let _ = writeln!(
+        s,
+        "/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed)."
+    );
+    let _ = writeln!(
+        s,
+        "/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1."
+    );
+    let _ = writeln!(
+        s,
+        "/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the \
+         divisor of MEAN), or NULL for all 1."
+    );
+    for p in l.params {
+        let _ = writeln!(s, "/// - `{}`: {}.", p.name, p.doc);
+    }
+    if reduces {
+        let _ = writeln!(
+            s,
+            "/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for `LOSSKIT_REDUCTION_DIVISOR`."
+        );
+    }
+    if grad_mode {
+        let _ = writeln!(
+            s,
+            "/// - `grad_mode`: a `losskit_grad_mode` (write or add)."
+        );
+    }
+    let n = if out == "out" {
+        match per {
+            Per::Element => "rows * classes",
+            Per::Row => "rows",
+        }
+    } else {
+        "rows * classes"
+    };
+    if !out.is_empty() {
+        let _ = writeln!(
+            s,
+            "/// - `{out}`: `{n}` elements, overlapping no other argument."
+        );
+    }
+    if value_out {
+        let _ = writeln!(
+            s,
+            "/// - `value_out`: one `{c}`, overlapping no other argument."
+        );
+    }
+    row_contract(s, MULTILABEL_ERRORS);
+    dst.push_str(&wrap_docs(&doc));
+    let s = dst;
+
+    // ---- signature ----
+    let name = format!("losskit_{}_{}_{}", l.c, verb, f);
+    let mut args: Vec<(String, String)> = vec![
+        ("logits".into(), format!("*const {f}")),
+        ("rows".into(), "usize".into()),
+        ("classes".into(), "usize".into()),
+        ("targets".into(), format!("*const {f}")),
+        ("pos_weight".into(), format!("*const {f}")),
+        ("class_weights".into(), format!("*const {f}")),
+    ];
+    for p in l.params {
+        args.push((p.name.into(), rust_type(&p.kind).into()));
+    }
+    let mut rest: Vec<&str> = Vec::new();
+    if reduces {
+        args.push(("reduction".into(), "i32".into()));
+        args.push(("divisor".into(), "f64".into()));
+        rest.extend(["reduction", "divisor"]);
+    }
+    if grad_mode {
+        args.push(("grad_mode".into(), "i32".into()));
+        rest.push("grad_mode");
+    }
+    if !out.is_empty() {
+        args.push((out.into(), format!("*mut {f}")));
+        rest.push(out);
+    }
+    if value_out {
+        args.push(("value_out".into(), format!("*mut {f}")));
+        rest.push("value_out");
+    }
+    let _ = writeln!(
+        s,
+        "#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn {name}("
+    );
+    for (a, t) in &args {
+        let _ = writeln!(s, "    {a}: {t},");
+    }
+    let _ = writeln!(
+        s,
+        ") -> losskit_status {{\n    // SAFETY: the caller upholds the contract above; the helper checks the rest.\n    \
+         unsafe {{\n        multilabel::{verb}(\n            |pos_weight, class_weights| Ok({}),\n            \
+         multilabel::In {{ logits, targets, pos_weight, class_weights, rows, classes }},\n            \
+         {},\n        )\n    }}\n}}",
+        l.ctor,
         rest.join(", ")
     );
 }

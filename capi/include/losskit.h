@@ -11,11 +11,11 @@
    each pointer is checked for NULL (accepted for arrays of length 0 and for optional
    arrays), alignment and overlap of an output with any other argument. Names:
    losskit_<loss>_<verb>_<f32|f64>, verbs value, value_elementwise, grad, value_and_grad,
-   hessian_diag (pointwise losses); the row losses (rows x classes, int64_t labels) have
-   those of value, value_elementwise, grad, value_and_grad, value_and_grad_in_place,
-   hessian_diag, hvp that losskit gives them; row utilities losskit_<logsumexp|softmax|
-   log_softmax>_<f32|f64>. Link with liblosskit_capi.a (plus -lm -lpthread -ldl on Linux) or
-   liblosskit_capi.so. */
+   hessian_diag (pointwise losses, and the multi-label losses on rows x classes logits and
+   targets); the row losses (rows x classes, int64_t labels) have those of value,
+   value_elementwise, grad, value_and_grad, value_and_grad_in_place, hessian_diag, hvp that
+   losskit gives them; row utilities losskit_<logsumexp|softmax|log_softmax>_<f32|f64>.
+   Link with liblosskit_capi.a (plus -lm -lpthread -ldl on Linux) or liblosskit_capi.so. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -3522,7 +3522,7 @@ losskit_status losskit_poisson_nll_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3558,7 +3558,7 @@ losskit_status losskit_bce_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3591,7 +3591,7 @@ losskit_status losskit_bce_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3622,7 +3622,7 @@ losskit_status losskit_bce_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3656,7 +3656,7 @@ losskit_status losskit_bce_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3693,7 +3693,7 @@ losskit_status losskit_bce_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3732,7 +3732,7 @@ losskit_status losskit_bce_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3772,7 +3772,7 @@ losskit_status losskit_bce_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3810,7 +3810,7 @@ losskit_status losskit_bce_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3847,7 +3847,7 @@ losskit_status losskit_bce_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3884,7 +3884,7 @@ losskit_status losskit_bce_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3921,7 +3921,7 @@ losskit_status losskit_bce_with_logits_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3956,7 +3956,7 @@ losskit_status losskit_bce_with_logits_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3989,7 +3989,7 @@ losskit_status losskit_bce_with_logits_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4024,7 +4024,7 @@ losskit_status losskit_bce_with_logits_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4062,7 +4062,7 @@ losskit_status losskit_bce_with_logits_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4102,7 +4102,7 @@ losskit_status losskit_bce_with_logits_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4143,7 +4143,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4182,7 +4182,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4221,7 +4221,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4261,7 +4261,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4301,7 +4301,7 @@ losskit_status losskit_sigmoid_focal_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4338,7 +4338,7 @@ losskit_status losskit_sigmoid_focal_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4373,7 +4373,7 @@ losskit_status losskit_sigmoid_focal_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4411,7 +4411,7 @@ losskit_status losskit_sigmoid_focal_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4452,7 +4452,7 @@ losskit_status losskit_sigmoid_focal_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4495,7 +4495,7 @@ losskit_status losskit_sigmoid_focal_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4539,7 +4539,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4581,7 +4581,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4622,7 +4622,7 @@ losskit_status losskit_sigmoid_focal_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4660,7 +4660,7 @@ losskit_status losskit_sigmoid_focal_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4695,7 +4695,7 @@ losskit_status losskit_soft_margin_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4727,7 +4727,7 @@ losskit_status losskit_soft_margin_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4757,7 +4757,7 @@ losskit_status losskit_soft_margin_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4789,7 +4789,7 @@ losskit_status losskit_soft_margin_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4824,7 +4824,7 @@ losskit_status losskit_soft_margin_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4861,7 +4861,7 @@ losskit_status losskit_soft_margin_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4899,7 +4899,7 @@ losskit_status losskit_soft_margin_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4936,7 +4936,7 @@ losskit_status losskit_soft_margin_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4972,7 +4972,7 @@ losskit_status losskit_soft_margin_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5007,7 +5007,7 @@ losskit_status losskit_soft_margin_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5041,7 +5041,7 @@ losskit_status losskit_hinge_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5072,7 +5072,7 @@ losskit_status losskit_hinge_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5101,7 +5101,7 @@ losskit_status losskit_hinge_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5133,7 +5133,7 @@ losskit_status losskit_hinge_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5168,7 +5168,7 @@ losskit_status losskit_hinge_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5204,7 +5204,7 @@ losskit_status losskit_hinge_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5241,7 +5241,7 @@ losskit_status losskit_hinge_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5277,7 +5277,7 @@ losskit_status losskit_hinge_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5312,7 +5312,7 @@ losskit_status losskit_hinge_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5347,7 +5347,7 @@ losskit_status losskit_hinge_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5381,7 +5381,7 @@ losskit_status losskit_squared_hinge_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5412,7 +5412,7 @@ losskit_status losskit_squared_hinge_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5441,7 +5441,7 @@ losskit_status losskit_squared_hinge_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5473,7 +5473,7 @@ losskit_status losskit_squared_hinge_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5508,7 +5508,7 @@ losskit_status losskit_squared_hinge_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5544,7 +5544,7 @@ losskit_status losskit_squared_hinge_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5581,7 +5581,7 @@ losskit_status losskit_squared_hinge_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5617,7 +5617,7 @@ losskit_status losskit_squared_hinge_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5652,7 +5652,7 @@ losskit_status losskit_squared_hinge_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5687,7 +5687,7 @@ losskit_status losskit_squared_hinge_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5721,7 +5721,7 @@ losskit_status losskit_smooth_hinge_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5752,7 +5752,7 @@ losskit_status losskit_smooth_hinge_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5781,7 +5781,7 @@ losskit_status losskit_smooth_hinge_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5813,7 +5813,7 @@ losskit_status losskit_smooth_hinge_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5848,7 +5848,7 @@ losskit_status losskit_smooth_hinge_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5885,7 +5885,7 @@ losskit_status losskit_smooth_hinge_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5923,7 +5923,7 @@ losskit_status losskit_smooth_hinge_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5959,7 +5959,7 @@ losskit_status losskit_smooth_hinge_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5994,7 +5994,7 @@ losskit_status losskit_smooth_hinge_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6029,7 +6029,7 @@ losskit_status losskit_smooth_hinge_hessian_diag_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6063,7 +6063,7 @@ losskit_status losskit_modified_huber_value_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6094,7 +6094,7 @@ losskit_status losskit_modified_huber_value_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6123,7 +6123,7 @@ losskit_status losskit_modified_huber_value_elementwise_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6155,7 +6155,7 @@ losskit_status losskit_modified_huber_value_elementwise_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6190,7 +6190,7 @@ losskit_status losskit_modified_huber_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6227,7 +6227,7 @@ losskit_status losskit_modified_huber_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6265,7 +6265,7 @@ losskit_status losskit_modified_huber_value_and_grad_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6301,7 +6301,7 @@ losskit_status losskit_modified_huber_value_and_grad_f64(const double *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6336,7 +6336,7 @@ losskit_status losskit_modified_huber_hessian_diag_f32(const float *pred,
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
- parameters), `EMPTY`, `NON_FINITE`.
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6351,6 +6351,426 @@ losskit_status losskit_modified_huber_hessian_diag_f64(const double *pred,
                                                        double divisor,
                                                        int32_t grad_mode,
                                                        double *hess);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss,
+ `float`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_value_f32(const float *pred,
+                                        const float *target,
+                                        const float *weight,
+                                        size_t len,
+                                        int32_t log_target,
+                                        int32_t reduction,
+                                        double divisor,
+                                        float *value_out);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss,
+ `double`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_value_f64(const double *pred,
+                                        const double *target,
+                                        const double *weight,
+                                        size_t len,
+                                        int32_t log_target,
+                                        int32_t reduction,
+                                        double divisor,
+                                        double *value_out);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the per-element
+ losses, `float`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_value_elementwise_f32(const float *pred,
+                                                    const float *target,
+                                                    const float *weight,
+                                                    size_t len,
+                                                    int32_t log_target,
+                                                    float *out);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the per-element
+ losses, `double`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_value_elementwise_f64(const double *pred,
+                                                    const double *target,
+                                                    const double *weight,
+                                                    size_t len,
+                                                    int32_t log_target,
+                                                    double *out);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the gradient,
+ `float`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_grad_f32(const float *pred,
+                                       const float *target,
+                                       const float *weight,
+                                       size_t len,
+                                       int32_t log_target,
+                                       int32_t reduction,
+                                       double divisor,
+                                       int32_t grad_mode,
+                                       float *grad);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the gradient,
+ `double`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_grad_f64(const double *pred,
+                                       const double *target,
+                                       const double *weight,
+                                       size_t len,
+                                       int32_t log_target,
+                                       int32_t reduction,
+                                       double divisor,
+                                       int32_t grad_mode,
+                                       double *grad);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss and
+ its gradient in one pass, `float`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_value_and_grad_f32(const float *pred,
+                                                 const float *target,
+                                                 const float *weight,
+                                                 size_t len,
+                                                 int32_t log_target,
+                                                 int32_t reduction,
+                                                 double divisor,
+                                                 int32_t grad_mode,
+                                                 float *grad,
+                                                 float *value_out);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss and
+ its gradient in one pass, `double`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_value_and_grad_f64(const double *pred,
+                                                 const double *target,
+                                                 const double *weight,
+                                                 size_t len,
+                                                 int32_t log_target,
+                                                 int32_t reduction,
+                                                 double divisor,
+                                                 int32_t grad_mode,
+                                                 double *grad,
+                                                 double *value_out);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the Hessian
+ diagonal, `float`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_hessian_diag_f32(const float *pred,
+                                               const float *target,
+                                               const float *weight,
+                                               size_t len,
+                                               int32_t log_target,
+                                               int32_t reduction,
+                                               double divisor,
+                                               int32_t grad_mode,
+                                               float *hess);
+
+/*
+ Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the Hessian
+ diagonal, `double`.
+
+ ```text
+ x = pred (log-probabilities), t = target
+ log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+ log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+ PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+ a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+   default).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_kl_div_hessian_diag_f64(const double *pred,
+                                               const double *target,
+                                               const double *weight,
+                                               size_t len,
+                                               int32_t log_target,
+                                               int32_t reduction,
+                                               double divisor,
+                                               int32_t grad_mode,
+                                               double *hess);
 
 /*
  Gaussian negative log-likelihood (PyTorch `GaussianNLLLoss`): the reduced loss, `float`.
@@ -10083,6 +10503,1000 @@ losskit_status losskit_multiclass_hinge_value_and_grad_f64(const double *logits,
                                                            int32_t grad_mode,
                                                            double *grad,
                                                            double *value_out);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `*value_out = L = scale * sum_i l[i]`, `scale` from `reduction`: MEAN divides by rows *
+ classes; SUM: 1; DIVISOR: 1/divisor.
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_value_f32(const float *logits,
+                                                            size_t rows,
+                                                            size_t classes,
+                                                            const float *targets,
+                                                            const float *pos_weight,
+                                                            const float *class_weights,
+                                                            int32_t reduction,
+                                                            double divisor,
+                                                            float *value_out);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `*value_out = L = scale * sum_i l[i]`, `scale` from `reduction`: MEAN divides by rows *
+ classes; SUM: 1; DIVISOR: 1/divisor.
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_value_f64(const double *logits,
+                                                            size_t rows,
+                                                            size_t classes,
+                                                            const double *targets,
+                                                            const double *pos_weight,
+                                                            const double *class_weights,
+                                                            int32_t reduction,
+                                                            double divisor,
+                                                            double *value_out);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the per-element losses, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `out[i] = l[i]` for i < rows * classes (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `out`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_value_elementwise_f32(const float *logits,
+                                                                        size_t rows,
+                                                                        size_t classes,
+                                                                        const float *targets,
+                                                                        const float *pos_weight,
+                                                                        const float *class_weights,
+                                                                        float *out);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the per-element losses, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `out[i] = l[i]` for i < rows * classes (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `out`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_value_elementwise_f64(const double *logits,
+                                                                        size_t rows,
+                                                                        size_t classes,
+                                                                        const double *targets,
+                                                                        const double *pos_weight,
+                                                                        const double *class_weights,
+                                                                        double *out);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the gradient, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_i l[i]`, `scale` as
+ in `value` (MEAN divides by rows * classes).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_grad_f32(const float *logits,
+                                                           size_t rows,
+                                                           size_t classes,
+                                                           const float *targets,
+                                                           const float *pos_weight,
+                                                           const float *class_weights,
+                                                           int32_t reduction,
+                                                           double divisor,
+                                                           int32_t grad_mode,
+                                                           float *grad);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the gradient, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_i l[i]`, `scale` as
+ in `value` (MEAN divides by rows * classes).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_grad_f64(const double *logits,
+                                                           size_t rows,
+                                                           size_t classes,
+                                                           const double *targets,
+                                                           const double *pos_weight,
+                                                           const double *class_weights,
+                                                           int32_t reduction,
+                                                           double divisor,
+                                                           int32_t grad_mode,
+                                                           double *grad);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss and its gradient in one
+ pass, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `*value_out = L = scale * sum_i l[i]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+ `value` (MEAN divides by rows * classes).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f32(const float *logits,
+                                                                     size_t rows,
+                                                                     size_t classes,
+                                                                     const float *targets,
+                                                                     const float *pos_weight,
+                                                                     const float *class_weights,
+                                                                     int32_t reduction,
+                                                                     double divisor,
+                                                                     int32_t grad_mode,
+                                                                     float *grad,
+                                                                     float *value_out);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss and its gradient in one
+ pass, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `*value_out = L = scale * sum_i l[i]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+ `value` (MEAN divides by rows * classes).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f64(const double *logits,
+                                                                     size_t rows,
+                                                                     size_t classes,
+                                                                     const double *targets,
+                                                                     const double *pos_weight,
+                                                                     const double *class_weights,
+                                                                     int32_t reduction,
+                                                                     double divisor,
+                                                                     int32_t grad_mode,
+                                                                     double *grad,
+                                                                     double *value_out);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the Hessian diagonal, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_i l[i]`, `scale`
+ as in `value` (MEAN divides by rows * classes).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `hess`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f32(const float *logits,
+                                                                   size_t rows,
+                                                                   size_t classes,
+                                                                   const float *targets,
+                                                                   const float *pos_weight,
+                                                                   const float *class_weights,
+                                                                   int32_t reduction,
+                                                                   double divisor,
+                                                                   int32_t grad_mode,
+                                                                   float *hess);
+
+/*
+ Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+ `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the Hessian diagonal, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+ ```
+
+ `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_i l[i]`, `scale`
+ as in `value` (MEAN divides by rows * classes).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `hess`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f64(const double *logits,
+                                                                   size_t rows,
+                                                                   size_t classes,
+                                                                   const double *targets,
+                                                                   const double *pos_weight,
+                                                                   const double *class_weights,
+                                                                   int32_t reduction,
+                                                                   double divisor,
+                                                                   int32_t grad_mode,
+                                                                   double *hess);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced
+ loss, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `*value_out = L = scale * sum_r l[r]`, `scale` from `reduction`: MEAN divides by rows; SUM:
+ 1; DIVISOR: 1/divisor.
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_value_f32(const float *logits,
+                                                        size_t rows,
+                                                        size_t classes,
+                                                        const float *targets,
+                                                        const float *pos_weight,
+                                                        const float *class_weights,
+                                                        int32_t reduction,
+                                                        double divisor,
+                                                        float *value_out);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced
+ loss, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `*value_out = L = scale * sum_r l[r]`, `scale` from `reduction`: MEAN divides by rows; SUM:
+ 1; DIVISOR: 1/divisor.
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_value_f64(const double *logits,
+                                                        size_t rows,
+                                                        size_t classes,
+                                                        const double *targets,
+                                                        const double *pos_weight,
+                                                        const double *class_weights,
+                                                        int32_t reduction,
+                                                        double divisor,
+                                                        double *value_out);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the loss of each
+ row, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `out`: `rows` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_value_elementwise_f32(const float *logits,
+                                                                    size_t rows,
+                                                                    size_t classes,
+                                                                    const float *targets,
+                                                                    const float *pos_weight,
+                                                                    const float *class_weights,
+                                                                    float *out);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the loss of each
+ row, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `out`: `rows` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_value_elementwise_f64(const double *logits,
+                                                                    size_t rows,
+                                                                    size_t classes,
+                                                                    const double *targets,
+                                                                    const double *pos_weight,
+                                                                    const double *class_weights,
+                                                                    double *out);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the gradient,
+ `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_r l[r]`, `scale` as
+ in `value` (MEAN divides by rows).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_grad_f32(const float *logits,
+                                                       size_t rows,
+                                                       size_t classes,
+                                                       const float *targets,
+                                                       const float *pos_weight,
+                                                       const float *class_weights,
+                                                       int32_t reduction,
+                                                       double divisor,
+                                                       int32_t grad_mode,
+                                                       float *grad);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the gradient,
+ `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_r l[r]`, `scale` as
+ in `value` (MEAN divides by rows).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_grad_f64(const double *logits,
+                                                       size_t rows,
+                                                       size_t classes,
+                                                       const double *targets,
+                                                       const double *pos_weight,
+                                                       const double *class_weights,
+                                                       int32_t reduction,
+                                                       double divisor,
+                                                       int32_t grad_mode,
+                                                       double *grad);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced loss
+ and its gradient in one pass, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+ `value` (MEAN divides by rows).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_value_and_grad_f32(const float *logits,
+                                                                 size_t rows,
+                                                                 size_t classes,
+                                                                 const float *targets,
+                                                                 const float *pos_weight,
+                                                                 const float *class_weights,
+                                                                 int32_t reduction,
+                                                                 double divisor,
+                                                                 int32_t grad_mode,
+                                                                 float *grad,
+                                                                 float *value_out);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced loss
+ and its gradient in one pass, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+ `value` (MEAN divides by rows).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `grad`: `rows * classes` elements, overlapping no other argument.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_value_and_grad_f64(const double *logits,
+                                                                 size_t rows,
+                                                                 size_t classes,
+                                                                 const double *targets,
+                                                                 const double *pos_weight,
+                                                                 const double *class_weights,
+                                                                 int32_t reduction,
+                                                                 double divisor,
+                                                                 int32_t grad_mode,
+                                                                 double *grad,
+                                                                 double *value_out);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the Hessian
+ diagonal, `float`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_r l[r]`, `scale`
+ as in `value` (MEAN divides by rows).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `hess`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_hessian_diag_f32(const float *logits,
+                                                               size_t rows,
+                                                               size_t classes,
+                                                               const float *targets,
+                                                               const float *pos_weight,
+                                                               const float *class_weights,
+                                                               int32_t reduction,
+                                                               double divisor,
+                                                               int32_t grad_mode,
+                                                               float *hess);
+
+/*
+ Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+ logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the Hessian
+ diagonal, `double`.
+
+ ```text
+ x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+ pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+ l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+ d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+ ```
+
+ `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_r l[r]`, `scale`
+ as in `value` (MEAN divides by rows).
+
+ Arguments:
+ - `logits`: `rows * classes` elements, row-major.
+ - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+   `INVALID_PARAMETER`).
+ - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+ - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+ - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+   divisor of MEAN), or NULL for all 1.
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add).
+ - `hess`: `rows * classes` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+ finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+ negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+ finite, or whose target is outside [0, 1]).
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_multilabel_soft_margin_hessian_diag_f64(const double *logits,
+                                                               size_t rows,
+                                                               size_t classes,
+                                                               const double *targets,
+                                                               const double *pos_weight,
+                                                               const double *class_weights,
+                                                               int32_t reduction,
+                                                               double divisor,
+                                                               int32_t grad_mode,
+                                                               double *hess);
 
 /*
  Log-sum-exp of each row, `float`.

@@ -803,7 +803,7 @@ pub(crate) mod rows {
     }
 
     /// The reduction, with its divisor checked now (losskit checks it only after the data).
-    fn reduction(code: i32, divisor: f64) -> Result<Reduction> {
+    pub(crate) fn reduction(code: i32, divisor: f64) -> Result<Reduction> {
         let r = super::reduction(code, divisor)?;
         r.scale(1)?;
         Ok(r)
@@ -1222,5 +1222,305 @@ pub(crate) mod rows {
             }
             Ok(f(x, classes, o)?)
         })())
+    }
+}
+
+/// The multi-label losses: `rows × classes` logits (row-major) against targets in `[0, 1]` of
+/// the same shape, with optional per-class `pos_weight` and `class_weights`.
+pub(crate) mod multilabel {
+    use super::*;
+    use losskit::prelude::{MultiLabelBceWithLogits, MultiLabelSoftMargin};
+
+    /// The pointer arguments every verb shares, as the C caller passed them.
+    pub(crate) struct In<F> {
+        /// `rows × classes` logits.
+        pub logits: *const F,
+        /// `rows × classes` targets.
+        pub targets: *const F,
+        /// `classes` positive weights, NULL for none.
+        pub pos_weight: *const F,
+        /// `classes` class weights, NULL for none.
+        pub class_weights: *const F,
+        pub rows: usize,
+        pub classes: usize,
+    }
+
+    /// The slices of one call: logits, targets, and the optional per-class tensors.
+    type Data<'a, F> = (&'a [F], &'a [F], Option<&'a [F]>, Option<&'a [F]>);
+
+    impl<F> In<F> {
+        /// `rows × classes`, or `INVALID_PARAMETER` if it overflows.
+        fn len(&self) -> Result<usize> {
+            self.rows
+                .checked_mul(self.classes)
+                .ok_or(Status::InvalidParameter)
+        }
+
+        /// Checks the input pointers and returns them for the outputs to be added.
+        fn args(&self) -> Result<Args> {
+            let n = self.len()?;
+            Args::new()
+                .input(self.logits, n)?
+                .input(self.targets, n)?
+                .optional_input(self.pos_weight, self.classes)?
+                .optional_input(self.class_weights, self.classes)
+        }
+
+        /// The slices behind the checked pointers.
+        ///
+        /// # Safety
+        /// [`In::args`] passed, and the C contract: each non-NULL pointer is valid for reads
+        /// of its length, not written by anyone else during the call.
+        unsafe fn data<'a>(&self) -> Result<Data<'a, F>> {
+            let n = self.len()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            unsafe {
+                Ok((
+                    input(self.logits, n),
+                    input(self.targets, n),
+                    optional_input(self.pos_weight, self.classes),
+                    optional_input(self.class_weights, self.classes),
+                ))
+            }
+        }
+    }
+
+    /// The verbs of a multi-label loss, `(logits, targets, classes, …)`.
+    pub(crate) trait MultiLabel<F: Float> {
+        /// `value_elementwise` writes one value per row (else one per element).
+        const PER_ROW: bool;
+        fn value(&self, x: &[F], t: &[F], classes: usize, r: Reduction) -> losskit::Result<F>;
+        fn value_elementwise(
+            &self,
+            x: &[F],
+            t: &[F],
+            classes: usize,
+            out: &mut [F],
+        ) -> losskit::Result<()>;
+        fn grad(
+            &self,
+            x: &[F],
+            t: &[F],
+            classes: usize,
+            r: Reduction,
+            g: Out<'_, F>,
+        ) -> losskit::Result<()>;
+        fn value_and_grad(
+            &self,
+            x: &[F],
+            t: &[F],
+            classes: usize,
+            r: Reduction,
+            g: Out<'_, F>,
+        ) -> losskit::Result<F>;
+        fn hessian_diag(
+            &self,
+            x: &[F],
+            t: &[F],
+            classes: usize,
+            r: Reduction,
+            h: Out<'_, F>,
+        ) -> losskit::Result<()>;
+    }
+
+    macro_rules! multilabel {
+        ($($t:ident $per_row:literal),* $(,)?) => {$(
+            impl<F: Float> MultiLabel<F> for $t<'_, F> {
+                const PER_ROW: bool = $per_row;
+                #[inline]
+                fn value(&self, x: &[F], t: &[F], classes: usize, r: Reduction) -> losskit::Result<F> {
+                    $t::value(self, x, t, classes, r)
+                }
+                #[inline]
+                fn value_elementwise(&self, x: &[F], t: &[F], classes: usize, out: &mut [F]) -> losskit::Result<()> {
+                    $t::value_elementwise(self, x, t, classes, out)
+                }
+                #[inline]
+                fn grad(&self, x: &[F], t: &[F], classes: usize, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
+                    $t::grad(self, x, t, classes, r, g)
+                }
+                #[inline]
+                fn value_and_grad(&self, x: &[F], t: &[F], classes: usize, r: Reduction, g: Out<'_, F>) -> losskit::Result<F> {
+                    $t::value_and_grad(self, x, t, classes, r, g)
+                }
+                #[inline]
+                fn hessian_diag(&self, x: &[F], t: &[F], classes: usize, r: Reduction, h: Out<'_, F>) -> losskit::Result<()> {
+                    $t::hessian_diag(self, x, t, classes, r, h)
+                }
+            }
+        )*};
+    }
+    multilabel!(MultiLabelBceWithLogits false, MultiLabelSoftMargin true);
+
+    /// `*value_out = L`.
+    ///
+    /// # Safety
+    /// The C contract: each non-NULL pointer is valid for its length (`value_out` for one),
+    /// inputs readable and outputs writable, for the whole call.
+    #[inline]
+    pub(crate) unsafe fn value<'a, F: Float + 'a, L: MultiLabel<F>>(
+        loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        value_out: *mut F,
+    ) -> Status {
+        status((|| {
+            d.args()?.scalar(value_out)?.check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (x, t, pw, w) = unsafe { d.data()? };
+            let (loss, reduction) = (loss(pw, w)?, rows::reduction(reduction, divisor)?);
+            let v = loss.value(x, t, d.classes, reduction)?;
+            // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+            unsafe { value_out.write(v) };
+            Ok(())
+        })())
+    }
+
+    /// `out = ℓ` per element, or per row for a per-row loss.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn value_elementwise<'a, F: Float + 'a, L: MultiLabel<F>>(
+        loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        out: *mut F,
+    ) -> Status {
+        status((|| {
+            let m = if L::PER_ROW { d.rows } else { d.len()? };
+            d.args()?.output(out, m)?.check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (x, t, pw, w) = unsafe { d.data()? };
+            let loss = loss(pw, w)?;
+            // SAFETY: checked by `Args` (not aliased); writable (caller).
+            let o = unsafe { output(out, m) };
+            Ok(loss.value_elementwise(x, t, d.classes, o)?)
+        })())
+    }
+
+    /// What a derivative verb computes.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Which {
+        Grad,
+        ValueAndGrad,
+        Hessian,
+    }
+
+    /// The shared body of `grad`, `value_and_grad` (`value_out` given) and `hessian_diag`
+    /// (`out` then receives the Hessian diagonal).
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    unsafe fn derivative<'a, F: Float + 'a, L: MultiLabel<F>>(
+        loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        (reduction, divisor, grad_mode): (i32, f64, i32),
+        out: *mut F,
+        (which, value_out): (Which, *mut F),
+    ) -> Status {
+        status((|| {
+            let n = d.len()?;
+            let args = d.args()?.output(out, n)?;
+            if which == Which::ValueAndGrad {
+                args.scalar(value_out)?
+            } else {
+                args
+            }
+            .check()?;
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (x, t, pw, w) = unsafe { d.data()? };
+            let (loss, reduction) = (loss(pw, w)?, rows::reduction(reduction, divisor)?);
+            // SAFETY: checked by `Args` (not aliased); writable (caller).
+            let o = mode(grad_mode, unsafe { output(out, n) })?;
+            match which {
+                Which::Grad => loss.grad(x, t, d.classes, reduction, o)?,
+                Which::Hessian => loss.hessian_diag(x, t, d.classes, reduction, o)?,
+                Which::ValueAndGrad => {
+                    let v = loss.value_and_grad(x, t, d.classes, reduction, o)?;
+                    // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+                    unsafe { value_out.write(v) };
+                }
+            }
+            Ok(())
+        })())
+    }
+
+    /// `grad (=|+=) ∂L/∂logits`.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn grad<'a, F: Float + 'a, L: MultiLabel<F>>(
+        loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                d,
+                (reduction, divisor, grad_mode),
+                grad,
+                (Which::Grad, core::ptr::null_mut()),
+            )
+        }
+    }
+
+    /// `*value_out = L` and `grad (=|+=) ∂L/∂logits` in one pass.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn value_and_grad<'a, F: Float + 'a, L: MultiLabel<F>>(
+        loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        grad: *mut F,
+        value_out: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                d,
+                (reduction, divisor, grad_mode),
+                grad,
+                (Which::ValueAndGrad, value_out),
+            )
+        }
+    }
+
+    /// `hess (=|+=) diag ∂²L/∂logits²`.
+    ///
+    /// # Safety
+    /// As [`value`].
+    #[inline]
+    pub(crate) unsafe fn hessian_diag<'a, F: Float + 'a, L: MultiLabel<F>>(
+        loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
+        d: In<F>,
+        reduction: i32,
+        divisor: f64,
+        grad_mode: i32,
+        hess: *mut F,
+    ) -> Status {
+        // SAFETY: forwarded contract.
+        unsafe {
+            derivative(
+                loss,
+                d,
+                (reduction, divisor, grad_mode),
+                hess,
+                (Which::Hessian, core::ptr::null_mut()),
+            )
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 #![allow(clippy::too_many_arguments)]
 
-use crate::checked::{aux, byte, flag, pointwise, rows};
+use crate::checked::{aux, byte, flag, multilabel, pointwise, rows};
 use crate::losskit_status;
 use losskit::prelude::*;
 
@@ -3713,7 +3713,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3753,7 +3753,7 @@ pub unsafe extern "C" fn losskit_bce_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3790,7 +3790,7 @@ pub unsafe extern "C" fn losskit_bce_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3825,7 +3825,7 @@ pub unsafe extern "C" fn losskit_bce_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3863,7 +3863,7 @@ pub unsafe extern "C" fn losskit_bce_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3904,7 +3904,7 @@ pub unsafe extern "C" fn losskit_bce_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3947,7 +3947,7 @@ pub unsafe extern "C" fn losskit_bce_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -3991,7 +3991,7 @@ pub unsafe extern "C" fn losskit_bce_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4033,7 +4033,7 @@ pub unsafe extern "C" fn losskit_bce_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4074,7 +4074,7 @@ pub unsafe extern "C" fn losskit_bce_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4115,7 +4115,7 @@ pub unsafe extern "C" fn losskit_bce_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4156,7 +4156,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4195,7 +4195,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4232,7 +4232,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4271,7 +4271,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4313,7 +4313,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4357,7 +4357,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4402,7 +4402,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4445,7 +4445,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4488,7 +4488,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4532,7 +4532,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4576,7 +4576,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4617,7 +4617,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4656,7 +4656,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4698,7 +4698,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4743,7 +4743,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4790,7 +4790,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4838,7 +4838,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4884,7 +4884,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4929,7 +4929,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -4971,7 +4971,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5010,7 +5010,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5046,7 +5046,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5080,7 +5080,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5116,7 +5116,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5155,7 +5155,7 @@ pub unsafe extern "C" fn losskit_soft_margin_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5196,7 +5196,7 @@ pub unsafe extern "C" fn losskit_soft_margin_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5238,7 +5238,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5279,7 +5279,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5319,7 +5319,7 @@ pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5358,7 +5358,7 @@ pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5396,7 +5396,7 @@ pub unsafe extern "C" fn losskit_hinge_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5431,7 +5431,7 @@ pub unsafe extern "C" fn losskit_hinge_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5464,7 +5464,7 @@ pub unsafe extern "C" fn losskit_hinge_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5500,7 +5500,7 @@ pub unsafe extern "C" fn losskit_hinge_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5539,7 +5539,7 @@ pub unsafe extern "C" fn losskit_hinge_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5579,7 +5579,7 @@ pub unsafe extern "C" fn losskit_hinge_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5620,7 +5620,7 @@ pub unsafe extern "C" fn losskit_hinge_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5660,7 +5660,7 @@ pub unsafe extern "C" fn losskit_hinge_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5699,7 +5699,7 @@ pub unsafe extern "C" fn losskit_hinge_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5738,7 +5738,7 @@ pub unsafe extern "C" fn losskit_hinge_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5776,7 +5776,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5811,7 +5811,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5844,7 +5844,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5880,7 +5880,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5919,7 +5919,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -5959,7 +5959,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6000,7 +6000,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6040,7 +6040,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6079,7 +6079,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6118,7 +6118,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6156,7 +6156,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6191,7 +6191,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6224,7 +6224,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6260,7 +6260,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6299,7 +6299,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6340,7 +6340,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6382,7 +6382,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6422,7 +6422,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6461,7 +6461,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6500,7 +6500,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6538,7 +6538,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6573,7 +6573,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6606,7 +6606,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_elementwise_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6642,7 +6642,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_elementwise_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6681,7 +6681,7 @@ pub unsafe extern "C" fn losskit_modified_huber_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6722,7 +6722,7 @@ pub unsafe extern "C" fn losskit_modified_huber_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6764,7 +6764,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6804,7 +6804,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f64(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6843,7 +6843,7 @@ pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f32(
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
-/// parameters), `EMPTY`, `NON_FINITE`.
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -6862,6 +6862,466 @@ pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f64(
 ) -> losskit_status {
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe { pointwise::hessian_diag(|| Ok(ModifiedHuber), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss,
+/// `float`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss,
+/// `double`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the per-element
+/// losses, `float`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    log_target: i32,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, out) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the per-element
+/// losses, `double`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    log_target: i32,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, out) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the gradient,
+/// `float`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the gradient,
+/// `double`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss and
+/// its gradient in one pass, `float`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the reduced loss and
+/// its gradient in one pass, `double`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the Hessian
+/// diagonal, `float`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Kullback-Leibler divergence on log-probabilities (PyTorch `KLDivLoss`): the Hessian
+/// diagonal, `double`.
+///
+/// ```text
+/// x = pred (log-probabilities), t = target
+/// log_target = 0:  l = t (ln t - x) (0 where t = 0),  dl/dpred = -t
+/// log_target = 1:  l = exp(t) (t - x),  dl/dpred = -exp(t);  d2l/dpred2 = 0
+/// PyTorch's reduction="batchmean" is LOSSKIT_REDUCTION_DIVISOR with the number of rows
+/// a negative target when log_target = 0 is LOSSKIT_STATUS_INVALID_INPUT; a -inf pred is LOSSKIT_STATUS_NON_FINITE
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
+///   default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_kl_div_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    log_target: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(KlDiv { log_target: flag(log_target)? }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
 }
 
 /// Gaussian negative log-likelihood (PyTorch `GaussianNLLLoss`): the reduced loss, `float`.
@@ -11272,6 +11732,1200 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f64(
             |_| Ok(MulticlassHinge { backend: None }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
             reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `*value_out = L = scale * sum_i l[i]`, `scale` from `reduction`: MEAN divides by rows *
+/// classes; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `*value_out = L = scale * sum_i l[i]`, `scale` from `reduction`: MEAN divides by rows *
+/// classes; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the per-element losses, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `out[i] = l[i]` for i < rows * classes (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `out`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_elementwise(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the per-element losses, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `out[i] = l[i]` for i < rows * classes (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `out`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_elementwise(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the gradient, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_i l[i]`, `scale` as
+/// in `value` (MEAN divides by rows * classes).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::grad(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the gradient, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_i l[i]`, `scale` as
+/// in `value` (MEAN divides by rows * classes).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::grad(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss and its gradient in one
+/// pass, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `*value_out = L = scale * sum_i l[i]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by rows * classes).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_and_grad(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the reduced loss and its gradient in one
+/// pass, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `*value_out = L = scale * sum_i l[i]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by rows * classes).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_and_grad(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the Hessian diagonal, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_i l[i]`, `scale`
+/// as in `value` (MEAN divides by rows * classes).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::hessian_diag(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, hess,
+        )
+    }
+}
+
+/// Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch
+/// `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`): the Hessian diagonal, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  l = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// dl/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y),  d2l/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x)
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_i l[i]`, `scale`
+/// as in `value` (MEAN divides by rows * classes).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::hessian_diag(
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, hess,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced
+/// loss, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]`, `scale` from `reduction`: MEAN divides by rows; SUM:
+/// 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced
+/// loss, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]`, `scale` from `reduction`: MEAN divides by rows; SUM:
+/// 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the loss of each
+/// row, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_elementwise(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the loss of each
+/// row, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_elementwise(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            out,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the gradient,
+/// `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_r l[r]`, `scale` as
+/// in `value` (MEAN divides by rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::grad(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the gradient,
+/// `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of the reduced loss `L = scale * sum_r l[r]`, `scale` as
+/// in `value` (MEAN divides by rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::grad(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced loss
+/// and its gradient in one pass, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_and_grad(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the reduced loss
+/// and its gradient in one pass, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::value_and_grad(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the Hessian
+/// diagonal, `float`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_r l[r]`, `scale`
+/// as in `value` (MEAN divides by rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    targets: *const f32,
+    pos_weight: *const f32,
+    class_weights: *const f32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::hessian_diag(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, hess,
+        )
+    }
+}
+
+/// Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on
+/// logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`): the Hessian
+/// diagonal, `double`.
+///
+/// ```text
+/// x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and
+/// pw[c] = pos_weight[c] (1 where NULL):  e = -w[c] (pw[c] y ln sigmoid(x) + (1 - y) ln sigmoid(-x))
+/// l[r] = (1 / C) sum_c e[r, c]  (C = classes);  de/dx = w[c] ((1 + (pw[c] - 1) y) sigmoid(x) - pw[c] y)
+/// d2e/dx2 = w[c] (1 + (pw[c] - 1) y) sigmoid(x) sigmoid(-x);  the derivatives of l[r] are these over C
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dlogits[i]^2` of the reduced loss `L = scale * sum_r l[r]`, `scale`
+/// as in `value` (MEAN divides by rows).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
+/// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
+/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
+///   divisor of MEAN), or NULL for all 1.
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `hess`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
+/// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
+/// finite, or whose target is outside [0, 1]).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    targets: *const f64,
+    pos_weight: *const f64,
+    class_weights: *const f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        multilabel::hessian_diag(
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
+            reduction, divisor, grad_mode, hess,
         )
     }
 }

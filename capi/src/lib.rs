@@ -8,8 +8,10 @@
 //!   `value_and_grad`, `hessian_diag` (every pointwise loss has all five). A row loss
 //!   (`rows × classes` scores, row-major; labels as `int64_t`) has the verbs losskit gives
 //!   it among `value`, `value_elementwise` (one value per row), `grad`, `value_and_grad`,
-//!   `value_and_grad_in_place`, `hessian_diag`, `hvp`. The row utilities are
-//!   `losskit_<logsumexp|softmax|log_softmax>_<f32|f64>`.
+//!   `value_and_grad_in_place`, `hessian_diag`, `hvp`. The multi-label losses (`rows ×
+//!   classes` logits against targets of the same shape, optional per-class `pos_weight` and
+//!   class weights) have the five pointwise verbs, `value_elementwise` per element or per
+//!   row. The row utilities are `losskit_<logsumexp|softmax|log_softmax>_<f32|f64>`.
 //! * Every function returns a [`losskit_status`] (an `int32_t`, 0 = OK). Results go through
 //!   out-pointers; lengths are `size_t`.
 //! * Options arrive as `int32_t` and are validated ([`losskit_reduction`],

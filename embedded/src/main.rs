@@ -1,6 +1,8 @@
-//! losskit on a Cortex-M4F (QEMU `mps2-an386`): runs a conformance subset of every loss
-//! through the C entry points in f32 and f64, measures one 256-element MSE `value_and_grad`,
-//! and reports `N passed, M failed` over semihosting (QEMU's exit code follows).
+//! losskit on a Cortex-M4F (QEMU `mps2-an386`): runs a conformance subset of every pointwise
+//! loss (f32 and f64) and a few row losses (cross-entropy and multi-label BCE in f32,
+//! softmax in both) through the C entry points, measures one 256-element MSE `value_and_grad` and one 10-class
+//! cross-entropy row `value_and_grad`, and reports `N passed, M failed` over semihosting
+//! (QEMU's exit code follows).
 //!
 //! Run from this directory: `cargo run --release` (needs `qemu-system-arm`).
 
@@ -72,7 +74,110 @@ macro_rules! kernels {
 }
 pub(crate) use kernels;
 
+/// One row function in both precisions: (x, dense second input, labels, per-class tensors,
+/// classes, reduction, output, value) → status. Empty slices are passed as NULL.
+type RowFn<F> = fn(&[F], &[F], &[i64], &[F], usize, i32, &mut [F], &mut F) -> losskit_status;
+
+/// The C functions a row case runs. The cross-entropy and multi-label cases run in f32
+/// only: their f64 kernels (soft-float) would add about 1.2 MB and 0.3 MB of flash, and the
+/// firmware would no longer fit the board's 4 MB.
+pub struct RowKernels {
+    f32: RowFn<f32>,
+    f64: Option<RowFn<f64>>,
+}
+
+/// A row case: `rows × classes` scores (row-major) and what they are scored against.
+pub struct RowCase {
+    id: &'static str,
+    kernels: RowKernels,
+    x: &'static [f64],
+    /// Dense targets (multi-label), empty otherwise.
+    t: &'static [f64],
+    labels: &'static [i64],
+    /// Class weights (cross-entropy), or `pos_weight` then class weights (multi-label).
+    per_class: &'static [f64],
+    classes: usize,
+    reduction: i32,
+    /// The reduced value, `None` for a row utility.
+    value: Option<f64>,
+    /// The gradient, or the utility's output.
+    out: &'static [f64],
+}
+
+/// A slice's pointer, NULL when empty (an absent optional input).
+fn opt<F>(x: &[F]) -> *const F {
+    if x.is_empty() { null() } else { x.as_ptr() }
+}
+
+/// `row_kernels!(ce f32_fn; label_smoothing)` (PyTorch's ignore_index -100 on) and
+/// `row_kernels!(ml f32_fn)` (f32 only), `row_kernels!(softmax f32_fn, f64_fn)`.
+macro_rules! row_kernels {
+    (ce $f32:ident; $eps:expr) => {
+        $crate::RowKernels {
+            // SAFETY: the slices are valid for their lengths; the outputs are distinct.
+            f32: |x, _t, y, w, c, r, g, v| unsafe {
+                losskit_capi::generated::$f32(
+                    x.as_ptr(),
+                    x.len() / c,
+                    c,
+                    y.as_ptr(),
+                    $crate::opt(w),
+                    -100,
+                    1,
+                    $eps,
+                    0,
+                    0.0,
+                    0.0,
+                    r,
+                    0.0,
+                    0,
+                    g.as_mut_ptr(),
+                    v,
+                )
+            },
+            f64: None,
+        }
+    };
+    (softmax $f32:ident, $f64:ident) => {
+        $crate::RowKernels {
+            // SAFETY: as above.
+            f32: |x, _t, _y, _w, c, _r, o, _v| unsafe {
+                losskit_capi::generated::$f32(x.as_ptr(), x.len() / c, c, o.as_mut_ptr())
+            },
+            // SAFETY: as above.
+            f64: Some(|x, _t, _y, _w, c, _r, o, _v| unsafe {
+                losskit_capi::generated::$f64(x.as_ptr(), x.len() / c, c, o.as_mut_ptr())
+            }),
+        }
+    };
+    (ml $f32:ident) => {
+        $crate::RowKernels {
+            // SAFETY: as above; `w` holds pos_weight then the class weights.
+            f32: |x, t, _y, w, c, r, g, v| unsafe {
+                let (pw, cw) = w.split_at(c);
+                losskit_capi::generated::$f32(
+                    x.as_ptr(),
+                    x.len() / c,
+                    c,
+                    t.as_ptr(),
+                    $crate::opt(pw),
+                    $crate::opt(cw),
+                    r,
+                    0.0,
+                    0,
+                    g.as_mut_ptr(),
+                    v,
+                )
+            },
+            f64: None,
+        }
+    };
+}
+pub(crate) use row_kernels;
+
 const MAXN: usize = 8;
+/// The most elements of a row case.
+const MAXR: usize = 16;
 
 /// `|a − b| ≤ tol · max(|b|, scale)`.
 fn close(a: f64, b: f64, tol: f64, scale: f64) -> bool {
@@ -117,12 +222,69 @@ fn check<F: Copy + Default>(
         && (0..n).all(|i| close(to(g[i]), c.grad[i], tol, scale))
 }
 
-/// Instructions per call of a 256-element f32 MSE `value_and_grad`, counted with the
-/// SysTick under `-icount shift=0` (1 instruction = 1 ns; SysTick at 25 MHz = 40 ns), and
-/// the DWT cycle counter's reading (0 where QEMU does not emulate it).
-fn measure(syst: &mut SYST) -> (u32, u32) {
-    const N: usize = 256;
+/// Runs a row case in one precision; `true` when status, value and output match.
+fn check_row<F: Copy + Default>(
+    c: &RowCase,
+    run: RowFn<F>,
+    from: fn(f64) -> F,
+    to: fn(F) -> f64,
+    tol: f64,
+) -> bool {
+    let n = c.x.len();
+    let (mut x, mut t, mut w, mut o) = (
+        [F::default(); MAXR],
+        [F::default(); MAXR],
+        [F::default(); MAXR],
+        [F::default(); MAXR],
+    );
+    for (d, s) in x.iter_mut().zip(c.x) {
+        *d = from(*s);
+    }
+    for (d, s) in t.iter_mut().zip(c.t) {
+        *d = from(*s);
+    }
+    for (d, s) in w.iter_mut().zip(c.per_class) {
+        *d = from(*s);
+    }
+    let mut v = F::default();
+    let status = run(
+        &x[..n],
+        &t[..c.t.len()],
+        c.labels,
+        &w[..c.per_class.len()],
+        c.classes,
+        c.reduction,
+        &mut o[..n],
+        &mut v,
+    );
+    let scale = c.out.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    status == losskit_status::Ok
+        && c.value.is_none_or(|want| close(to(v), want, tol, 1e-3))
+        && (0..n).all(|i| close(to(o[i]), c.out[i], tol, scale))
+}
+
+/// Instructions per call of `f`, counted with the SysTick under `-icount shift=0`
+/// (1 instruction = 1 ns; SysTick at 25 MHz = 40 ns) over 64 calls, and the DWT cycle
+/// counter's reading (0 where QEMU does not emulate it).
+fn measure(syst: &mut SYST, mut f: impl FnMut()) -> (u32, u32) {
     const REPS: u32 = 64;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(0x00ff_ffff);
+    syst.clear_current();
+    syst.enable_counter();
+    let (t0, c0) = (SYST::get_current(), DWT::cycle_count());
+    for _ in 0..REPS {
+        f();
+    }
+    let (t1, c1) = (SYST::get_current(), DWT::cycle_count());
+    syst.disable_counter();
+    let ticks = t0.wrapping_sub(t1) & 0x00ff_ffff;
+    (ticks * 40 / REPS, c1.wrapping_sub(c0) / REPS)
+}
+
+/// One 256-element f32 MSE `value_and_grad` per call.
+fn measure_mse(syst: &mut SYST) -> (u32, u32) {
+    const N: usize = 256;
     let mut pred = [0.0f32; N];
     let mut target = [0.0f32; N];
     let mut grad = [0.0f32; N];
@@ -130,12 +292,7 @@ fn measure(syst: &mut SYST) -> (u32, u32) {
         pred[i] = (i % 17) as f32 * 0.25 - 2.0;
         target[i] = (i % 13) as f32 * 0.5 - 3.0;
     }
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(0x00ff_ffff);
-    syst.clear_current();
-    syst.enable_counter();
-    let (t0, c0) = (SYST::get_current(), DWT::cycle_count());
-    for _ in 0..REPS {
+    measure(syst, || {
         let mut v = 0.0f32;
         // SAFETY: valid, distinct buffers of N elements.
         let s = unsafe {
@@ -152,10 +309,44 @@ fn measure(syst: &mut SYST) -> (u32, u32) {
             )
         };
         core::hint::black_box((s, v));
+    })
+}
+
+/// One f32 cross-entropy `value_and_grad` of a single 10-class row (a label, no weights,
+/// no smoothing, MEAN) per call.
+fn measure_cross_entropy(syst: &mut SYST) -> (u32, u32) {
+    const C: usize = 10;
+    let mut logits = [0.0f32; C];
+    let mut grad = [0.0f32; C];
+    for (j, x) in logits.iter_mut().enumerate() {
+        *x = (j % 7) as f32 * 0.75 - 2.0;
     }
-    let (t1, c1) = (SYST::get_current(), DWT::cycle_count());
-    let ticks = t0.wrapping_sub(t1) & 0x00ff_ffff;
-    (ticks * 40 / REPS, c1.wrapping_sub(c0) / REPS)
+    let label = [3i64];
+    measure(syst, || {
+        let mut v = 0.0f32;
+        // SAFETY: valid, distinct buffers (C logits and gradients, one label).
+        let s = unsafe {
+            losskit_cross_entropy_value_and_grad_f32(
+                core::hint::black_box(logits.as_ptr()),
+                1,
+                C,
+                label.as_ptr(),
+                null(),
+                -100,
+                1,
+                0.0,
+                0,
+                0.0,
+                0.0,
+                0,
+                0.0,
+                0,
+                grad.as_mut_ptr(),
+                &mut v,
+            )
+        };
+        core::hint::black_box((s, v));
+    })
 }
 
 #[entry]
@@ -191,9 +382,30 @@ fn main() -> ! {
         }
     }
 
-    let (instructions, dwt) = measure(&mut cp.SYST);
+    for c in cases::ROW_CASES {
+        let ok32 = check_row(c, c.kernels.f32, |x| x as f32, |x| x as f64, 2e-5);
+        let ok64 = c.kernels.f64.map(|f| check_row(c, f, |x| x, |x| x, 1e-10));
+        for (ok, dtype) in [(Some(ok32), "f32"), (ok64, "f64")] {
+            match ok {
+                Some(true) => passed += 1,
+                Some(false) => {
+                    failed += 1;
+                    hprintln!("FAIL {} {}", c.id, dtype);
+                }
+                None => {}
+            }
+        }
+    }
+
+    let (instructions, dwt) = measure_mse(&mut cp.SYST);
     hprintln!(
         "mse value_and_grad, 256 x f32: {} instructions per call (QEMU icount), DWT cycles {}",
+        instructions,
+        dwt
+    );
+    let (instructions, dwt) = measure_cross_entropy(&mut cp.SYST);
+    hprintln!(
+        "cross_entropy value_and_grad, 1 row x 10 classes f32: {} instructions per call (QEMU icount), DWT cycles {}",
         instructions,
         dwt
     );

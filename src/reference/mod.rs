@@ -21,19 +21,23 @@ pub enum Domain {
     Logit,
     /// A real score and a label `y ∈ {−1, +1}` (soft margin, hinge family).
     Sign,
+    /// A log-probability `x ≤ 0` and a target probability `t ≥ 0`, drawn in `[0, 1]` (KL
+    /// divergence: a negative target is rejected, one above 1 is not, nor is `x > 0`).
+    LogProbability,
 }
 
 impl Domain {
     /// Maps an arbitrary real pair into the domain, deterministically: a probability is
-    /// `σ(p)` (0 and 1 for large `|p|`), a `[0, 1]` target is `(t + 1)/2` clamped (a third
-    /// each of 0, 1 and soft for `t` uniform on `[−3, 3]`), a label is the sign of `t`
-    /// (+1 for 0). `Real` leaves the pair alone.
+    /// `σ(p)` (0 and 1 for large `|p|`), a log-probability `−|p|`, a `[0, 1]` target (also a
+    /// KL target) is `(t + 1)/2` clamped (a third each of 0, 1 and soft for `t` uniform on
+    /// `[−3, 3]`), a label is the sign of `t` (+1 for 0). `Real` leaves the pair alone.
     pub fn place(self, p: f64, t: f64) -> (f64, f64) {
         let unit = |t: f64| (0.5 * t + 0.5).clamp(0.0, 1.0);
         match self {
             Domain::Real => (p, t),
             Domain::Probability => (1.0 / (1.0 + libm::exp(-p)), unit(t)),
             Domain::Logit => (p, unit(t)),
+            Domain::LogProbability => (-libm::fabs(p), unit(t)),
             Domain::Sign => (p, if t < 0.0 { -1.0 } else { 1.0 }),
         }
     }
@@ -45,7 +49,7 @@ impl Domain {
         match self {
             Domain::Real => false,
             Domain::Probability => !(1e-3..=1.0 - 1e-3).contains(&p),
-            Domain::Logit => false,
+            Domain::Logit | Domain::LogProbability => false,
             // Breakpoints of the margin losses: z = y·x ∈ {−1, 0, 1}.
             Domain::Sign => [-1.0, 0.0, 1.0]
                 .iter()

@@ -72,6 +72,7 @@ fn no_verb_allocates_and_the_counter_works() {
         Domain::Probability,
         Domain::Logit,
         Domain::Sign,
+        Domain::LogProbability,
     ]
     .into_iter()
     .map(|d| {

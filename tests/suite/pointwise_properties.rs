@@ -387,6 +387,9 @@ fn check_errors<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
             Domain::Probability => &[("target", 1, 1.5), ("pred", 0, -0.25), ("pred", 0, 2.0)],
             Domain::Logit => &[("target", 1, -0.5), ("target", 1, 1.0 + f32::EPSILON)],
             Domain::Sign => &[("target", 1, 0.0), ("target", 1, 0.5), ("target", 1, -3.0)],
+            // KL divergence: only a negative target is outside (log-probabilities and targets
+            // above 1 are accepted).
+            Domain::LogProbability => &[("target", 1, -0.5), ("target", 1, -f32::MIN_POSITIVE)],
         };
         for &(which, input, v) in outside {
             for n in [1usize, 9, 35] {

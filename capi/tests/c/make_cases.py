@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Writes cases.h: a few PyTorch float64 conformance cases per loss, taken from the crate's
-vectors (tests/data/*.json), for the C tests. Run from this directory:
+vectors (tests/data/*.json), for the C tests, and the KL divergence with log_target = 1
+(which the vectors lack) computed here in float64 with Python's math module from the
+log_target = 0 case's inputs. Run from this directory:
     python3 make_cases.py > cases.h
 """
 import json
+import math
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "..", "tests", "data")
 IDS = ["mse-28", "mae-29", "huber-30", "smooth_l1-31", "quantile-32", "log_cosh-33",
-       "poisson_nll-111", "gaussian_nll-110"]
+       "poisson_nll-111", "gaussian_nll-110", "kl_div-69"]
 
 
 def arr(name, xs):
@@ -30,14 +33,31 @@ for cid in IDS:
     v = cid.replace("-", "_")
     print(f"/* {cid}: {json.dumps(c['params'])} */")
     inp, exp = c["inputs"], c["expected"]
-    print(f"#define {v}_LEN {len(inp['pred'])}")
+    # The KL divergence's prediction is named log_probs in the vectors.
+    pred = inp.get("pred", inp.get("log_probs"))
+    print(f"#define {v}_LEN {len(pred)}")
     print(f"static const double {v}_value = {exp['value']!r};")
-    for k in ("pred", "target", "var"):
+    print(arr(f"{v}_pred", pred))
+    for k in ("target", "var"):
         if k in inp:
             print(arr(f"{v}_{k}", inp[k]))
-    print(arr(f"{v}_grad", exp["grad"]["pred"]))
+    print(arr(f"{v}_grad", exp["grad"].get("pred", exp["grad"].get("log_probs"))))
     if "var" in exp["grad"]:
         print(arr(f"{v}_grad_var", exp["grad"]["var"]))
     if "hess_diag" in exp:
         print(arr(f"{v}_hess", exp["hess_diag"]["pred"]))
+
+# KL divergence with log_target = 1 on kl_div-69's log-probabilities x and the logs
+# s = ln t of its targets: l = exp(s) (s - x), dl/dx = -exp(s), d2l/dx2 = 0 (sum).
+c = cases["kl_div-69"]
+x, t = c["inputs"]["log_probs"], c["inputs"]["target"]
+s = [math.log(e) for e in t]
+print("/* Python math, float64: kl_div with log_target = 1 (sum) on kl_div-69's log_probs and the")
+print("   logs of its targets: l = exp(s) (s - x), dl/dx = -exp(s); d2l/dx2 = 0 for both. */")
+print(f"#define kl_div_log_LEN {len(x)}")
+print(f"static const double kl_div_log_value = {math.fsum(math.exp(b) * (b - a) for a, b in zip(x, s))!r};")
+print(arr("kl_div_log_pred", x))
+print(arr("kl_div_log_target", s))
+print(arr("kl_div_log_grad", [-math.exp(b) for b in s]))
+print(arr("kl_div_hess", [0.0] * len(x)))
 print("#endif")

@@ -2,8 +2,8 @@
 """Writes rows_cases.h for rows.c: a few PyTorch float64 conformance cases per row loss,
 taken from the crate's vectors (tests/data/softmax.json), and references for what those
 vectors do not cover (the row utilities, the cross-entropy Hessian diagonal and
-Hessian-vector product), computed here in float64 with Python's math module. Run from this
-directory:
+Hessian-vector product, the multi-label losses), computed here in float64 with Python's
+math module. Run from this directory:
     python3 make_rows_cases.py > rows_cases.h
 """
 import json
@@ -110,4 +110,57 @@ print(arr("util_x", ux))
 print(arr("util_lse", lse))
 print(arr("util_softmax", sm))
 print(arr("util_log_softmax", lsm))
+
+# The multi-label losses on 3 rows x 5 classes (hard and soft targets, a class with
+# pos_weight 0, a zero target and a one per class), per element of class c with
+# w = class_weights[c], q = pos_weight[c], softplus(z) = max(z, 0) + log1p(exp(-|z|)):
+#   l = w (q y softplus(-x) + (1 - y) softplus(x))      (= -w (q y ln s(x) + (1 - y) ln s(-x)))
+#   dl/dx = w ((1 + (q - 1) y) s(x) - q y),  d2l/dx2 = w (1 + (q - 1) y) s(x) s(-x)
+# BCE: MEAN over the 15 elements; soft margin: the mean over the 5 classes of each row, then
+# MEAN over the 3 rows. "plain" is without pos_weight and class weights.
+def softplus(z):
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+ml_rows, ml_c = 3, 5
+ml_x = [1.5, -2.0, 0.25, 3.0, -0.5, -1.0, 0.75, 2.0, -3.5, 0.0, 4.0, -0.25, -1.5, 0.5, 6.0]
+ml_y = [1.0, 0.0, 0.25, 1.0, 0.0, 0.0, 0.5, 1.0, 0.0, 0.75, 1.0, 1.0, 0.0, 0.1, 1.0]
+ml_pw = [1.0, 2.0, 0.5, 3.0, 0.0]
+ml_w = [1.0, 0.5, 2.0, 1.5, 1.0]
+
+
+def element(i, use):
+    x, y, c = ml_x[i], ml_y[i], i % ml_c
+    q, w = (ml_pw[c], ml_w[c]) if use else (1.0, 1.0)
+    k = 1.0 + (q - 1.0) * y
+    return (w * (q * y * softplus(-x) + (1.0 - y) * softplus(x)),
+            w * (k * sigmoid(x) - q * y),
+            w * k * sigmoid(x) * sigmoid(-x))
+
+
+n = ml_rows * ml_c
+el = [element(i, True) for i in range(n)]
+plain = [element(i, False) for i in range(n)]
+print("\n/* Python math, float64: the multi-label losses (see make_rows_cases.py for the formulas). */")
+print(arr("ml_logits", ml_x))
+print(arr("ml_targets", ml_y))
+print(arr("ml_pos_weight", ml_pw))
+print(arr("ml_class_weights", ml_w))
+print(arr("ml_bce_elementwise", [e[0] for e in el]))
+print(f"static const double ml_bce_mean = {math.fsum(e[0] for e in el) / n!r};")
+print(arr("ml_bce_mean_grad", [e[1] / n for e in el]))
+print(arr("ml_bce_sum_hess", [e[2] for e in el]))
+print(f"static const double ml_bce_plain_sum = {math.fsum(e[0] for e in plain)!r};")
+print(arr("ml_bce_plain_sum_grad", [e[1] for e in plain]))
+rows_l = [math.fsum(e[0] for e in el[r * ml_c:(r + 1) * ml_c]) / ml_c for r in range(ml_rows)]
+print(arr("ml_soft_margin_rows", rows_l))
+print(f"static const double ml_soft_margin_mean = {math.fsum(rows_l) / ml_rows!r};")
+print(arr("ml_soft_margin_mean_grad", [e[1] / (ml_c * ml_rows) for e in el]))
+print(arr("ml_soft_margin_sum_hess", [e[2] / ml_c for e in el]))
+plain_rows = [math.fsum(e[0] for e in plain[r * ml_c:(r + 1) * ml_c]) / ml_c for r in range(ml_rows)]
+print(f"static const double ml_soft_margin_plain_sum = {math.fsum(plain_rows)!r};")
 print("#endif")

@@ -239,6 +239,87 @@ static void other_values(void) {
     CHECK(close_all(g, distillation_84_grad, N, 1e-9), "distillation add mode");
 }
 
+static void multilabel_values(void) {
+    double g[N], h[N], e[N], out[R], v = 0.0, v2 = 0.0;
+    float x32[N], t32[N], pw32[C], w32[C], g32[N], v32 = 0.0f;
+    const double *x = ml_logits, *t = ml_targets, *pw = ml_pos_weight, *w = ml_class_weights;
+    size_t i;
+
+    /* BCE: MEAN over the elements with pos_weight and class weights; value_and_grad's value
+     * is value's, bit for bit */
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, R, C, t, pw, w, MEAN, 0.0,
+                                                                 WRITE, g, &v),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v, ml_bce_mean, TOL, 1.0), "ml bce value %.17g", v);
+    CHECK(close_all(g, ml_bce_mean_grad, N, TOL), "ml bce grad");
+    STATUS(losskit_multilabel_bce_with_logits_value_f64(x, R, C, t, pw, w, MEAN, 0.0, &v2),
+           LOSSKIT_STATUS_OK);
+    CHECK(v2 == v, "ml bce value == value_and_grad");
+    fill(g, N, 1.0);
+    STATUS(losskit_multilabel_bce_with_logits_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, ADD, g),
+           LOSSKIT_STATUS_OK);
+    for (i = 0; i < N; i++) g[i] -= 1.0;
+    CHECK(close_all(g, ml_bce_mean_grad, N, 1e-9), "ml bce grad add mode");
+    STATUS(losskit_multilabel_bce_with_logits_value_elementwise_f64(x, R, C, t, pw, w, e),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_all(e, ml_bce_elementwise, N, TOL), "ml bce per element");
+    STATUS(losskit_multilabel_bce_with_logits_hessian_diag_f64(x, R, C, t, pw, w, SUM, 0.0, WRITE,
+                                                               h),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_all(h, ml_bce_sum_hess, N, TOL), "ml bce hessian_diag");
+    STATUS(losskit_multilabel_bce_with_logits_value_f64(x, R, C, t, pw, w, DIVISOR, 4.0, &v2),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v2, ml_bce_mean * (double)N / 4.0, TOL, 1.0), "ml bce divisor");
+    /* NULL per-class tensors: all 1 */
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, R, C, t, NULL, NULL, SUM, 0.0,
+                                                                 WRITE, g, &v),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v, ml_bce_plain_sum, TOL, 1.0) && close_all(g, ml_bce_plain_sum_grad, N, TOL),
+          "ml bce without per-class tensors");
+    /* f32 */
+    to_f32(x32, x, N);
+    to_f32(t32, t, N);
+    to_f32(pw32, pw, C);
+    to_f32(w32, w, C);
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f32(x32, R, C, t32, pw32, w32, MEAN,
+                                                                 0.0, WRITE, g32, &v32),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to((double)v32, ml_bce_mean, TOL32, 1.0) &&
+              close_all_f32(g32, ml_bce_mean_grad, N, TOL32),
+          "ml bce f32 %g", (double)v32);
+
+    /* soft margin: per row the mean over the classes; MEAN over the rows */
+    STATUS(losskit_multilabel_soft_margin_value_elementwise_f64(x, R, C, t, pw, w, out),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_all(out, ml_soft_margin_rows, R, TOL), "ml soft margin per row");
+    STATUS(losskit_multilabel_soft_margin_value_and_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, WRITE,
+                                                             g, &v),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v, ml_soft_margin_mean, TOL, 1.0) &&
+              close_all(g, ml_soft_margin_mean_grad, N, TOL),
+          "ml soft margin mean");
+    STATUS(losskit_multilabel_soft_margin_value_f64(x, R, C, t, pw, w, SUM, 0.0, &v2),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v2, ml_soft_margin_rows[0] + ml_soft_margin_rows[1] + ml_soft_margin_rows[2],
+                   TOL, 1.0),
+          "ml soft margin sum");
+    STATUS(losskit_multilabel_soft_margin_hessian_diag_f64(x, R, C, t, pw, w, SUM, 0.0, WRITE, h),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_all(h, ml_soft_margin_sum_hess, N, TOL), "ml soft margin hessian_diag");
+    fill(h, N, -2.0);
+    STATUS(losskit_multilabel_soft_margin_hessian_diag_f64(x, R, C, t, pw, w, SUM, 0.0, ADD, h),
+           LOSSKIT_STATUS_OK);
+    for (i = 0; i < N; i++) h[i] += 2.0;
+    CHECK(close_all(h, ml_soft_margin_sum_hess, N, 1e-9), "ml soft margin hessian add mode");
+    STATUS(losskit_multilabel_soft_margin_grad_f64(x, R, C, t, NULL, NULL, SUM, 0.0, WRITE, g),
+           LOSSKIT_STATUS_OK);
+    for (i = 0; i < N; i++) g[i] *= (double)C;
+    CHECK(close_all(g, ml_bce_plain_sum_grad, N, TOL), "ml soft margin grad = bce grad / C");
+    STATUS(losskit_multilabel_soft_margin_value_f64(x, R, C, t, NULL, NULL, SUM, 0.0, &v2),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v2, ml_soft_margin_plain_sum, TOL, 1.0), "ml soft margin plain");
+}
+
 static void utility_values(void) {
     double out[8], lse[2];
     float x32[4], out32[4], lse32[1];
@@ -619,12 +700,138 @@ static void other_statuses(void) {
     for (i = 0; i < 8; i++) CHECK(out[i] == 0.0, "log_softmax: zeros after NaN at %d", (int)i);
 }
 
+static void multilabel_statuses(void) {
+    double x[N], t[N], pw[C], w[C], g[N], out[N], v = SENTINEL;
+    float x32[N], t32[N], g32[N], v32 = (float)SENTINEL;
+
+    memcpy(x, ml_logits, sizeof x);
+    memcpy(t, ml_targets, sizeof t);
+    memcpy(pw, ml_pos_weight, sizeof pw);
+    memcpy(w, ml_class_weights, sizeof w);
+    fill(g, N, SENTINEL);
+    fill(out, N, SENTINEL);
+
+    /* NULL_POINTER: logits, targets, the outputs; the per-class tensors may be NULL */
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(NULL, R, C, t, pw, w, MEAN, 0.0,
+                                                                 WRITE, g, &v),
+           LOSSKIT_STATUS_NULL_POINTER);
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, R, C, NULL, pw, w, MEAN, 0.0,
+                                                                 WRITE, g, &v),
+           LOSSKIT_STATUS_NULL_POINTER);
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, R, C, t, pw, w, MEAN, 0.0,
+                                                                 WRITE, g, NULL),
+           LOSSKIT_STATUS_NULL_POINTER);
+    STATUS(losskit_multilabel_soft_margin_value_elementwise_f64(x, R, C, t, pw, w, NULL),
+           LOSSKIT_STATUS_NULL_POINTER);
+    STATUS(losskit_multilabel_bce_with_logits_hessian_diag_f64(x, R, C, t, pw, w, SUM, 0.0, WRITE,
+                                                               NULL),
+           LOSSKIT_STATUS_NULL_POINTER);
+
+    /* INVALID_PARAMETER (size): rows * classes overflows, or its byte size exceeds
+     * PTRDIFF_MAX; checked before anything is read */
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, SIZE_MAX / 2, 3, t, pw, w,
+                                                                 MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_multilabel_soft_margin_value_f64(x, SIZE_MAX / 16, 2, t, NULL, NULL, MEAN, 0.0,
+                                                    &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_multilabel_soft_margin_value_elementwise_f64(x, 3, SIZE_MAX / 2, t, NULL, NULL,
+                                                                out),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+
+    /* MISALIGNED, ALIASING (the gradient over an input or a per-class tensor, the value
+     * inside the gradient, the per-row output over the targets) */
+    STATUS(losskit_multilabel_bce_with_logits_value_f64(
+               x, R, C, t, (const double *)(const void *)((const char *)pw + 4), w, MEAN, 0.0, &v),
+           LOSSKIT_STATUS_MISALIGNED);
+    STATUS(losskit_multilabel_bce_with_logits_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, WRITE, x),
+           LOSSKIT_STATUS_ALIASING);
+    STATUS(losskit_multilabel_bce_with_logits_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, WRITE, t),
+           LOSSKIT_STATUS_ALIASING);
+    STATUS(losskit_multilabel_bce_with_logits_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, WRITE, w),
+           LOSSKIT_STATUS_ALIASING);
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, R, C, t, pw, w, MEAN, 0.0,
+                                                                 WRITE, g, g + 3),
+           LOSSKIT_STATUS_ALIASING);
+    STATUS(losskit_multilabel_soft_margin_value_elementwise_f64(x, R, C, t, pw, w, t + 1),
+           LOSSKIT_STATUS_ALIASING);
+
+    /* INVALID_PARAMETER (options), also before EMPTY; EMPTY for no rows or no classes */
+    STATUS(losskit_multilabel_bce_with_logits_value_f64(x, R, C, t, pw, w, 3, 0.0, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_multilabel_bce_with_logits_value_f64(x, R, C, t, pw, w, DIVISOR, -1.0, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_multilabel_soft_margin_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, 2, g),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_multilabel_soft_margin_hessian_diag_f64(NULL, 0, C, NULL, pw, w, DIVISOR, 0.0,
+                                                           WRITE, NULL),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_multilabel_bce_with_logits_value_f64(NULL, 0, C, NULL, NULL, NULL, MEAN, 0.0,
+                                                        &v),
+           LOSSKIT_STATUS_EMPTY);
+    STATUS(losskit_multilabel_soft_margin_value_elementwise_f64(NULL, R, 0, NULL, NULL, NULL, out),
+           LOSSKIT_STATUS_EMPTY);
+    CHECK(all_equal(g, N, SENTINEL) && all_equal(out, N, SENTINEL) && v == SENTINEL,
+          "multi-label: written on a pointer or parameter error");
+
+    /* INVALID_INPUT: a negative pos_weight or class weight (found before the pass: nothing
+     * written), a target outside [0, 1] (found in the pass: add mode untouched, write mode
+     * reset to zeros) */
+    pw[2] = -0.5;
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, R, C, t, pw, w, MEAN, 0.0,
+                                                                 WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_INPUT);
+    STATUS(losskit_multilabel_soft_margin_value_elementwise_f64(x, R, C, t, pw, NULL, out),
+           LOSSKIT_STATUS_INVALID_INPUT);
+    CHECK(all_equal(g, N, SENTINEL) && all_equal(out, N, SENTINEL) && v == SENTINEL,
+          "negative pos_weight: nothing written");
+    pw[2] = (double)NAN;
+    STATUS(losskit_multilabel_bce_with_logits_value_f64(x, R, C, t, pw, w, MEAN, 0.0, &v),
+           LOSSKIT_STATUS_NON_FINITE);
+    pw[2] = ml_pos_weight[2];
+    w[4] = -1.0;
+    STATUS(losskit_multilabel_soft_margin_value_and_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, WRITE,
+                                                             g, &v),
+           LOSSKIT_STATUS_INVALID_INPUT);
+    CHECK(all_equal(g, N, SENTINEL) && v == SENTINEL, "negative class weight: nothing written");
+    w[4] = ml_class_weights[4];
+    t[7] = 1.5;
+    STATUS(losskit_multilabel_bce_with_logits_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, ADD, g),
+           LOSSKIT_STATUS_INVALID_INPUT);
+    CHECK(all_equal(g, N, SENTINEL), "target 1.5: add mode untouched");
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f64(x, R, C, t, pw, w, MEAN, 0.0,
+                                                                 WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_INPUT);
+    CHECK(all_equal(g, N, 0.0) && v == SENTINEL, "target 1.5: write mode zeros, value untouched");
+    t[7] = -0.25;
+    STATUS(losskit_multilabel_soft_margin_value_elementwise_f64(x, R, C, t, pw, w, out),
+           LOSSKIT_STATUS_INVALID_INPUT);
+    CHECK(all_equal(out, R, 0.0), "target -0.25: per-row output zeros");
+    t[7] = ml_targets[7];
+
+    /* NON_FINITE: a NaN logit, an infinite target (f32) */
+    x[12] = (double)NAN;
+    fill(g, N, SENTINEL);
+    STATUS(losskit_multilabel_soft_margin_grad_f64(x, R, C, t, pw, w, MEAN, 0.0, ADD, g),
+           LOSSKIT_STATUS_NON_FINITE);
+    CHECK(all_equal(g, N, SENTINEL), "NaN logit: add mode untouched");
+    to_f32(x32, ml_logits, N);
+    to_f32(t32, ml_targets, N);
+    t32[0] = (float)INFINITY;
+    STATUS(losskit_multilabel_bce_with_logits_value_and_grad_f32(x32, R, C, t32, NULL, NULL, MEAN,
+                                                                 0.0, WRITE, g32, &v32),
+           LOSSKIT_STATUS_NON_FINITE);
+    CHECK(v32 == (float)SENTINEL, "f32: value untouched");
+}
+
 int main(void) {
     cross_entropy_values();
     soft_cross_entropy_values();
     other_values();
+    multilabel_values();
     utility_values();
     cross_entropy_statuses();
     other_statuses();
+    multilabel_statuses();
     return finish("rows");
 }

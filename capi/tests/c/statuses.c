@@ -175,6 +175,27 @@ int main(void) {
           "negative count (target[3] = -1)");
     CHECK(v == SENTINEL, "value written on error");
 
+    /* KL divergence: a negative target probability (target[3] = -1) is INVALID_INPUT, a
+     * log-probability target may be negative; log_target is a 0/1 flag; a -inf pred is
+     * NON_FINITE. */
+    fill(grad, SENTINEL);
+    CHECK(losskit_kl_div_value_and_grad_f32(pred, target, NULL, N, 0, 0, 0.0,
+                                            LOSSKIT_GRAD_MODE_ADD, grad, &v) ==
+              LOSSKIT_STATUS_INVALID_INPUT,
+          "kl_div negative target");
+    CHECK(all_equal(grad, SENTINEL) && v == SENTINEL, "kl_div: add mode untouched");
+    CHECK(losskit_kl_div_value_f32(pred, target, NULL, N, 2, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_PARAMETER,
+          "kl_div log_target 2");
+    CHECK(v == SENTINEL, "value written on error");
+    CHECK(losskit_kl_div_value_f32(pred, target, NULL, N, 1, 0, 0.0, &v) == LOSSKIT_STATUS_OK,
+          "kl_div log_target accepts a negative target");
+    pred[1] = -(float)INFINITY;
+    CHECK(losskit_kl_div_value_f32(pred, target, NULL, N, 1, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_NON_FINITE,
+          "kl_div -inf log-probability");
+    pred[1] = -1.0f;
+
     /* Every code has a description; unknown codes too. */
     for (code = 0; code <= 11; code++) {
         const char *d = losskit_status_str(code);
