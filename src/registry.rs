@@ -1,5 +1,7 @@
-//! The one list of losses. Tests, benches, fuzz targets and the C API iterate over it, and a
-//! coverage test checks that each entry has a reference, conformance vectors and a bench.
+//! The one list of losses. The property, proptest and no-allocation tests iterate over the
+//! pointwise lists, and the C API's coverage test (`capi/tests/coverage.rs`) fails when a
+//! listed loss has no C functions. Conformance vectors and benches are per family, not
+//! generated from these lists.
 
 /// Calls `$m!` with every two-input pointwise loss as
 /// `(snake_name, an instance with representative parameters, |p, t| reference value,
