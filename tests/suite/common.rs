@@ -89,3 +89,35 @@ pub fn backends() -> Vec<Backend> {
     }
     have
 }
+
+/// One case of a conformance file on one backend in one precision.
+pub type CaseRunner = fn(&Value, Backend, Prec) -> Result<(), String>;
+
+/// Runs every case of `file` on every backend, in f64 (`f64_case`) and f32 (`f32_case`),
+/// and fails listing every failing case; prints the number of checks.
+pub fn run_vectors(file: &str, f64_case: CaseRunner, f32_case: CaseRunner) {
+    let cases = cases(file);
+    assert!(!cases.is_empty(), "{file} has no cases");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for backend in backends() {
+        for case in &cases {
+            for (prec, run) in [(Prec::F64, f64_case), (Prec::F32, f32_case)] {
+                checked += 1;
+                if let Err(e) = run(case, backend, prec) {
+                    failures.push(format!(
+                        "{} [{backend}]: {e}",
+                        case["id"].as_str().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+    }
+    println!("{file}: {checked} checks, {} failed", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

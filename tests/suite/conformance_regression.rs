@@ -1,7 +1,7 @@
 //! Every case of `tests/data/regression.json` (PyTorch float64 autograd), on every backend,
 //! in f32 and f64, through every verb that the case's expectations cover.
 
-use crate::common::{Prec, backends, cases, close, num, nums};
+use crate::common::{Prec, close, num, nums, run_vectors};
 use losskit::prelude::*;
 use serde_json::Value;
 
@@ -179,29 +179,5 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
 
 #[test]
 fn regression_vectors_pass_on_every_backend_in_f32_and_f64() {
-    let cases = cases("regression.json");
-    assert!(!cases.is_empty());
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for backend in backends() {
-        for case in &cases {
-            for prec in [Prec::F64, Prec::F32] {
-                let r = match prec {
-                    Prec::F64 => run_case::<f64>(case, backend, prec),
-                    Prec::F32 => run_case::<f32>(case, backend, prec),
-                };
-                checked += 1;
-                if let Err(e) = r {
-                    failures.push(format!("{} [{backend}]: {e}", case["id"].as_str().unwrap()));
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} checks failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    println!("{checked} checks passed");
+    run_vectors("regression.json", run_case::<f64>, run_case::<f32>);
 }

@@ -3,7 +3,7 @@
 //! where a loss has them, also that `value_and_grad` equals `value` and `grad` bit for bit
 //! and that the in-place form equals the out-of-place one bit for bit.
 
-use crate::common::{Prec, backends, cases, close, nums};
+use crate::common::{Prec, close, nums, run_vectors};
 use losskit::prelude::*;
 use serde_json::Value;
 
@@ -371,29 +371,5 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
 
 #[test]
 fn softmax_vectors_pass_on_every_backend_in_f32_and_f64() {
-    let cases = cases("softmax.json");
-    assert!(!cases.is_empty());
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for backend in backends() {
-        for case in &cases {
-            for prec in [Prec::F64, Prec::F32] {
-                let r = match prec {
-                    Prec::F64 => run_case::<f64>(case, backend, prec),
-                    Prec::F32 => run_case::<f32>(case, backend, prec),
-                };
-                checked += 1;
-                if let Err(e) = r {
-                    failures.push(format!("{} [{backend}]: {e}", case["id"].as_str().unwrap()));
-                }
-            }
-        }
-    }
-    println!("{checked} checks, {} failed", failures.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    run_vectors("softmax.json", run_case::<f64>, run_case::<f32>);
 }
