@@ -21,9 +21,7 @@
 
 use crate::error::{Error, Result};
 use crate::reduction::{Out, Reduction};
-use crate::shape::pointwise::{
-    Inputs, Outputs, Pointwise, PointwiseLoss, Terms, execute_broadcast, verb,
-};
+use crate::shape::pointwise::{Inputs, On, Outputs, Pointwise, Terms, execute_broadcast, verb};
 use crate::shape::row_softmax::{check_class_weights, check_len};
 use crate::simd::{Backend, Float, Vector};
 
@@ -138,40 +136,15 @@ impl<'a, F: Float> Call<'a, F> {
             a: self.pos_weight.unwrap_or(&[]),
             w: self.class_weights,
         };
-        // Without a per-class `pos_weight`, the scalar kernel (no third stream).
-        match (self.pos_weight.is_some(), self.backend) {
-            (true, None) => execute_broadcast::<F, _, VERB>(
-                &PosWeighted,
-                inp,
-                self.classes,
-                out,
-                scale,
-                row_sum,
-            ),
-            (true, Some(b)) => execute_broadcast::<F, _, VERB>(
-                &PosWeighted.on(b)?,
-                inp,
-                self.classes,
-                out,
-                scale,
-                row_sum,
-            ),
-            (false, None) => execute_broadcast::<F, _, VERB>(
-                &BceWithLogits::default(),
-                inp,
-                self.classes,
-                out,
-                scale,
-                row_sum,
-            ),
-            (false, Some(b)) => execute_broadcast::<F, _, VERB>(
-                &BceWithLogits::default().on(b)?,
-                inp,
-                self.classes,
-                out,
-                scale,
-                row_sum,
-            ),
+        // Pinned to the backend (checked available in `new`): `On` runs the inner loss's
+        // kernels. Without a per-class `pos_weight`, the scalar kernel (no third stream).
+        let backend = self.backend.unwrap_or_else(Backend::active);
+        if self.pos_weight.is_some() {
+            let loss = On::new(PosWeighted, backend);
+            execute_broadcast::<F, _, VERB>(&loss, inp, self.classes, out, scale, row_sum)
+        } else {
+            let loss = On::new(BceWithLogits::default(), backend);
+            execute_broadcast::<F, _, VERB>(&loss, inp, self.classes, out, scale, row_sum)
         }
     }
 }
