@@ -2,11 +2,14 @@
 
 /// What is wrong with the arguments of a loss call.
 ///
-/// Validation happens once, at the public boundary, before any output is written; the
-/// kernels themselves are infallible. The one exception is [`Error::NonFinite`], found
-/// after the fact at no cost on the normal path (see the crate's numerics policy): a
-/// gradient written in write mode is then reset to zeros, and one in accumulate mode is
-/// left exactly as it was.
+/// Shapes, lengths, parameters, labels and per-class tensors are validated at the public
+/// boundary, before any output is written. Per-element inputs are checked as the kernels
+/// read them: a NaN, an infinity or a value outside the loss's domain
+/// ([`Error::NonFinite`], [`Error::InvalidInput`]) is found at almost no cost on the normal
+/// path (a probe in the pointwise driver, the max pass of the row drivers), and then a
+/// gradient or per-element output written in write mode is reset to zeros, while one in
+/// accumulate mode (and logits overwritten in place) is left exactly as it was: those modes
+/// check every input before their first write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -42,11 +45,6 @@ pub enum Error {
         /// The row whose label is out of range.
         row: usize,
     },
-    /// The workspace is shorter than the loss's `workspace_len` returned.
-    WorkspaceTooSmall {
-        /// The length needed.
-        needed: usize,
-    },
     /// An input holds NaN or an infinity where the loss accepts none; names the input and
     /// the first such index.
     NonFinite {
@@ -78,9 +76,6 @@ impl core::fmt::Display for Error {
                 write!(f, "`{name}[{index}]` is outside the loss's domain")
             }
             Error::LabelOutOfRange { row } => write!(f, "the label of row {row} is out of range"),
-            Error::WorkspaceTooSmall { needed } => {
-                write!(f, "the workspace is too small: {needed} elements needed")
-            }
             Error::NonFinite { name, index } => {
                 write!(f, "`{name}[{index}]` is NaN or infinite")
             }

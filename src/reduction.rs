@@ -40,7 +40,8 @@ impl Reduction {
 
 /// Where a gradient (or Hessian diagonal) goes: written over the buffer, or added to it.
 ///
-/// `&mut [F]` converts into [`Out::write`], so plain buffers can be passed directly.
+/// `&mut [F]`, `&mut [F; N]` and `&mut Vec<F>` convert into [`Out::write`], so plain buffers
+/// can be passed directly.
 /// [`Out::add`] accumulates (`g[i] += ∂L/∂xᵢ`), so gradient accumulation over micro-batches
 /// and sums of several losses need no extra pass and no temporary.
 #[derive(Debug)]
@@ -60,14 +61,9 @@ impl<'a, F: Float> Out<'a, F> {
     }
 }
 
-impl<'a, F: Float> From<&'a mut [F]> for Out<'a, F> {
-    fn from(buf: &'a mut [F]) -> Self {
-        Out::write(buf)
-    }
-}
-
-impl<'a, F: Float, const N: usize> From<&'a mut [F; N]> for Out<'a, F> {
-    fn from(buf: &'a mut [F; N]) -> Self {
-        Out::write(buf)
+/// Any mutable buffer of `F` (a slice, an array, a `Vec<F>`) is written over.
+impl<'a, F: Float, B: AsMut<[F]> + ?Sized> From<&'a mut B> for Out<'a, F> {
+    fn from(buf: &'a mut B) -> Self {
+        Out::write(buf.as_mut())
     }
 }

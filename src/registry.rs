@@ -8,7 +8,7 @@
 /// input domain)`.
 ///
 /// The domain ([`reference::Domain`](crate::reference::Domain)) says which inputs the loss
-/// is defined on (any reals, probabilities, `[0, 1]` targets, `±1` labels, log-probabilities
+/// is defined on (any reals, counts, probabilities, `[0, 1]` targets, `±1` labels, log-probabilities
 /// against target probabilities), so generic tests can draw valid inputs with
 /// `Domain::place`.
 ///
@@ -43,7 +43,7 @@ macro_rules! for_each_pointwise_loss {
                 $crate::reference::Domain::Real),
             (poisson_nll, $crate::loss::regression::PoissonNll::default(),
                 |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8),
-                $crate::reference::Domain::Real),
+                $crate::reference::Domain::Count),
             (bce, $crate::loss::classification::Bce,
                 |p, t| $crate::reference::classification::bce(p, t),
                 $crate::reference::Domain::Probability),
@@ -68,8 +68,8 @@ macro_rules! for_each_pointwise_loss {
             (modified_huber, $crate::loss::classification::ModifiedHuber,
                 |p, t| $crate::reference::classification::modified_huber(p, t),
                 $crate::reference::Domain::Sign),
-            (kl_div, $crate::loss::softmax::KlDiv { log_target: false },
-                |p, t| $crate::reference::softmax::kl_div(p, t, false),
+            (kl_div, $crate::loss::classification::KlDiv { log_target: false },
+                |p, t| $crate::reference::classification::kl_div(p, t, false),
                 $crate::reference::Domain::LogProbability),
         }
     };
@@ -95,7 +95,7 @@ macro_rules! for_each_aux_pointwise_loss {
 /// The row losses have no common trait (their inputs differ: labels, soft targets, teacher
 /// logits, multi-label targets), so this list carries names and types only; the C API's
 /// coverage test checks that each has C functions. The row utilities (`logsumexp`,
-/// `softmax`, `log_softmax`) are not listed, and [`KlDiv`](crate::loss::softmax::KlDiv) is
+/// `softmax`, `log_softmax`) are not listed, and [`KlDiv`](crate::loss::classification::KlDiv) is
 /// a pointwise loss (in [`for_each_pointwise_loss!`](crate::for_each_pointwise_loss)).
 #[doc(hidden)]
 #[macro_export]

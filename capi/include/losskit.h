@@ -64,10 +64,6 @@ enum losskit_status
    */
   LOSSKIT_STATUS_LABEL_OUT_OF_RANGE = 5,
   /*
-   The caller's workspace is shorter than the function's `workspace_len` says.
-   */
-  LOSSKIT_STATUS_WORKSPACE_TOO_SMALL = 6,
-  /*
    An input holds NaN or an infinity.
    */
   LOSSKIT_STATUS_NON_FINITE = 7,

@@ -22,7 +22,6 @@ impl From<Error> for Status {
             Error::InvalidParameter { .. } => Status::InvalidParameter,
             Error::InvalidInput { .. } => Status::InvalidInput,
             Error::LabelOutOfRange { .. } => Status::LabelOutOfRange,
-            Error::WorkspaceTooSmall { .. } => Status::WorkspaceTooSmall,
             Error::NonFinite { .. } => Status::NonFinite,
             // BackendUnavailable cannot happen (the C API never pins a backend).
             _ => Status::Internal,

@@ -75,8 +75,8 @@ pub enum losskit_status {
     InvalidParameter = 4,
     /// A class label is outside `0..classes` (and not the ignore index).
     LabelOutOfRange = 5,
-    /// The caller's workspace is shorter than the function's `workspace_len` says.
-    WorkspaceTooSmall = 6,
+    // 6 is reserved (no function returns it: it was "workspace too small", and comes back
+    // with the first function that takes a workspace).
     /// An input holds NaN or an infinity.
     NonFinite = 7,
     /// An output overlaps an input or another output.
@@ -146,7 +146,6 @@ pub extern "C" fn losskit_status_str(status: i32) -> *const c_char {
         3 => c"the input is empty",
         4 => c"a parameter or option is outside its domain",
         5 => c"a class label is out of range",
-        6 => c"the workspace is too small",
         7 => c"an input is NaN or infinite",
         8 => c"an output overlaps another argument",
         9 => c"internal error",

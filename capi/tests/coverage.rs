@@ -50,11 +50,6 @@ fn every_registered_loss_has_c_functions() {
     let header = std::fs::read_to_string(root.join("include/losskit.h")).unwrap();
     let generated = std::fs::read_to_string(root.join("src/generated.rs")).unwrap();
     let names = codegen::function_names();
-    let verbs: usize = codegen::losses::LOSSES
-        .iter()
-        .map(|l| codegen::verbs(l).len())
-        .sum();
-    assert_eq!(names.len(), (verbs + codegen::losses::UTILITIES.len()) * 2);
     // A row loss has at least the value and the gradient.
     for l in codegen::losses::LOSSES {
         let v = codegen::verbs(l);

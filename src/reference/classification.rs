@@ -89,3 +89,15 @@ pub fn modified_huber(x: f64, y: f64) -> f64 {
         h * h
     }
 }
+
+/// KL divergence term of one element (PyTorch `kl_div`), `x` a log-probability:
+/// `t·(ln t − x)` with `0` at `t = 0` (xlogy), or `eᵗ·(t − x)` when `t` is a log-probability.
+pub fn kl_div(x: f64, t: f64, log_target: bool) -> f64 {
+    if log_target {
+        exp(t) * (t - x)
+    } else if t == 0.0 {
+        0.0
+    } else {
+        t * (log(t) - x)
+    }
+}

@@ -16,18 +16,6 @@ pub fn logsumexp(x: &[f64]) -> f64 {
     lse_of(x.len(), |j| x[j])
 }
 
-/// KL divergence term of one element (PyTorch `kl_div`), `x` a log-probability:
-/// `t·(ln t − x)` with `0` at `t = 0` (xlogy), or `eᵗ·(t − x)` when `t` is a log-probability.
-pub fn kl_div(x: f64, t: f64, log_target: bool) -> f64 {
-    if log_target {
-        exp(t) * (t - x)
-    } else if t == 0.0 {
-        0.0
-    } else {
-        t * (log(t) - x)
-    }
-}
-
 /// Cross-entropy of one row with label `y`: PyTorch's weighted, label-smoothed form plus
 /// `z_loss·lse²`, after soft-capping `c·tanh(x/c)` when `softcap` is given.
 pub fn cross_entropy(

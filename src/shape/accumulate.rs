@@ -1,16 +1,19 @@
 //! The fixed-shape summation tree behind every reduced value.
 //!
-//! Inputs are cut into blocks of [`BLOCK`] elements. Inside a block, four independent lane
-//! accumulators (f64 lanes, also for f32 data) take every fourth vector, and are merged in a
-//! fixed order. Blocks are combined by a binary tree whose split point depends only on the
-//! number of blocks: a range of `n > 1` blocks splits after the largest power of two below
-//! `n`. The same tree is walked serially here and, with the `rayon` feature, in parallel
-//! (`rayon::join` on the same split points), so a result is bit-identical for any thread
-//! count, for a given backend.
+//! Inputs are cut into blocks of [`BLOCK`] elements. Inside a block the drivers keep two
+//! f64 lane accumulators (also for f32 data): the pointwise driver pairs four vectors of
+//! terms in the input precision, `((x0 + x1) + (x2 + x3))`, and adds the pair sums to the
+//! two accumulators in turn; the row sweep adds them to one accumulator per sum. Blocks
+//! are combined by a binary tree whose split point depends only on the number of blocks: a
+//! range of `n > 1` blocks splits after the largest power of two below `n`
+//! ([`split_point`]). [`TreeSum`] walks that tree serially; a parallel driver (none exists
+//! yet: the `rayon` feature adds no code today) must recurse on the same split points, so
+//! that a result stays bit-identical for any thread count, for a given backend.
 //!
-//! Accuracy: every f32 term is exact in f64, each block sums ≤ 2048 terms with ≥ 4
-//! independent chains, and the tree adds `log2(N / BLOCK)` levels, so the error of a sum is
-//! far below one f32 rounding of the result; a sum that would overflow f32 cannot overflow here.
+//! Accuracy: every f32 term is exact in f64 and a pair of four f32 terms costs about one
+//! f32 rounding; each block sums ≤ 2048 terms over two chains, and the tree adds
+//! `log2(N / BLOCK)` levels, so the error of a sum stays about one f32 rounding of the
+//! result; a sum that would overflow f32 cannot overflow here.
 
 /// Elements per block of the summation tree. A multiple of every backend's lane count × 4,
 /// and small enough that a block's inputs and outputs stay in L1.

@@ -7,4 +7,6 @@
 pub(crate) mod accumulate;
 pub(crate) mod dispatch;
 pub mod pointwise;
+pub(crate) mod row_checks;
 pub(crate) mod row_softmax;
+pub(crate) mod row_sweep;

@@ -34,7 +34,9 @@ pub struct Terms<V> {
     pub value: V,
     /// `∂ℓ/∂p`.
     pub grad: V,
-    /// `∂ℓ/∂a` (zero for losses without an auxiliary input).
+    /// `∂ℓ/∂a`. Read only when the loss has an auxiliary input ([`Pointwise::AUX`]); a
+    /// two-input loss may fill it with any lane value it already has (the driver never reads
+    /// it, so the compiler drops it).
     pub grad_aux: V,
 }
 
@@ -664,6 +666,7 @@ pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
 }
 
 /// Validates and runs one verb of a two-input loss whose only output is `out`.
+///
 fn two_inputs<F: Float, L: Pointwise, const VERB: u8>(
     loss: &L,
     pred: &[F],

@@ -26,164 +26,9 @@
 use crate::error::{Error, Result};
 use crate::label::Target;
 use crate::shape::accumulate::TreeSum;
+use crate::shape::row_checks::{check_row_named, check_rows};
+use crate::shape::row_sweep::{Pass, emit, first_bad, first_index_of, load, neg_inf, sweep};
 use crate::simd::{Float, Simd, Vector, math};
-
-// ---------------------------------------------------------------------------------------
-// Traversal: one sweep over a row, shared by every pass.
-// ---------------------------------------------------------------------------------------
-
-/// The body of a pass over one row: the work of one vector at element offset `i` with `n`
-/// valid lanes (`n == LANES` when `FULL`), returning `K` partial sums. Padded lanes may hold
-/// anything finite or NaN: [`sweep`] masks them out of the sums.
-pub(crate) trait Pass<V: Vector, const K: usize> {
-    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; K];
-}
-
-/// Runs `pass` over `len` elements, four vectors at a time, and returns its `K` sums:
-/// the four vectors' terms are paired in the input precision, then added to an f64
-/// accumulator (the pointwise driver's scheme).
-#[inline(always)]
-pub(crate) fn sweep<V: Vector, P: Pass<V, K>, const K: usize>(
-    v: V,
-    len: usize,
-    pass: &mut P,
-) -> [f64; K] {
-    let lanes = V::LANES;
-    let mut acc = [v.acc_zero(); K];
-    let mut i = 0;
-    while i + 4 * lanes <= len {
-        let x0 = pass.at::<true>(v, i, lanes);
-        let x1 = pass.at::<true>(v, i + lanes, lanes);
-        let x2 = pass.at::<true>(v, i + 2 * lanes, lanes);
-        let x3 = pass.at::<true>(v, i + 3 * lanes, lanes);
-        for k in 0..K {
-            acc[k] = x0[k].add(x1[k]).add(x2[k].add(x3[k])).acc_add(acc[k]);
-        }
-        i += 4 * lanes;
-    }
-    while i + lanes <= len {
-        let x = pass.at::<true>(v, i, lanes);
-        for k in 0..K {
-            acc[k] = x[k].acc_add(acc[k]);
-        }
-        i += lanes;
-    }
-    if i < len {
-        let x = pass.at::<false>(v, i, len - i);
-        for k in 0..K {
-            acc[k] = x[k].keep_first(len - i).acc_add(acc[k]);
-        }
-    }
-    let mut out = [0.0; K];
-    for k in 0..K {
-        out[k] = v.acc_total(acc[k]);
-    }
-    out
-}
-
-/// The vector at `s[i..]`: full, or padded with `fill`.
-#[inline(always)]
-pub(crate) fn load<V: Vector, const FULL: bool>(v: V, s: &[V::Elem], i: usize, fill: V::Elem) -> V {
-    if FULL {
-        v.load(&s[i..i + V::LANES])
-    } else {
-        v.load_partial(&s[i..], fill)
-    }
-}
-
-/// Writes (or adds) `x` at `dst[i..]`; a short tail takes only its valid lanes.
-#[inline(always)]
-pub(crate) fn emit<V: Vector, const FULL: bool>(
-    v: V,
-    x: V,
-    dst: &mut [V::Elem],
-    i: usize,
-    add: bool,
-) {
-    let _ = v;
-    let dst = if FULL {
-        &mut dst[i..i + V::LANES]
-    } else {
-        &mut dst[i..]
-    };
-    let x = if add {
-        v.load_partial(dst, <V::Elem as Float>::ZERO).add(x)
-    } else {
-        x
-    };
-    x.store(dst);
-}
-
-/// `maxⱼ x[j]` (`−∞` for an all-masked row) and whether every element is `< +∞` (false when
-/// one is NaN or `+∞`).
-#[inline(always)]
-pub(crate) fn row_max<V: Vector>(v: V, x: &[V::Elem]) -> (V::Elem, bool) {
-    struct Max<'a, V: Vector> {
-        x: &'a [V::Elem],
-        m: V,
-        ok: V::Mask,
-        inf: V,
-    }
-    impl<V: Vector> Pass<V, 0> for Max<'_, V> {
-        #[inline(always)]
-        fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 0] {
-            let x = load::<V, FULL>(v, self.x, i, neg_inf::<V::Elem>());
-            self.m = self.m.max(x);
-            self.ok = V::mask_and(self.ok, x.lt(self.inf));
-            []
-        }
-    }
-    let inf = v.splat(inf::<V::Elem>());
-    let mut p = Max {
-        x,
-        m: v.splat(neg_inf::<V::Elem>()),
-        ok: v.lt(inf),
-        inf,
-    };
-    sweep::<V, _, 0>(v, x.len(), &mut p);
-    (p.m.reduce_max(), !V::mask_any(V::mask_not(p.ok)))
-}
-
-/// The first index of `x` holding exactly `m` (which occurs in `x`).
-#[inline(always)]
-pub(crate) fn first_index_of<V: Vector>(v: V, x: &[V::Elem], m: V::Elem) -> usize {
-    let mv = v.splat(m);
-    let mut i = 0;
-    while i < x.len() {
-        let full = i + V::LANES <= x.len();
-        let xv = if full {
-            v.load(&x[i..i + V::LANES])
-        } else {
-            v.load_partial(&x[i..], neg_inf::<V::Elem>())
-        };
-        if V::mask_any(xv.eq(mv)) {
-            break;
-        }
-        i += V::LANES;
-    }
-    // The scalar scan inside the one vector that holds `m` (or the end, never reached).
-    x[i.min(x.len())..]
-        .iter()
-        .position(|&e| e.to_f64() == m.to_f64())
-        .map_or(x.len().saturating_sub(1), |j| i + j)
-}
-
-#[inline(always)]
-pub(crate) fn inf<F: Float>() -> F {
-    F::from_f64(f64::INFINITY)
-}
-
-#[inline(always)]
-pub(crate) fn neg_inf<F: Float>() -> F {
-    F::from_f64(f64::NEG_INFINITY)
-}
-
-/// The index of the first NaN or `+∞` in `x`, if any (the slow path of an error).
-#[cold]
-pub(crate) fn first_bad<F: Float>(x: &[F]) -> Option<usize> {
-    x.iter()
-        .position(|e| e.is_nan() || e.to_f64() == f64::INFINITY)
-}
 
 // ---------------------------------------------------------------------------------------
 // Where the logits are read and the buffer written.
@@ -377,41 +222,6 @@ pub(crate) struct Job<'a, F> {
 
 /// Lane vector type of `F` on `S`.
 type Lanes<S, F> = <F as crate::simd::private::Sealed>::Lanes<S>;
-
-/// Checks every row's logits (read-only max pass) before a run that cannot undo its writes.
-#[inline(always)]
-pub(crate) fn prevalidate<S: Simd, F: Float>(
-    simd: S,
-    x: &[F],
-    rows: usize,
-    classes: usize,
-) -> Result<()> {
-    let v = F::lanes(simd);
-    for r in 0..rows {
-        let row = &x[r * classes..(r + 1) * classes];
-        check_row::<Lanes<S, F>>(v, row, r * classes)?;
-    }
-    Ok(())
-}
-
-/// The max of a row, or the error its logits give.
-#[inline(always)]
-fn check_row<V: Vector>(v: V, row: &[V::Elem], base: usize) -> Result<V::Elem> {
-    let (m, ok) = row_max(v, row);
-    if !ok {
-        return Err(Error::NonFinite {
-            name: "logits",
-            index: base + first_bad(row).unwrap_or(0),
-        });
-    }
-    if m.to_f64() == f64::NEG_INFINITY {
-        return Err(Error::InvalidInput {
-            name: "logits",
-            index: base,
-        });
-    }
-    Ok(m)
-}
 
 /// `z = x`, or soft-capped `c·tanh(x/c)` when `cap` is set.
 #[inline(always)]
@@ -702,7 +512,7 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
     for r in 0..job.rows {
         let mut io = batch.row(r * c, c);
         let target = (job.target)(r);
-        let m_x = check_row::<Lanes<S, F>>(v, io.logits(), r * c)?;
+        let m_x = check_row_named::<Lanes<S, F>>(v, io.logits(), r * c, "logits")?;
         if !job.argmax.is_empty() {
             job.argmax[r] = first_index_of::<Lanes<S, F>>(v, io.logits(), m_x) as u32;
         }
@@ -991,7 +801,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             let row = r0 + r;
             let io = batch.row(row * c, c);
             let x = io.logits();
-            let m = check_row::<Lanes<S, F>>(v, x, row * c)?;
+            let m = check_row_named::<Lanes<S, F>>(v, x, row * c, "logits")?;
             if !job.argmax.is_empty() {
                 job.argmax[row] = first_index_of::<Lanes<S, F>>(v, x, m) as u32;
             }
@@ -1106,20 +916,6 @@ impl<F: Float, I: Io<F>> crate::shape::dispatch::Task for RunTask<'_, '_, F, I> 
     }
 }
 
-struct PrevalidateTask<'a, F> {
-    x: &'a [F],
-    rows: usize,
-    classes: usize,
-}
-
-impl<F: Float> crate::shape::dispatch::Task for PrevalidateTask<'_, F> {
-    type Output = Result<()>;
-    #[inline(always)]
-    fn run<S: Simd>(self, simd: S) -> Result<()> {
-        prevalidate(simd, self.x, self.rows, self.classes)
-    }
-}
-
 /// Runs a validated job. Accumulate and in-place calls check every row first, so an error
 /// leaves their buffer untouched; on an error of a write-mode call every output it wrote is
 /// reset to zeros.
@@ -1140,7 +936,7 @@ pub(crate) fn execute<F: Float>(
             Logits::Read(x) | Logits::Split(x, _) => x,
             Logits::InPlace(g) => g,
         };
-        task(backend, PrevalidateTask { x, rows, classes })??;
+        check_rows(backend, x, rows, classes, "logits")?;
         if let Some(t) = job.tau.targets
             && let Some(i) = t.iter().position(|e| !e.is_finite())
         {
@@ -1194,102 +990,6 @@ pub(crate) fn execute<F: Float>(
         job.argmax.fill(0);
     }
     result
-}
-
-/// Checks that `len` logits are `rows × classes` (rows and classes > 0).
-pub(crate) fn check_shape(len: usize, rows: usize, classes: usize) -> Result<()> {
-    if rows == 0 || classes == 0 {
-        return Err(Error::Empty);
-    }
-    let expected = rows.checked_mul(classes).ok_or(Error::LengthMismatch {
-        name: "logits",
-        expected: usize::MAX,
-        found: len,
-    })?;
-    if len != expected {
-        return Err(Error::LengthMismatch {
-            name: "logits",
-            expected,
-            found: len,
-        });
-    }
-    Ok(())
-}
-
-/// Checks that `name` has `expected` elements.
-pub(crate) fn check_len(name: &'static str, len: usize, expected: usize) -> Result<()> {
-    if len == expected {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            name,
-            expected,
-            found: len,
-        })
-    }
-}
-
-/// Checks per-class weights: `classes` of them, finite and ≥ 0.
-pub(crate) fn check_class_weights<F: Float>(w: Option<&[F]>, classes: usize) -> Result<()> {
-    let Some(w) = w else { return Ok(()) };
-    check_len("class_weights", w.len(), classes)?;
-    for (i, x) in w.iter().enumerate() {
-        if !x.is_finite() {
-            return Err(Error::NonFinite {
-                name: "class_weights",
-                index: i,
-            });
-        }
-        if x.to_f64() < 0.0 {
-            return Err(Error::InvalidInput {
-                name: "class_weights",
-                index: i,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// What the labels of a batch add up to.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct LabelTotals {
-    /// Rows whose label is not ignored.
-    pub count: usize,
-    /// `Σ w_y` over those rows (= `count` without class weights).
-    pub weight: f64,
-}
-
-/// Validates every label (in range or the ignore index) and sums the counts a mean needs.
-pub(crate) fn check_labels<L: crate::Label, F: Float>(
-    labels: &[L],
-    classes: usize,
-    ignore_index: Option<i64>,
-    weights: Option<&[F]>,
-) -> Result<LabelTotals> {
-    let mut t = LabelTotals {
-        count: 0,
-        weight: 0.0,
-    };
-    for (row, &l) in labels.iter().enumerate() {
-        match crate::label::classify(l, classes, ignore_index) {
-            Some(Target::Class(y)) => {
-                t.count += 1;
-                t.weight += weights.map_or(1.0, |w| w[y].to_f64());
-            }
-            Some(Target::Ignored) => {}
-            None => return Err(Error::LabelOutOfRange { row }),
-        }
-    }
-    Ok(t)
-}
-
-/// The factor of a reduction whose mean divides by `total` (rule 7 of the numerics policy:
-/// a zero total gives value 0 and gradient 0).
-pub(crate) fn mean_scale(reduction: crate::Reduction, total: f64) -> Result<f64> {
-    match reduction {
-        crate::Reduction::Mean => Ok(if total > 0.0 { 1.0 / total } else { 0.0 }),
-        r => r.scale(1),
-    }
 }
 
 #[cfg(test)]

@@ -76,6 +76,29 @@ impl Backend {
     }
 }
 
+/// Parses a backend's [`name`](Backend::name) (ASCII case-insensitive), e.g. from a
+/// command-line flag or an environment variable. Whether this CPU can run it is a separate
+/// question: pin it with a loss's `on(backend)`, which fails on a CPU without it.
+///
+/// ```
+/// use losskit::Backend;
+/// assert_eq!("AVX2".parse::<Backend>(), Ok(Backend::Avx2));
+/// assert!("sse9".parse::<Backend>().is_err());
+/// ```
+impl core::str::FromStr for Backend {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Backend> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name().eq_ignore_ascii_case(s))
+            .ok_or(crate::Error::InvalidParameter {
+                name: "backend",
+                rule: "must be one of portable, avx2, avx512",
+            })
+    }
+}
+
 impl core::fmt::Display for Backend {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())

@@ -38,12 +38,6 @@
 //! * `tanh(x) = sign(x)·t/(t + 2)`, `t = expm1(2|x|)` kept as a double-length `s + lo`;
 //!   the rounding of `t + 2` and `lo` are folded back after the one division. `|x|` is clamped
 //!   to 9.5 (f32) / 20 (f64), beyond which the result rounds to 1 (and the formula gives 1).
-//! * `sigmoid(x)`: `e = exp(−|x|) ∈ [0, 1]`, `1/(1 + e)` for `x ≥ 0`, `e/(1 + e)` for `x < 0`,
-//!   the rounding of `1 + e` folded back after the division. Nothing overflows, and the
-//!   negative tail keeps its relative accuracy down to the subnormals.
-//! * `softplus(x) = max(x, 0) + log1p(exp(−|x|))`, where `1 + exp(−|x|) ∈ [1, 2]` needs
-//!   neither `frexp` nor `pow2i`; `log_sigmoid(x) = −softplus(−x)`. Finite for every finite
-//!   `x`.
 //!
 //! # Measured accuracy
 //!
@@ -52,7 +46,7 @@
 //! function of the widened input (an f64 formula for the composites), in f32 ulps of that
 //! value. f64: ordered-bits distance to `libm`'s result (`exp`, `ln`, `log1p`, `expm1`) or to
 //! a careful f64 formula on `libm::exp`/`expm1`/`log1p` with exact sums and quotients
-//! (`tanh`, `sigmoid`, `softplus`, `log_sigmoid`); it includes the reference's own error (up
+//! (`tanh`); it includes the reference's own error (up
 //! to about 1 ulp), so an f64 figure of 1 means "within one ulp of libm". `exp`, `ln` and
 //! `log1p` in f32 are also checked on all 2^32 inputs (`cargo test --release --lib --
 //! --ignored exhaustive`). Portable is a default x86_64 build (SSE2, `mul_add` not fused).
@@ -66,12 +60,6 @@
 //! | `log1p` | 0.906 (all 2^32: 0.939) | 0.906 (all 2^32: 0.931) | 1 | 1 | 2 |
 //! | `expm1` | 1.019 | 0.879 | 1 | 1 | 2 |
 //! | `tanh` | 1.248 | 1.175 | 2 | 2 | 3 |
-//! | `sigmoid` | 1.812 | 1.812 | 2 | 2 | 3 |
-//! | `softplus` | 1.563 | 1.563 | 2 | 2 | 3 |
-//! | `log_sigmoid` | 1.615 | 1.615 | 2 | 2 | 3 |
-
-// The losses (BCE, CE, focal, …) call these; until they land only the tests do.
-#![allow(dead_code)]
 
 use super::{Float, Vector};
 
@@ -418,39 +406,6 @@ pub(crate) fn tanh<V: Vector>(x: V) -> V {
     q0.add(corr).copysign(x)
 }
 
-/// The logistic function `1/(1 + e^−x)`, through `e = e^−|x|` so nothing overflows and the
-/// negative tail (`e/(1 + e)`) keeps its relative accuracy down to the subnormals. The
-/// rounding of `1 + e` is folded back after the division:
-/// `num/(d + d_lo) ≈ q0 − q0·d_lo/d` with `1/d = q0` (x ≥ 0) or `1 − q0` (x < 0).
-#[inline(always)]
-pub(crate) fn sigmoid<V: Vector>(x: V) -> V {
-    let one = k(x, 1.0);
-    let e = exp_nonpositive(x.abs().neg());
-    let neg = x.lt(k(x, 0.0));
-    let num = V::select(neg, e, one);
-    // Fast2Sum (1 ≥ e): d + d_lo = 1 + e exactly.
-    let d = one.add(e);
-    let d_lo = one.sub(d).add(e);
-    let q0 = num.div(d);
-    let inv_d = V::select(neg, one.sub(q0), q0);
-    q0.mul(inv_d).neg().mul_add(d_lo, q0)
-}
-
-/// `ln(1 + e^x) = max(x, 0) + log1p(e^−|x|)`: finite for every finite `x`, `x` itself for
-/// large `x`, `e^x` (down to the subnormals) for very negative `x`.
-#[inline(always)]
-pub(crate) fn softplus<V: Vector>(x: V) -> V {
-    let e = exp_nonpositive(x.abs().neg());
-    // e ∈ [0, 1]: no special case of log1p can occur (NaN propagates through e).
-    x.max(k(x, 0.0)).add(log1p_unit(e))
-}
-
-/// `ln σ(x) = −softplus(−x)`.
-#[inline(always)]
-pub(crate) fn log_sigmoid<V: Vector>(x: V) -> V {
-    softplus(x.neg()).neg()
-}
-
 /// The shared parts of the logistic losses at `x`: `(e, ln(1 + e))` with `e = e^−|x| ∈ [0, 1]`
 /// (one `exp`, one `log1p`). From them `softplus(±x) = max(±x, 0) + ln(1 + e)` and
 /// `σ(−|x|) = e/(1 + e)`, so a loss needing both softplus and sigmoid pays for one of each.
@@ -468,7 +423,7 @@ mod tests {
     //! subnormals, `MIN_POSITIVE`, `MAX`, the overflow/underflow thresholds and clamps, ±1,
     //! √2, …, each with its ±4-ulp neighbours and negated) and `RANDOM` random inputs, a
     //! quarter each from: random bit patterns over the function's finite domain; uniform on
-    //! the range where the result is neither 0 nor ±inf (or the tails for the sigmoids); uniform
+    //! the range where the result is neither 0 nor ±inf; uniform
     //! on a narrow range around 0 (or 1 for `ln`); random sign and magnitude `2^u`,
     //! `u ∈ [−40, 10]`.
 
@@ -489,9 +444,6 @@ mod tests {
         Log1p,
         Expm1,
         Tanh,
-        Sigmoid,
-        Softplus,
-        LogSigmoid,
     }
 
     impl Fun {
@@ -519,9 +471,6 @@ mod tests {
             Fun::Log1p => map(v, xs, out, log1p),
             Fun::Expm1 => map(v, xs, out, expm1),
             Fun::Tanh => map(v, xs, out, tanh),
-            Fun::Sigmoid => map(v, xs, out, sigmoid),
-            Fun::Softplus => map(v, xs, out, softplus),
-            Fun::LogSigmoid => map(v, xs, out, log_sigmoid),
         }
     }
 
@@ -566,9 +515,6 @@ mod tests {
             Fun::Log1p => libm::log1p(x),
             Fun::Expm1 => libm::expm1(x),
             Fun::Tanh => tanh_ref(x),
-            Fun::Sigmoid => sigmoid_ref(x),
-            Fun::Softplus => softplus_ref(x),
-            Fun::LogSigmoid => -softplus_ref(-x),
         }
     }
 
@@ -593,30 +539,6 @@ mod tests {
         let q = t / dh;
         let rem = libm::fma(-q, dh, t);
         (q + (rem - q * dl) / dh).copysign(x)
-    }
-
-    /// `num/(1 + e)` with `e = exp(−|x|)`, the sum and quotient carried exactly to one
-    /// final rounding (so only `libm::exp`'s error remains).
-    fn sigmoid_ref(x: f64) -> f64 {
-        if x.is_nan() {
-            return x;
-        }
-        let e = libm::exp(-x.abs());
-        let num = if x < 0.0 { e } else { 1.0 };
-        let dh = 1.0 + e;
-        let dl = e - (dh - 1.0);
-        let q = num / dh;
-        let rem = libm::fma(-q, dh, num);
-        q + (rem - q * dl) / dh
-    }
-
-    /// `max(x, 0) + log1p(exp(−|x|))`.
-    fn softplus_ref(x: f64) -> f64 {
-        if x.is_nan() {
-            return x;
-        }
-        let l = libm::log1p(libm::exp(-x.abs()));
-        if x > 0.0 { x + l } else { l }
     }
 
     /// `2^e` for `e` in the normal f64 range.
@@ -862,7 +784,6 @@ mod tests {
                 (-2.0 * F::thresholds()[9], 2.0 * F::thresholds()[9]),
                 (-1.0, 1.0),
             ),
-            Fun::Sigmoid | Fun::Softplus | Fun::LogSigmoid => ((elo, -elo), (-40.0, 40.0)),
         };
         loop {
             let x = match i % 4 {
@@ -981,12 +902,6 @@ mod tests {
         accuracy_expm1_f64: Expm1, f64;
         accuracy_tanh_f32: Tanh, f32;
         accuracy_tanh_f64: Tanh, f64;
-        accuracy_sigmoid_f32: Sigmoid, f32;
-        accuracy_sigmoid_f64: Sigmoid, f64;
-        accuracy_softplus_f32: Softplus, f32;
-        accuracy_softplus_f64: Softplus, f64;
-        accuracy_log_sigmoid_f32: LogSigmoid, f32;
-        accuracy_log_sigmoid_f64: LogSigmoid, f64;
     }
 
     /// Exact special values (bitwise, so the sign of zero counts) on every backend.
@@ -1039,23 +954,6 @@ mod tests {
             (Fun::Tanh, s, s),
             (Fun::Tanh, -s, -s),
             (Fun::Tanh, nan, nan),
-            (Fun::Sigmoid, -inf, zero),
-            (Fun::Sigmoid, inf, one),
-            (Fun::Sigmoid, zero, c(0.5)),
-            (Fun::Sigmoid, -zero, c(0.5)),
-            (Fun::Sigmoid, max, one),
-            (Fun::Sigmoid, -max, zero),
-            (Fun::Sigmoid, nan, nan),
-            (Fun::Softplus, -inf, zero),
-            (Fun::Softplus, inf, inf),
-            (Fun::Softplus, max, max),
-            (Fun::Softplus, -max, zero),
-            (Fun::Softplus, nan, nan),
-            (Fun::LogSigmoid, inf, -zero),
-            (Fun::LogSigmoid, -inf, -inf),
-            (Fun::LogSigmoid, -max, -max),
-            (Fun::LogSigmoid, max, -zero),
-            (Fun::LogSigmoid, nan, nan),
         ];
         let same =
             |a: F, b: F| (a.is_nan() && b.is_nan()) || a.to_f64().to_bits() == b.to_f64().to_bits();

@@ -11,4 +11,5 @@ mod conformance_softmax;
 mod no_alloc;
 mod pointwise_properties;
 mod pointwise_proptest;
+mod row_errors;
 mod softmax_properties;

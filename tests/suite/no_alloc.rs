@@ -69,6 +69,7 @@ fn no_verb_allocates_and_the_counter_works() {
     // The inputs moved onto each loss's domain, made before counting starts.
     let placed: Vec<(Domain, Vec<f32>, Vec<f32>)> = [
         Domain::Real,
+        Domain::Count,
         Domain::Probability,
         Domain::Logit,
         Domain::Sign,

@@ -7,6 +7,8 @@
 //! * `{0, 1}` labels or soft targets in `[0, 1]`: [`Bce`] (on probabilities),
 //!   [`BceWithLogits`] and [`SigmoidFocal`] (on logits). A target outside `[0, 1]` is
 //!   [`InvalidInput`](crate::Error::InvalidInput) on `target`.
+//! * Log-probabilities against target probabilities: [`KlDiv`] (PyTorch's `KLDivLoss`; a
+//!   negative target is [`InvalidInput`](crate::Error::InvalidInput)).
 //! * `±1` labels with a real score `x` and the margin `z = y·x`: [`SoftMargin`], [`Hinge`],
 //!   [`SquaredHinge`], [`SmoothHinge`], [`ModifiedHuber`]. Any other label value is
 //!   [`InvalidInput`](crate::Error::InvalidInput) on `target`.
@@ -22,6 +24,7 @@ mod bce;
 mod bce_with_logits;
 mod focal;
 mod hinge;
+mod kl_div;
 mod multilabel;
 mod soft_margin;
 
@@ -29,6 +32,7 @@ pub use bce::Bce;
 pub use bce_with_logits::BceWithLogits;
 pub use focal::SigmoidFocal;
 pub use hinge::{Hinge, ModifiedHuber, SmoothHinge, SquaredHinge};
+pub use kl_div::KlDiv;
 pub use multilabel::{MultiLabelBceWithLogits, MultiLabelSoftMargin};
 pub use soft_margin::SoftMargin;
 

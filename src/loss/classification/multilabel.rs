@@ -22,7 +22,7 @@
 use crate::error::{Error, Result};
 use crate::reduction::{Out, Reduction};
 use crate::shape::pointwise::{Inputs, On, Outputs, Pointwise, Terms, execute_broadcast, verb};
-use crate::shape::row_softmax::{check_class_weights, check_len};
+use crate::shape::row_checks::{check_class_weights, check_len};
 use crate::simd::{Backend, Float, Vector};
 
 use super::BceWithLogits;

@@ -3,12 +3,11 @@
 
 use crate::label::{Label, Target, classify};
 use crate::shape::dispatch::{Task, task};
-use crate::shape::row_softmax::{
-    Pass, check_labels, check_len, check_shape, emit, first_bad, load, neg_inf, row_max, sweep,
-};
+use crate::shape::row_checks::{check_labels, check_len, check_row_named, check_rows, check_shape};
+use crate::shape::row_sweep::{Pass, emit, load, neg_inf, sweep};
 use crate::simd::math::exp;
 use crate::simd::{Float, Simd, Vector};
-use crate::{Backend, Error, Out, Reduction, Result};
+use crate::{Backend, Out, Reduction, Result};
 
 /// Distillation loss for student logits `s`, teacher logits `t`, labels `y`, weight `α` and
 /// temperature `T`, per row:
@@ -99,17 +98,7 @@ impl<F: Float> Task for DistillTask<'_, F> {
             let trow = &self.t[r * c..(r + 1) * c];
             let mut maxes = [F::ZERO; 2];
             for (m, (name, row)) in maxes.iter_mut().zip([("student", srow), ("teacher", trow)]) {
-                let (mx, ok) = row_max(v, row);
-                if !ok {
-                    return Err(Error::NonFinite {
-                        name,
-                        index: r * c + first_bad(row).unwrap_or(0),
-                    });
-                }
-                if mx.to_f64() == f64::NEG_INFINITY {
-                    return Err(Error::InvalidInput { name, index: r * c });
-                }
-                *m = mx;
+                *m = check_row_named(v, row, r * c, name)?;
             }
             let [ms, mt] = maxes;
             let mut pass = Distill {
@@ -152,7 +141,7 @@ impl Distillation {
     /// Checks the hyper-parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the field.
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the field.
     pub fn check(&self) -> Result<()> {
         super::in_range("alpha", self.alpha, 0.0, 1.0, "must be in [0, 1]")?;
         super::in_range(
@@ -186,13 +175,12 @@ impl Distillation {
             }
             None => (&mut [], false),
         };
+        let backend = self.backend.unwrap_or_else(Backend::active);
         if add {
-            // Accumulate mode must not leave a partial sum: check every row first.
-            for (name, x) in [("student", student), ("teacher", teacher)] {
-                if let Some(i) = first_bad(x) {
-                    return Err(Error::NonFinite { name, index: i });
-                }
-            }
+            // Accumulate mode must not leave a partial sum: every row of both inputs passes
+            // the row drivers' check (no NaN or +∞, not all −∞) before the first write.
+            check_rows(backend, student, rows, classes, "student")?;
+            check_rows(backend, teacher, rows, classes, "teacher")?;
         }
         let scale = reduction.scale(rows)?;
         let label = |r: usize| match classify(labels[r], classes, None) {
@@ -200,7 +188,7 @@ impl Distillation {
             _ => 0, // validated above
         };
         let r = task(
-            self.backend.unwrap_or_else(Backend::active),
+            backend,
             DistillTask {
                 s: student,
                 t: teacher,
@@ -223,8 +211,10 @@ impl Distillation {
     /// The reduced loss (`labels.len()` rows × `classes` for both logit arrays).
     ///
     /// # Errors
-    /// Shapes, parameters, labels; NaN or `+∞` logits ([`Error::NonFinite`]), rows of `−∞`
-    /// only ([`Error::InvalidInput`]).
+    /// Shapes, parameters, labels; NaN or `+∞` logits
+    /// ([`Error::NonFinite`](crate::Error::NonFinite)), rows of `−∞` only
+    /// ([`Error::InvalidInput`](crate::Error::InvalidInput)). In accumulate mode every row of
+    /// both inputs is checked before anything is added, so an error leaves `grad` as it was.
     pub fn value<F: Float, L: Label>(
         &self,
         student: &[F],

@@ -2,7 +2,8 @@
 
 use super::{Extra, Labelled, in_range, labelled, split, to_f, xmul};
 use crate::label::Label;
-use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb, mean_scale};
+use crate::shape::row_checks::mean_scale;
+use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb};
 use crate::simd::Float;
 use crate::{Backend, Out, Reduction, Result};
 

@@ -3,10 +3,10 @@
 
 use crate::label::{Label, Target, classify};
 use crate::shape::dispatch::{Task, task};
-use crate::shape::row_softmax::{
-    Pass, check_class_weights, check_labels, check_len, check_shape, emit, first_index_of, load,
-    row_max,
+use crate::shape::row_checks::{
+    check_class_weights, check_labels, check_len, check_shape, data_error_zeroes,
 };
+use crate::shape::row_sweep::{Pass, emit, first_index_of, load, row_max};
 use crate::simd::{Float, Simd, Vector};
 use crate::{Backend, Error, Out, Reduction, Result};
 
@@ -139,7 +139,7 @@ impl<F: Float> Task for MarginTask<'_, F> {
                     };
                     let mut sums = [0.0; 2];
                     for (part, gp) in [(left, gl), (&right[1..], gr)] {
-                        let s = crate::shape::row_softmax::sweep::<_, _, 2>(
+                        let s = crate::shape::row_sweep::sweep::<_, _, 2>(
                             v,
                             part.len(),
                             &mut Ww {
@@ -212,22 +212,26 @@ fn margin_call<F: Float, L: Label>(
     if let Some(g) = &grad {
         check_len("grad", g.buf.len(), x.len())?;
     }
+    let scale = reduction.scale(rows)?;
+    let (buf, add): (&mut [F], bool) = match grad {
+        Some(o) => (o.buf, o.add),
+        None => (&mut [], false),
+    };
     if let Some(i) = x.iter().position(|e| !e.is_finite()) {
-        return Err(Error::NonFinite {
+        let e: Result<()> = Err(Error::NonFinite {
             name: "logits",
             index: i,
         });
+        if !add {
+            data_error_zeroes(buf, e)?;
+        }
+        return data_error_zeroes(per_row, e).map(|_| 0.0);
     }
-    let scale = reduction.scale(rows)?;
     let label = |r: usize| match classify(labels[r], classes, None) {
         Some(Target::Class(y)) => y,
         _ => 0, // validated above
     };
     let weight = |r: usize| weights.map_or(1.0, |w| w[label(r)].to_f64());
-    let (buf, add): (&mut [F], bool) = match grad {
-        Some(o) => (o.buf, o.add),
-        None => (&mut [], false),
-    };
     task(
         backend.unwrap_or_else(Backend::active),
         MarginTask {

@@ -1,5 +1,5 @@
 //! Losses over `rows × classes` logits (row-major): softmax cross-entropy with integer
-//! labels or soft targets, NLL, KL divergence, softmax focal, distillation, multiclass
+//! labels or soft targets, NLL, softmax focal, distillation, multiclass
 //! hinges, and the row utilities `logsumexp`, `softmax`, `log_softmax`.
 //!
 //! Every verb validates its arguments first and writes nothing on such an error. A row
@@ -127,7 +127,6 @@ macro_rules! labelled_verbs {
 mod cross_entropy;
 mod distillation;
 mod focal;
-mod kl;
 mod margin;
 mod nll;
 mod utilities;
@@ -135,16 +134,15 @@ mod utilities;
 pub use cross_entropy::{CrossEntropy, RowOutputs, SoftCrossEntropy};
 pub use distillation::Distillation;
 pub use focal::SoftmaxFocal;
-pub use kl::KlDiv;
 pub use margin::{MultiMargin, MulticlassHinge};
 pub use nll::Nll;
 pub use utilities::{RowOps, log_softmax, logsumexp, softmax};
 
 use crate::label::{Label, classify};
-use crate::shape::row_softmax::{
-    self, Job, LabelTotals, Logits, Rule, Tau, Verb, check_class_weights, check_labels, check_len,
-    check_shape,
+use crate::shape::row_checks::{
+    LabelTotals, check_class_weights, check_labels, check_len, check_shape,
 };
+use crate::shape::row_softmax::{self, Job, Logits, Rule, Tau, Verb};
 use crate::simd::Float;
 use crate::{Backend, Out, Result};
 

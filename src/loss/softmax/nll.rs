@@ -2,9 +2,10 @@
 
 use super::to_f;
 use crate::label::{Label, Target, classify};
-use crate::shape::row_softmax::{
-    check_class_weights, check_labels, check_len, check_shape, first_bad, mean_scale,
+use crate::shape::row_checks::{
+    check_class_weights, check_labels, check_len, check_shape, data_error_zeroes, mean_scale,
 };
+use crate::shape::row_sweep::first_bad;
 use crate::simd::Float;
 use crate::{Error, Out, Reduction, Result};
 
@@ -103,7 +104,10 @@ impl<'w, F: Float> Nll<'w, F> {
         out: &mut [F],
     ) -> Result<()> {
         check_len("out", out.len(), labels.len())?;
-        self.prepare(log_probs, classes, labels, Reduction::Sum)?;
+        data_error_zeroes(
+            out,
+            self.prepare(log_probs, classes, labels, Reduction::Sum),
+        )?;
         out.fill(F::ZERO);
         for (r, _, v, _) in self.terms(log_probs, classes, labels) {
             out[r] = to_f(v);
@@ -147,7 +151,12 @@ impl<'w, F: Float> Nll<'w, F> {
     {
         let out = grad.into();
         check_len("grad", out.buf.len(), log_probs.len())?;
-        let s = self.prepare(log_probs, classes, labels, reduction)?;
+        let checked = self.prepare(log_probs, classes, labels, reduction);
+        let s = if out.add {
+            checked?
+        } else {
+            data_error_zeroes(out.buf, checked)?
+        };
         if !out.add {
             out.buf.fill(F::ZERO);
         }

@@ -1,9 +1,8 @@
 //! Row utilities on the row-softmax driver: `logsumexp`, `softmax`, `log_softmax`.
 
 use crate::shape::dispatch::{Task, task};
-use crate::shape::row_softmax::{
-    Pass, check_len, check_shape, emit, first_bad, load, neg_inf, row_max, sweep,
-};
+use crate::shape::row_checks::{check_len, check_shape};
+use crate::shape::row_sweep::{Pass, emit, first_bad, load, neg_inf, row_max, sweep};
 use crate::simd::math::exp;
 use crate::simd::{Float, Simd, Vector};
 use crate::{Backend, Error, Result};

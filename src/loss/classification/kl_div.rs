@@ -17,7 +17,7 @@ use crate::simd::{Float, Vector};
 /// with the number of rows; `Mean` divides by the number of elements as PyTorch's `mean`.
 /// A negative target (without `log_target`) is [`Error::InvalidInput`](crate::Error::InvalidInput);
 /// infinite inputs are [`Error::NonFinite`](crate::Error::NonFinite) (a `−∞` log-probability
-/// is not accepted: clamp it, or use [`SoftCrossEntropy`](super::SoftCrossEntropy) on logits,
+/// is not accepted: clamp it, or use [`SoftCrossEntropy`](crate::loss::softmax::SoftCrossEntropy) on logits,
 /// which handles masks). The Hessian diagonal is 0 (the loss is linear in `x`).
 ///
 /// ```
