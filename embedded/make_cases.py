@@ -4,7 +4,7 @@ every pointwise loss from ../tests/data/*.json (sum and mean reductions, lengths
 hand-computed cases for the losses PyTorch lacks (expectile, pseudo-Huber), and row cases:
 cross-entropy from ../tests/data/softmax.json (a label, label smoothing, ignore_index with
 class weights), and softmax and multi-label BCE computed here in float64 with Python's math
-(the cross-entropy and multi-label cases run in f32 only: see RowKernels in src/main.rs).
+(every case runs in f32 and f64).
 Run from this directory:  python3 make_cases.py > src/cases.rs && cargo fmt"""
 import json
 import math
@@ -91,8 +91,8 @@ def row_cases():
     for cid in ("cross_entropy-70", "cross_entropy-72", "cross_entropy-60"):
         c = soft[cid]
         p, inp = c["params"], c["inputs"]
-        kern = (f"row_kernels!(ce losskit_cross_entropy_value_and_grad_f32; "
-                f"{lit(p.get('label_smoothing', 0.0))})")
+        kern = (f"row_kernels!(ce losskit_cross_entropy_value_and_grad_f32, "
+                f"losskit_cross_entropy_value_and_grad_f64; {lit(p.get('label_smoothing', 0.0))})")
         out.append((cid, kern, inp["logits"], [], inp["labels"], inp.get("class_weights", []),
                     p["cols"], {"mean": 0, "sum": 1}[p["reduction"]], c["expected"]["value"],
                     c["expected"]["grad"]["logits"]))
@@ -116,7 +116,8 @@ def row_cases():
     n = len(x)
     val = math.fsum(w[i % 3] * (q[i % 3] * y[i] * sp(-x[i]) + (1 - y[i]) * sp(x[i])) for i in range(n)) / n
     grad = [w[i % 3] * ((1 + (q[i % 3] - 1) * y[i]) * sg(x[i]) - q[i % 3] * y[i]) / n for i in range(n)]
-    kern = "row_kernels!(ml losskit_multilabel_bce_with_logits_value_and_grad_f32)"
+    kern = ("row_kernels!(ml losskit_multilabel_bce_with_logits_value_and_grad_f32, "
+            "losskit_multilabel_bce_with_logits_value_and_grad_f64)")
     out.append(("multilabel_bce_with_logits-python", kern, x, y, [], q + w, 3, 0, val, grad))
     return out
 

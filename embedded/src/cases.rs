@@ -556,7 +556,7 @@ pub static CASES: &[Case] = &[
 pub static ROW_CASES: &[RowCase] = &[
     RowCase {
         id: "cross_entropy-70",
-        kernels: row_kernels!(ce losskit_cross_entropy_value_and_grad_f32; 0.0),
+        kernels: row_kernels!(ce losskit_cross_entropy_value_and_grad_f32, losskit_cross_entropy_value_and_grad_f64; 0.0),
         x: &[
             -1.4771292331935513,
             0.42504815529886597,
@@ -600,7 +600,7 @@ pub static ROW_CASES: &[RowCase] = &[
     },
     RowCase {
         id: "cross_entropy-72",
-        kernels: row_kernels!(ce losskit_cross_entropy_value_and_grad_f32; 0.1),
+        kernels: row_kernels!(ce losskit_cross_entropy_value_and_grad_f32, losskit_cross_entropy_value_and_grad_f64; 0.1),
         x: &[
             -1.4771292331935513,
             0.42504815529886597,
@@ -644,7 +644,7 @@ pub static ROW_CASES: &[RowCase] = &[
     },
     RowCase {
         id: "cross_entropy-60",
-        kernels: row_kernels!(ce losskit_cross_entropy_value_and_grad_f32; 0.1),
+        kernels: row_kernels!(ce losskit_cross_entropy_value_and_grad_f32, losskit_cross_entropy_value_and_grad_f64; 0.1),
         x: &[
             -2.0933851812232387,
             2.6223354577100397,
@@ -715,7 +715,7 @@ pub static ROW_CASES: &[RowCase] = &[
     },
     RowCase {
         id: "multilabel_bce_with_logits-python",
-        kernels: row_kernels!(ml losskit_multilabel_bce_with_logits_value_and_grad_f32),
+        kernels: row_kernels!(ml losskit_multilabel_bce_with_logits_value_and_grad_f32, losskit_multilabel_bce_with_logits_value_and_grad_f64),
         x: &[1.5, -2.0, 0.25, -1.0, 0.75, 3.0],
         t: &[1.0, 0.0, 0.25, 0.0, 1.0, 1.0],
         labels: &[],

@@ -17,6 +17,8 @@ use cortex_m_semihosting::{debug, hprintln};
 use losskit_capi::generated::*;
 use losskit_capi::{losskit_backend_name, losskit_status, losskit_version};
 
+mod naive;
+
 mod cases;
 
 /// One loss's `value_and_grad` in both precisions: (pred, target, aux, reduction, grad,
@@ -78,12 +80,10 @@ pub(crate) use kernels;
 /// classes, reduction, output, value) → status. Empty slices are passed as NULL.
 type RowFn<F> = fn(&[F], &[F], &[i64], &[F], usize, i32, &mut [F], &mut F) -> losskit_status;
 
-/// The C functions a row case runs. The cross-entropy and multi-label cases run in f32
-/// only: their f64 kernels (soft-float) would add about 1.2 MB and 0.3 MB of flash, and the
-/// firmware would no longer fit the board's 4 MB.
+/// The C functions a row case runs, in both precisions (f64 is soft-float on this FPU).
 pub struct RowKernels {
     f32: RowFn<f32>,
-    f64: Option<RowFn<f64>>,
+    f64: RowFn<f64>,
 }
 
 /// A row case: `rows × classes` scores (row-major) and what they are scored against.
@@ -109,33 +109,36 @@ fn opt<F>(x: &[F]) -> *const F {
     if x.is_empty() { null() } else { x.as_ptr() }
 }
 
-/// `row_kernels!(ce f32_fn; label_smoothing)` (PyTorch's ignore_index -100 on) and
-/// `row_kernels!(ml f32_fn)` (f32 only), `row_kernels!(softmax f32_fn, f64_fn)`.
+/// `row_kernels!(ce f32_fn, f64_fn; label_smoothing)` (PyTorch's ignore_index -100 on),
+/// `row_kernels!(ml f32_fn, f64_fn)` and `row_kernels!(softmax f32_fn, f64_fn)`.
 macro_rules! row_kernels {
-    (ce $f32:ident; $eps:expr) => {
+    (ce $f32:ident, $f64:ident; $eps:expr) => {
         $crate::RowKernels {
-            // SAFETY: the slices are valid for their lengths; the outputs are distinct.
-            f32: |x, _t, y, w, c, r, g, v| unsafe {
-                losskit_capi::generated::$f32(
-                    x.as_ptr(),
-                    x.len() / c,
-                    c,
-                    y.as_ptr(),
-                    $crate::opt(w),
-                    -100,
-                    1,
-                    $eps,
-                    0,
-                    0.0,
-                    0.0,
-                    r,
-                    0.0,
-                    0,
-                    g.as_mut_ptr(),
-                    v,
-                )
-            },
-            f64: None,
+            f32: row_kernels!(@ce $f32; $eps),
+            f64: row_kernels!(@ce $f64; $eps),
+        }
+    };
+    (@ce $f:ident; $eps:expr) => {
+        // SAFETY: the slices are valid for their lengths; the outputs are distinct.
+        |x, _t, y, w, c, r, g, v| unsafe {
+            losskit_capi::generated::$f(
+                x.as_ptr(),
+                x.len() / c,
+                c,
+                y.as_ptr(),
+                $crate::opt(w),
+                -100,
+                1,
+                $eps,
+                0,
+                0.0,
+                0.0,
+                r,
+                0.0,
+                0,
+                g.as_mut_ptr(),
+                v,
+            )
         }
     };
     (softmax $f32:ident, $f64:ident) => {
@@ -145,31 +148,34 @@ macro_rules! row_kernels {
                 losskit_capi::generated::$f32(x.as_ptr(), x.len() / c, c, o.as_mut_ptr())
             },
             // SAFETY: as above.
-            f64: Some(|x, _t, _y, _w, c, _r, o, _v| unsafe {
+            f64: |x, _t, _y, _w, c, _r, o, _v| unsafe {
                 losskit_capi::generated::$f64(x.as_ptr(), x.len() / c, c, o.as_mut_ptr())
-            }),
+            },
         }
     };
-    (ml $f32:ident) => {
+    (ml $f32:ident, $f64:ident) => {
         $crate::RowKernels {
-            // SAFETY: as above; `w` holds pos_weight then the class weights.
-            f32: |x, t, _y, w, c, r, g, v| unsafe {
-                let (pw, cw) = w.split_at(c);
-                losskit_capi::generated::$f32(
-                    x.as_ptr(),
-                    x.len() / c,
-                    c,
-                    t.as_ptr(),
-                    $crate::opt(pw),
-                    $crate::opt(cw),
-                    r,
-                    0.0,
-                    0,
-                    g.as_mut_ptr(),
-                    v,
-                )
-            },
-            f64: None,
+            f32: row_kernels!(@ml $f32),
+            f64: row_kernels!(@ml $f64),
+        }
+    };
+    (@ml $f:ident) => {
+        // SAFETY: as above; `w` holds pos_weight then the class weights.
+        |x, t, _y, w, c, r, g, v| unsafe {
+            let (pw, cw) = w.split_at(c);
+            losskit_capi::generated::$f(
+                x.as_ptr(),
+                x.len() / c,
+                c,
+                t.as_ptr(),
+                $crate::opt(pw),
+                $crate::opt(cw),
+                r,
+                0.0,
+                0,
+                g.as_mut_ptr(),
+                v,
+            )
         }
     };
 }
@@ -282,71 +288,112 @@ fn measure(syst: &mut SYST, mut f: impl FnMut()) -> (u32, u32) {
     (ticks * 40 / REPS, c1.wrapping_sub(c0) / REPS)
 }
 
-/// One 256-element f32 MSE `value_and_grad` per call.
-fn measure_mse(syst: &mut SYST) -> (u32, u32) {
-    const N: usize = 256;
-    let mut pred = [0.0f32; N];
-    let mut target = [0.0f32; N];
-    let mut grad = [0.0f32; N];
-    for i in 0..N {
+const MSE_N: usize = 256;
+const CE_C: usize = 10;
+
+/// The inputs of the MSE measurements: 256 predictions and targets, and the gradient.
+fn mse_data() -> ([f32; MSE_N], [f32; MSE_N], [f32; MSE_N]) {
+    let mut pred = [0.0f32; MSE_N];
+    let mut target = [0.0f32; MSE_N];
+    for i in 0..MSE_N {
         pred[i] = (i % 17) as f32 * 0.25 - 2.0;
         target[i] = (i % 13) as f32 * 0.5 - 3.0;
     }
-    measure(syst, || {
-        let mut v = 0.0f32;
-        // SAFETY: valid, distinct buffers of N elements.
-        let s = unsafe {
-            losskit_mse_value_and_grad_f32(
-                core::hint::black_box(pred.as_ptr()),
-                target.as_ptr(),
-                null(),
-                N,
-                0,
-                0.0,
-                0,
-                grad.as_mut_ptr(),
-                &mut v,
-            )
-        };
-        core::hint::black_box((s, v));
-    })
+    (pred, target, [0.0; MSE_N])
 }
 
-/// One f32 cross-entropy `value_and_grad` of a single 10-class row (a label, no weights,
-/// no smoothing, MEAN) per call.
-fn measure_cross_entropy(syst: &mut SYST) -> (u32, u32) {
-    const C: usize = 10;
-    let mut logits = [0.0f32; C];
-    let mut grad = [0.0f32; C];
+/// The inputs of the cross-entropy measurements: one 10-class row, and its gradient.
+fn ce_data() -> ([f32; CE_C], [f32; CE_C]) {
+    let mut logits = [0.0f32; CE_C];
     for (j, x) in logits.iter_mut().enumerate() {
         *x = (j % 7) as f32 * 0.75 - 2.0;
     }
+    (logits, [0.0; CE_C])
+}
+
+/// One f32 MSE `value_and_grad` (MEAN) through the C function.
+fn call_mse(pred: &[f32; MSE_N], target: &[f32; MSE_N], grad: &mut [f32; MSE_N]) {
+    let mut v = 0.0f32;
+    // SAFETY: valid, distinct buffers of MSE_N elements.
+    let s = unsafe {
+        losskit_mse_value_and_grad_f32(
+            core::hint::black_box(pred.as_ptr()),
+            target.as_ptr(),
+            null(),
+            MSE_N,
+            0,
+            0.0,
+            0,
+            grad.as_mut_ptr(),
+            &mut v,
+        )
+    };
+    core::hint::black_box((s, v));
+}
+
+/// One f32 cross-entropy `value_and_grad` of a single 10-class row (label 3, no weights,
+/// no smoothing, MEAN) through the C function.
+fn call_cross_entropy(logits: &[f32; CE_C], grad: &mut [f32; CE_C]) {
     let label = [3i64];
-    measure(syst, || {
-        let mut v = 0.0f32;
-        // SAFETY: valid, distinct buffers (C logits and gradients, one label).
-        let s = unsafe {
-            losskit_cross_entropy_value_and_grad_f32(
-                core::hint::black_box(logits.as_ptr()),
-                1,
-                C,
-                label.as_ptr(),
-                null(),
-                -100,
-                1,
-                0.0,
-                0,
-                0.0,
-                0.0,
-                0,
-                0.0,
-                0,
-                grad.as_mut_ptr(),
-                &mut v,
-            )
-        };
-        core::hint::black_box((s, v));
-    })
+    let mut v = 0.0f32;
+    // SAFETY: valid, distinct buffers (CE_C logits and gradients, one label).
+    let s = unsafe {
+        losskit_cross_entropy_value_and_grad_f32(
+            core::hint::black_box(logits.as_ptr()),
+            1,
+            CE_C,
+            label.as_ptr(),
+            null(),
+            -100,
+            1,
+            0.0,
+            0,
+            0.0,
+            0.0,
+            0,
+            0.0,
+            0,
+            grad.as_mut_ptr(),
+            &mut v,
+        )
+    };
+    core::hint::black_box((s, v));
+}
+
+/// Bytes of stack `f` uses below the caller's stack pointer: the 16 KiB below it are painted
+/// with a pattern, `f` runs, and the deepest word that no longer holds the pattern marks
+/// the high-water mark (nothing else runs: no interrupt is enabled).
+#[inline(never)]
+fn stack_used(f: impl FnOnce()) -> usize {
+    const SPAN: usize = 16 * 1024;
+    const PATTERN: u32 = 0x5a5a_a5a5;
+    let sp = cortex_m::register::msp::read() as usize & !3;
+    let (bottom, top) = (sp - SPAN, sp - 8);
+    for a in (bottom..top).step_by(4) {
+        // SAFETY: below the stack pointer of this frame (unused stack in the 4 MiB of RAM),
+        // word-aligned; nothing else uses it while this function runs.
+        unsafe { core::ptr::write_volatile(a as *mut u32, PATTERN) };
+    }
+    f();
+    let deepest = (bottom..top)
+        .step_by(4)
+        // SAFETY: as above; `f` has returned, the region is readable RAM.
+        .find(|&a| unsafe { core::ptr::read_volatile(a as *const u32) } != PATTERN)
+        .unwrap_or(top);
+    sp - deepest
+}
+
+/// Prints losskit's instruction count beside the naive loop's, and their ratio.
+fn report(what: &str, (ours, dwt): (u32, u32), (naive, _): (u32, u32)) {
+    hprintln!(
+        "{}: {} instructions per call (QEMU icount; DWT cycles {}), naive loop {}, ratio {}.{:02}",
+        what,
+        ours,
+        dwt,
+        naive,
+        ours / naive.max(1),
+        (ours % naive.max(1)) * 100 / naive.max(1)
+    );
 }
 
 #[entry]
@@ -384,30 +431,67 @@ fn main() -> ! {
 
     for c in cases::ROW_CASES {
         let ok32 = check_row(c, c.kernels.f32, |x| x as f32, |x| x as f64, 2e-5);
-        let ok64 = c.kernels.f64.map(|f| check_row(c, f, |x| x, |x| x, 1e-10));
-        for (ok, dtype) in [(Some(ok32), "f32"), (ok64, "f64")] {
-            match ok {
-                Some(true) => passed += 1,
-                Some(false) => {
-                    failed += 1;
-                    hprintln!("FAIL {} {}", c.id, dtype);
-                }
-                None => {}
+        let ok64 = check_row(c, c.kernels.f64, |x| x, |x| x, 1e-10);
+        for (ok, dtype) in [(ok32, "f32"), (ok64, "f64")] {
+            if ok {
+                passed += 1;
+            } else {
+                failed += 1;
+                hprintln!("FAIL {} {}", c.id, dtype);
             }
         }
     }
 
-    let (instructions, dwt) = measure_mse(&mut cp.SYST);
-    hprintln!(
-        "mse value_and_grad, 256 x f32: {} instructions per call (QEMU icount), DWT cycles {}",
-        instructions,
-        dwt
+    let (pred, target, mut grad) = mse_data();
+    report(
+        "mse value_and_grad, 256 x f32",
+        measure(&mut cp.SYST, || call_mse(&pred, &target, &mut grad)),
+        measure(&mut cp.SYST, || {
+            let v = naive::mse_value_and_grad(core::hint::black_box(&pred), &target, &mut grad);
+            core::hint::black_box(v);
+        }),
     );
-    let (instructions, dwt) = measure_cross_entropy(&mut cp.SYST);
+    let mse_stack = stack_used(|| call_mse(&pred, &target, &mut grad));
+    let (logits, mut g) = ce_data();
+    report(
+        "cross_entropy value_and_grad, 1 row x 10 classes f32",
+        measure(&mut cp.SYST, || call_cross_entropy(&logits, &mut g)),
+        measure(&mut cp.SYST, || {
+            let v = naive::cross_entropy_row(core::hint::black_box(&logits), 3, &mut g);
+            core::hint::black_box(v);
+        }),
+    );
+    let ce_stack = stack_used(|| call_cross_entropy(&logits, &mut g));
     hprintln!(
-        "cross_entropy value_and_grad, 1 row x 10 classes f32: {} instructions per call (QEMU icount), DWT cycles {}",
-        instructions,
-        dwt
+        "stack of one C call: mse value_and_grad {} bytes, cross_entropy value_and_grad {} bytes",
+        mse_stack,
+        ce_stack
+    );
+    use losskit::prelude::{CrossEntropy, Mse, PointwiseLoss, Reduction};
+    let rust_mse = stack_used(|| {
+        let r = Mse.value_and_grad(
+            core::hint::black_box(&pred[..]),
+            &target[..],
+            None,
+            Reduction::Mean,
+            &mut grad,
+        );
+        core::hint::black_box(r).ok();
+    });
+    let rust_ce = stack_used(|| {
+        let r = CrossEntropy::<f32>::default().value_and_grad(
+            core::hint::black_box(&logits[..]),
+            CE_C,
+            &[3u32],
+            Reduction::Mean,
+            &mut g,
+        );
+        core::hint::black_box(r).ok();
+    });
+    hprintln!(
+        "stack of one Rust call: mse value_and_grad {} bytes, cross_entropy value_and_grad {} bytes",
+        rust_mse,
+        rust_ce
     );
     hprintln!("firmware: {} passed, {} failed", passed, failed);
     debug::exit(if failed == 0 {

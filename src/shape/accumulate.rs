@@ -15,6 +15,8 @@
 //! `log2(N / BLOCK)` levels, so the error of a sum stays about one f32 rounding of the
 //! result; a sum that would overflow f32 cannot overflow here.
 
+use crate::simd::{Float, Vector};
+
 /// Elements per block of the summation tree. A multiple of every backend's lane count × 4,
 /// and small enough that a block's inputs and outputs stay in L1.
 pub(crate) const BLOCK: usize = 2048;
@@ -80,6 +82,54 @@ impl TreeSum {
             .copied()
             .reduce(|right, left| left + right)
             .unwrap_or(0.0)
+    }
+}
+
+/// The terms of the drivers' single-vector loops on their way into an f64 accumulator.
+///
+/// Wide vectors are widened one by one (the drivers' unrolled loops did the bulk). One-lane
+/// vectors ([`Vector::UNROLL`] false: targets without SIMD, where f64 arithmetic is often
+/// software) are first added in groups of four in the input precision, as the unrolled
+/// loops pair four vectors, and widened once per group: a quarter of the conversions and
+/// f64 additions, for the same one extra rounding per four terms.
+pub(crate) struct Grouped<V: Vector> {
+    sum: V,
+    n: u8,
+}
+
+impl<V: Vector> Grouped<V> {
+    #[inline(always)]
+    pub(crate) fn new(v: V) -> Self {
+        Grouped {
+            sum: v.splat(<V::Elem as Float>::ZERO),
+            n: 0,
+        }
+    }
+
+    /// Adds `x` (towards) `acc`.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, x: V, acc: V::Acc) -> V::Acc {
+        if V::UNROLL {
+            return x.acc_add(acc);
+        }
+        self.sum = self.sum.add(x);
+        self.n += 1;
+        if self.n < 4 {
+            return acc;
+        }
+        let acc = self.sum.acc_add(acc);
+        *self = Grouped::new(x);
+        acc
+    }
+
+    /// `acc` with the last, incomplete group added.
+    #[inline(always)]
+    pub(crate) fn finish(self, acc: V::Acc) -> V::Acc {
+        if V::UNROLL || self.n == 0 {
+            acc
+        } else {
+            self.sum.acc_add(acc)
+        }
     }
 }
 

@@ -12,8 +12,8 @@ use crate::simd::{Backend, Float, Portable};
 #[cfg(target_arch = "x86_64")]
 use crate::simd::{x86_avx2::Avx2, x86_avx512::Avx512};
 
+crate::simd::fold_inline! {
 /// Runs a pointwise pass on `backend`.
-#[inline]
 pub(crate) fn pointwise<F: Float, L: Pointwise, const VERB: u8>(
     backend: Backend,
     loss: L,
@@ -30,8 +30,9 @@ pub(crate) fn pointwise<F: Float, L: Pointwise, const VERB: u8>(
         on_backend::<F, L, VERB, false>(backend, loss, inp, out, scale)
     }
 }
+}
 
-#[inline]
+crate::simd::fold_inline! {
 fn on_backend<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     backend: Backend,
     loss: L,
@@ -52,12 +53,26 @@ fn on_backend<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
             // SAFETY: an `Avx2` token exists only when AVX2 and FMA were detected.
             Ok(unsafe { pointwise_avx2::<F, L, VERB, W>(t, loss, inp, out, scale) })
         }
-        Backend::Portable => Ok(pointwise::run::<_, F, L, VERB, W>(
-            Portable, loss, inp, out, scale,
-        )),
+        Backend::Portable => Ok(pointwise_portable::<F, L, VERB, W>(loss, inp, out, scale)),
         #[allow(unreachable_patterns)]
         _ => Err(Error::BackendUnavailable),
     }
+}
+}
+
+/// The portable backend's pointwise wrapper. Where other backends exist (x86_64) it is a
+/// function of its own, as theirs are, so that callers do not inline a third copy of every
+/// kernel; where it is the only backend it inlines, so that the options a call site fixes
+/// fold into the kernel (what keeps microcontroller code small).
+#[cfg_attr(target_arch = "x86_64", inline(never))]
+#[cfg_attr(not(target_arch = "x86_64"), inline(always))]
+fn pointwise_portable<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
+    loss: L,
+    inp: Inputs<'_, F>,
+    out: Outputs<'_, F>,
+    scale: F,
+) -> Outcome {
+    pointwise::run::<_, F, L, VERB, W>(Portable, loss, inp, out, scale)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -94,8 +109,10 @@ pub(crate) trait Task {
     fn run<S: crate::simd::Simd>(self, simd: S) -> Self::Output;
 }
 
-/// Runs `t` on `backend`.
-#[inline]
+crate::simd::fold_inline! {
+/// Runs `t` on `backend`. Inlined, so that on a target with the portable backend only the
+/// whole computation inlines into its caller, where the call's options fold; each backend's
+/// computation is a function of its own where there are several.
 pub(crate) fn task<T: Task>(backend: Backend, t: T) -> Result<T::Output> {
     match backend {
         #[cfg(target_arch = "x86_64")]
@@ -110,10 +127,19 @@ pub(crate) fn task<T: Task>(backend: Backend, t: T) -> Result<T::Output> {
             // SAFETY: an `Avx2` token exists only when AVX2 and FMA were detected.
             Ok(unsafe { task_avx2(s, t) })
         }
-        Backend::Portable => Ok(t.run(Portable)),
+        Backend::Portable => Ok(task_portable(t)),
         #[allow(unreachable_patterns)]
         _ => Err(Error::BackendUnavailable),
     }
+}
+}
+
+/// The portable backend's task wrapper: out of line where other backends exist, inlined
+/// where it is the only one (see [`pointwise_portable`]).
+#[cfg_attr(target_arch = "x86_64", inline(never))]
+#[cfg_attr(not(target_arch = "x86_64"), inline(always))]
+fn task_portable<T: Task>(t: T) -> T::Output {
+    t.run(Portable)
 }
 
 #[cfg(target_arch = "x86_64")]

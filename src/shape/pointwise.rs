@@ -24,7 +24,7 @@
 
 use crate::error::{Error, Result};
 use crate::reduction::{Out, Reduction};
-use crate::shape::accumulate::{BLOCK, TreeSum};
+use crate::shape::accumulate::{BLOCK, Grouped, TreeSum};
 use crate::simd::{Backend, Float, Simd, Vector};
 
 /// Per-lane results of a pointwise loss.
@@ -403,7 +403,9 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     let (mut q0, mut q1) = (v, v);
     let mut i = 0;
     let mut odd = false;
-    while i + 4 * lanes <= n {
+    // Four vectors per step where the registers are wide (`Vector::UNROLL`); one-lane
+    // vectors take the loop below alone.
+    while <F::Lanes<S> as Vector>::UNROLL && i + 4 * lanes <= n {
         let x0 =
             step::<_, L, VERB, WEIGHTED, true>(v, &loss, &inp, &mut out, i, lanes, scale, &mut q0);
         let x1 = step::<_, L, VERB, WEIGHTED, true>(
@@ -447,12 +449,14 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
         }
         i += 4 * lanes;
     }
+    let mut grouped = Grouped::new(v);
     while i + lanes <= n {
         let x =
             step::<_, L, VERB, WEIGHTED, true>(v, &loss, &inp, &mut out, i, lanes, scale, &mut q0);
-        a0 = x.acc_add(a0);
+        a0 = grouped.push(x, a0);
         i += lanes;
     }
+    a0 = grouped.finish(a0);
     if i < n {
         let x =
             step::<_, L, VERB, WEIGHTED, false>(v, &loss, &inp, &mut out, i, n - i, scale, &mut q1);
@@ -469,6 +473,7 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
 // The public boundary: validation, dispatch, error location.
 // ---------------------------------------------------------------------------------------
 
+crate::simd::fold_inline! {
 /// Checks lengths and parameters before anything is written.
 pub(crate) fn validate<F: Float, L: Pointwise>(
     loss: &L,
@@ -506,6 +511,7 @@ pub(crate) fn validate<F: Float, L: Pointwise>(
     }
     Ok(())
 }
+}
 
 /// Finds the first invalid element after a pass reported one (the slow path only).
 #[cold]
@@ -535,6 +541,7 @@ fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Option<Error>
     None
 }
 
+crate::simd::fold_inline! {
 /// Runs a validated pass and turns a probe hit into the located error, restoring the
 /// outputs' contract (write mode: zeros; add mode: untouched, ensured by a probe pass first).
 #[allow(clippy::too_many_arguments)]
@@ -576,6 +583,7 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
         return Err(e);
     }
     Ok(o.sum * scale)
+}
 }
 
 /// Runs one verb of `loss` over a `rows × classes` matrix whose `aux` and `weight` hold one
@@ -665,8 +673,12 @@ pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
     Ok(total * scale)
 }
 
+crate::simd::fold_inline! {
 /// Validates and runs one verb of a two-input loss whose only output is `out`.
 ///
+/// Inlined with [`execute`] into each verb of each caller, so that what the call site knows
+/// (no weights, write mode) selects the kernels before any is referenced: a call links only
+/// its own (on targets without SIMD, where the kernel is inlined too, only its own code).
 fn two_inputs<F: Float, L: Pointwise, const VERB: u8>(
     loss: &L,
     pred: &[F],
@@ -684,6 +696,7 @@ fn two_inputs<F: Float, L: Pointwise, const VERB: u8>(
     };
     execute::<F, L, VERB>(loss, inp, Outputs::main(out), reduction)
 }
+}
 
 /// The verbs every pointwise loss has. Import it (or the [`prelude`](crate::prelude)) to
 /// call them.
@@ -698,6 +711,7 @@ pub trait PointwiseLoss: Pointwise {
     ///
     /// # Errors
     /// See the trait docs.
+    #[inline]
     fn value<F: Float>(
         &self,
         pred: &[F],
@@ -719,6 +733,7 @@ pub trait PointwiseLoss: Pointwise {
     ///
     /// # Errors
     /// See the trait docs.
+    #[inline]
     fn value_elementwise<F: Float>(
         &self,
         pred: &[F],
@@ -741,6 +756,7 @@ pub trait PointwiseLoss: Pointwise {
     ///
     /// # Errors
     /// See the trait docs.
+    #[inline]
     fn grad<'g, F: Float>(
         &self,
         pred: &[F],
@@ -758,6 +774,7 @@ pub trait PointwiseLoss: Pointwise {
     ///
     /// # Errors
     /// See the trait docs.
+    #[inline]
     fn value_and_grad<'g, F: Float>(
         &self,
         pred: &[F],
@@ -784,6 +801,7 @@ pub trait PointwiseLoss: Pointwise {
     ///
     /// # Errors
     /// See the trait docs.
+    #[inline]
     fn hessian_diag<'h, F: Float>(
         &self,
         pred: &[F],

@@ -32,6 +32,7 @@ fn prevalidate<S: Simd, F: Float>(
     Ok(())
 }
 
+crate::simd::fold_inline! {
 /// Checks every row of the `rows × classes` matrix `x` on `backend` (the rule every row
 /// driver applies: no NaN or `+∞`, not all `−∞`), writing nothing. Accumulate-mode and
 /// in-place calls run it over every input matrix before their first write, so that an error
@@ -56,6 +57,7 @@ pub(crate) fn check_rows<F: Float>(
             name,
         },
     )?
+}
 }
 
 /// The max of a row, or the error it gives, naming the input `name`.

@@ -16,7 +16,8 @@
 //! Rows of at most 32 classes without a τ stream or capping (plain cross-entropy and focal
 //! on few classes) take the *narrow* schedule instead ([`run_narrow`]): the same passes, laid
 //! out per block of rows so that the exponentials run over whole vectors of the block, with
-//! bit-identical results.
+//! bit-identical results. One-lane vectors (the portable backend on targets without SIMD)
+//! always take the wide schedule: nothing to gain, and no stack buffers to pay for.
 //!
 //! The per-row scalars `a, b, d` and the row's value come from a [`Rule`] (the loss's
 //! formula, in `loss/softmax/`). Value-only verbs skip the stores; accumulate mode and
@@ -139,7 +140,7 @@ impl RowStats {
     pub fn ln_sum(&self) -> f64 {
         libm::log(self.sum)
     }
-    /// `lse = m + ln S`.
+    /// `lse = m + ln S` (a rule that needs `ln S` too adds it to `max` itself: one log).
     #[inline]
     pub fn lse(&self) -> f64 {
         self.max + self.ln_sum()
@@ -483,7 +484,9 @@ pub(crate) fn run<S: Simd, F: Float, I: Io<F>>(
     job: &mut Job<'_, F>,
     batch: &mut I,
 ) -> Result<f64> {
-    if is_narrow(job) {
+    // One-lane vectors (targets without SIMD) gain nothing from the narrow schedule's
+    // whole-vector layout, and would pay its stack buffers: they run the wide one.
+    if <Lanes<S, F> as Vector>::UNROLL && is_narrow(job) {
         run_narrow(simd, job, batch)
     } else {
         run_wide(simd, job, batch)
@@ -916,6 +919,7 @@ impl<F: Float, I: Io<F>> crate::shape::dispatch::Task for RunTask<'_, '_, F, I> 
     }
 }
 
+crate::simd::fold_inline! {
 /// Runs a validated job. Accumulate and in-place calls check every row first, so an error
 /// leaves their buffer untouched; on an error of a write-mode call every output it wrote is
 /// reset to zeros.
@@ -990,6 +994,7 @@ pub(crate) fn execute<F: Float>(
         job.argmax.fill(0);
     }
     result
+}
 }
 
 #[cfg(test)]

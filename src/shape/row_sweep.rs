@@ -3,6 +3,7 @@
 //! [`load`] and the write-or-add [`emit`], and the row scans built on them ([`row_max`],
 //! [`first_index_of`]).
 
+use crate::shape::accumulate::Grouped;
 use crate::simd::{Float, Vector};
 
 /// The body of a pass over one row: the work of one vector at element offset `i` with `n`
@@ -24,7 +25,8 @@ pub(crate) fn sweep<V: Vector, P: Pass<V, K>, const K: usize>(
     let lanes = V::LANES;
     let mut acc = [v.acc_zero(); K];
     let mut i = 0;
-    while i + 4 * lanes <= len {
+    // Four vectors per step where the registers are wide (`Vector::UNROLL`).
+    while V::UNROLL && i + 4 * lanes <= len {
         let x0 = pass.at::<true>(v, i, lanes);
         let x1 = pass.at::<true>(v, i + lanes, lanes);
         let x2 = pass.at::<true>(v, i + 2 * lanes, lanes);
@@ -34,12 +36,16 @@ pub(crate) fn sweep<V: Vector, P: Pass<V, K>, const K: usize>(
         }
         i += 4 * lanes;
     }
+    let mut grouped = [(); K].map(|_| Grouped::new(v));
     while i + lanes <= len {
         let x = pass.at::<true>(v, i, lanes);
         for k in 0..K {
-            acc[k] = x[k].acc_add(acc[k]);
+            acc[k] = grouped[k].push(x[k], acc[k]);
         }
         i += lanes;
+    }
+    for (a, g) in acc.iter_mut().zip(grouped) {
+        *a = g.finish(*a);
     }
     if i < len {
         let x = pass.at::<false>(v, i, len - i);

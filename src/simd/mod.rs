@@ -3,8 +3,9 @@
 //! # Contract
 //!
 //! * A *backend* is a zero-sized token type implementing [`Simd`]: [`Portable`] (on `wide`,
-//!   whatever the build's `cfg(target_feature)` gives: SSE2, AVX2, NEON, simd128 or plain
-//!   arrays), and on `x86_64` `Avx2` (AVX2 + FMA) and `Avx512` (AVX-512F) on `core::arch`.
+//!   whatever the build's `cfg(target_feature)` gives: SSE2, AVX2, NEON or simd128; on a
+//!   target without SIMD, one-lane vectors of `scalar.rs` instead of `wide`'s emulated
+//!   ones), and on `x86_64` `Avx2` (AVX2 + FMA) and `Avx512` (AVX-512F) on `core::arch`.
 //! * A token of an x86 backend exists only after the CPU was seen to support its features
 //!   (see [`backend`]). Its vector types can only be made from a token or from another vector
 //!   of the same backend, so every vector method is safe: holding a vector proves the
@@ -27,6 +28,27 @@
 pub mod backend;
 pub(crate) mod math;
 pub mod portable;
+// The portable backend's lanes: `wide`'s vectors where the target has SIMD; one-lane vectors
+// where `wide` would emulate its vectors with arrays (or where `--cfg losskit_scalar_lanes`
+// asks for them, to test that code on any host).
+#[cfg(any(
+    losskit_scalar_lanes,
+    not(any(
+        target_feature = "sse2",
+        target_feature = "simd128",
+        all(target_arch = "aarch64", target_feature = "neon")
+    ))
+))]
+pub mod scalar;
+#[cfg(not(any(
+    losskit_scalar_lanes,
+    not(any(
+        target_feature = "sse2",
+        target_feature = "simd128",
+        all(target_arch = "aarch64", target_feature = "neon")
+    ))
+)))]
+pub mod wide_lanes;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_avx2;
 #[cfg(target_arch = "x86_64")]
@@ -34,6 +56,22 @@ pub mod x86_avx512;
 
 pub use backend::Backend;
 pub use portable::Portable;
+
+/// Wraps the functions between a public verb and its kernel (validation, dispatch): inlined
+/// always where the portable backend is the only one (every target but x86_64), so that the
+/// options a call site fixes (no weights, write mode, no smoothing, …) fold into the one
+/// kernel the call then links; an ordinary inline hint on x86_64, where each backend's
+/// kernel is a `#[target_feature]` function of its own and nothing would fold into it.
+/// This is the one place such a cfg is written, so the loss files stay free of them.
+macro_rules! fold_inline {
+    ($(#[$meta:meta])* $vis:vis fn $($rest:tt)*) => {
+        $(#[$meta])*
+        #[cfg_attr(target_arch = "x86_64", inline)]
+        #[cfg_attr(not(target_arch = "x86_64"), inline(always))]
+        $vis fn $($rest)*
+    };
+}
+pub(crate) use fold_inline;
 
 /// A SIMD backend: a zero-sized token whose existence proves the CPU features it needs.
 pub trait Simd: Copy + Send + Sync + 'static {
@@ -150,6 +188,10 @@ pub trait Vector: Copy {
     type Acc: Copy;
     /// Number of lanes.
     const LANES: usize;
+    /// Whether the drivers unroll their loops over four vectors (independent dependency
+    /// chains for wide registers). One-lane vectors on targets without SIMD do not: there
+    /// it would only quadruple the code.
+    const UNROLL: bool = true;
 
     /// A vector of this backend with every lane `x`.
     fn splat(self, x: Self::Elem) -> Self;

@@ -103,8 +103,10 @@ impl Rule for CeRule {
         };
         let on_label = (1.0 - self.eps) * st.wy;
         let total = on_label + smooth * st.tau;
-        let lse = st.lse();
-        let ce = total * st.ln_sum() - xmul(on_label, st.zy) - xmul(smooth, st.dot);
+        // One logarithm per row (a software routine on FPUs without f64).
+        let ln_sum = st.ln_sum();
+        let lse = st.max + ln_sum;
+        let ce = total * ln_sum - xmul(on_label, st.zy) - xmul(smooth, st.dot);
         let z = self.z_loss * lse * lse;
         Coef {
             value: xmul(s_ce, ce) + xmul(s_z, z),
@@ -149,6 +151,7 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
         Ok(())
     }
 
+    crate::simd::fold_inline! {
     fn call<L: Label>(
         &self,
         verb: Verb,
@@ -198,6 +201,7 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
             },
             extra,
         )
+    }
     }
 
     /// [`CrossEntropy::value_and_grad`] that also writes the requested per-row outputs
@@ -378,6 +382,7 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         )
     }
 
+    crate::simd::fold_inline! {
     fn call(
         &self,
         verb: Verb,
@@ -414,6 +419,7 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
             |t| Ok([mean_scale(reduction, t.count as f64)?, 0.0]),
             extra,
         )
+    }
     }
 
     /// The reduced loss (`targets` has the logits' shape, `rows × classes`).

@@ -94,6 +94,7 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
         )
     }
 
+    crate::simd::fold_inline! {
     fn call<L: Label>(
         &self,
         verb: Verb,
@@ -128,6 +129,7 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
             |t| Ok([mean_scale(reduction, t.count as f64)?, 0.0]),
             extra,
         )
+    }
     }
 }
 

@@ -22,6 +22,7 @@ macro_rules! labelled_verbs {
             /// ([`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange)), class weights,
             /// and logits ([`Error::NonFinite`](crate::Error::NonFinite) for NaN or `+∞`,
             /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a row of `−∞` only).
+            #[inline]
             pub fn value<L: Label>(
                 &self,
                 logits: &[F],
@@ -45,6 +46,7 @@ macro_rules! labelled_verbs {
             ///
             /// # Errors
             /// As `value`, and `out` of the wrong length.
+            #[inline]
             pub fn value_elementwise<L: Label>(
                 &self,
                 logits: &[F],
@@ -72,6 +74,7 @@ macro_rules! labelled_verbs {
             ///
             /// # Errors
             /// As `value`, and `grad` of the wrong length.
+            #[inline]
             pub fn grad<'g, L: Label>(
                 &self,
                 logits: &[F],
@@ -99,6 +102,7 @@ macro_rules! labelled_verbs {
             ///
             /// # Errors
             /// As `grad`.
+            #[inline]
             pub fn value_and_grad<'g, L: Label>(
                 &self,
                 logits: &[F],
@@ -177,8 +181,12 @@ pub(crate) struct Labelled<'a, F, L> {
     pub cap: Option<F>,
 }
 
+crate::simd::fold_inline! {
 /// Validates a call of a labelled row loss, then runs `rule` on it. `scales` turns the
 /// batch's label totals into the reduction factors of the main and auxiliary terms.
+///
+/// Inlined down to the driver, so that the options a call site fixes (no smoothing, no
+/// weights, write mode, …) select the passes before any is referenced.
 pub(crate) fn labelled<F: Float, L: Label>(
     call: Labelled<'_, F, L>,
     rule: &dyn Rule,
@@ -231,6 +239,7 @@ pub(crate) fn labelled<F: Float, L: Label>(
         vec: extra.vec,
     };
     row_softmax::execute(call.backend.unwrap_or_else(Backend::active), job, logits)
+}
 }
 
 /// Checks the lengths of the per-row outputs and of the Hessian–vector product's vector.
