@@ -707,11 +707,11 @@ fn two_inputs<F: Float, L: Pointwise, const VERB: u8>(
 /// nothing on such an error; an input that is NaN, infinite or outside the loss's domain
 /// gives [`Error::NonFinite`] or [`Error::InvalidInput`] naming the first such element.
 pub trait PointwiseLoss: Pointwise {
+    crate::simd::fold_inline! {
     /// The reduced loss `Σ wᵢ ℓᵢ · scale`.
     ///
     /// # Errors
     /// See the trait docs.
-    #[inline]
     fn value<F: Float>(
         &self,
         pred: &[F],
@@ -728,12 +728,13 @@ pub trait PointwiseLoss: Pointwise {
         };
         execute::<F, Self, { verb::VALUE }>(self, inp, Outputs::none(), reduction).map(F::from_f64)
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The per-element losses `wᵢ ℓᵢ` written to `out` (PyTorch's `reduction="none"`).
     ///
     /// # Errors
     /// See the trait docs.
-    #[inline]
     fn value_elementwise<F: Float>(
         &self,
         pred: &[F],
@@ -751,12 +752,13 @@ pub trait PointwiseLoss: Pointwise {
         )
         .map(|_| ())
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The gradient `∂L/∂pred`, written or added into `grad`.
     ///
     /// # Errors
     /// See the trait docs.
-    #[inline]
     fn grad<'g, F: Float>(
         &self,
         pred: &[F],
@@ -769,12 +771,13 @@ pub trait PointwiseLoss: Pointwise {
         two_inputs::<F, Self, { verb::GRAD }>(self, pred, target, weight, reduction, ("grad", g))
             .map(|_| ())
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The reduced loss and its gradient in one pass (JAX's `value_and_grad`).
     ///
     /// # Errors
     /// See the trait docs.
-    #[inline]
     fn value_and_grad<'g, F: Float>(
         &self,
         pred: &[F],
@@ -794,14 +797,15 @@ pub trait PointwiseLoss: Pointwise {
         )
         .map(F::from_f64)
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The diagonal of the Hessian of the reduced loss, `∂²L/∂predᵢ²`, written or added into
     /// `hess` (what gradient-boosting custom objectives need). Where `ℓ` has a kink the
     /// one-sided second derivative 0 is used (MAE, quantile); see each loss.
     ///
     /// # Errors
     /// See the trait docs.
-    #[inline]
     fn hessian_diag<'h, F: Float>(
         &self,
         pred: &[F],
@@ -813,6 +817,7 @@ pub trait PointwiseLoss: Pointwise {
         let h = hess.into();
         two_inputs::<F, Self, { verb::HESSIAN }>(self, pred, target, weight, reduction, ("hess", h))
             .map(|_| ())
+    }
     }
 
     /// This loss pinned to `backend` (for tests, benches and reproducibility across

@@ -60,13 +60,13 @@ pub use portable::Portable;
 /// Wraps the functions between a public verb and its kernel (validation, dispatch): inlined
 /// always where the portable backend is the only one (every target but x86_64), so that the
 /// options a call site fixes (no weights, write mode, no smoothing, …) fold into the one
-/// kernel the call then links; an ordinary inline hint on x86_64, where each backend's
-/// kernel is a `#[target_feature]` function of its own and nothing would fold into it.
-/// This is the one place such a cfg is written, so the loss files stay free of them.
+/// kernel the call then links; left to the compiler on x86_64, where each backend's kernel
+/// is a `#[target_feature]` function of its own that nothing would fold into, and where
+/// forced inlining only grows every caller (the test suite's compile memory). This is the
+/// one place such a cfg is written, so the loss files stay free of them.
 macro_rules! fold_inline {
     ($(#[$meta:meta])* $vis:vis fn $($rest:tt)*) => {
         $(#[$meta])*
-        #[cfg_attr(target_arch = "x86_64", inline)]
         #[cfg_attr(not(target_arch = "x86_64"), inline(always))]
         $vis fn $($rest)*
     };

@@ -204,6 +204,7 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
     }
     }
 
+    crate::simd::fold_inline! {
     /// [`CrossEntropy::value_and_grad`] that also writes the requested per-row outputs
     /// (`lse`, predicted class).
     ///
@@ -236,7 +237,9 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
         )?;
         Ok(to_f(r))
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The reduced loss, overwriting `logits` with its gradient (no second buffer, as
     /// Liger-Kernel). The result is bit-identical to [`CrossEntropy::value_and_grad`]. Every
     /// row is checked before anything is overwritten: on an error `logits` is unchanged.
@@ -260,7 +263,9 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
         )?;
         Ok(to_f(r))
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The diagonal of each row's Hessian, `∂²ℓ/∂xⱼ² = A·pⱼ(1 − pⱼ)` (plus the z-loss's
     /// `2·z_loss·(pⱼ² + lse·pⱼ(1 − pⱼ))`), reduced as the value; what XGBoost's
     /// `multi:softprob` objective takes (without its factor 2). Zero rows for ignored labels.
@@ -285,7 +290,9 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
         )
         .map(|_| ())
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The Hessian–vector product `H·v`, row by row: `A·(p ⊙ v − p·(p·v))` (plus the
     /// z-loss's `2·z_loss·(p·(p·v) + lse·(p ⊙ v − p·(p·v)))`), reduced as the value.
     ///
@@ -313,6 +320,7 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
             extra,
         )
         .map(|_| ())
+    }
     }
 }
 
@@ -422,6 +430,7 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
     }
     }
 
+    crate::simd::fold_inline! {
     /// The reduced loss (`targets` has the logits' shape, `rows × classes`).
     ///
     /// # Errors
@@ -444,7 +453,9 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         )?;
         Ok(to_f(r))
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The loss of each row into `out` (`rows` values).
     ///
     /// # Errors
@@ -470,7 +481,9 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         )
         .map(|_| ())
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The gradient with respect to the logits, written or added into `grad`.
     ///
     /// # Errors
@@ -496,7 +509,9 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         )
         .map(|_| ())
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The reduced loss and its gradient in one pass.
     ///
     /// # Errors
@@ -522,7 +537,9 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         )?;
         Ok(to_f(r))
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The reduced loss, overwriting `logits` with its gradient; unchanged on an error.
     ///
     /// # Errors
@@ -544,7 +561,9 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         )?;
         Ok(to_f(r))
     }
+    }
 
+    crate::simd::fold_inline! {
     /// The diagonal of each row's Hessian, `(Σₖ wₖ t'ₖ)·pⱼ(1 − pⱼ)`, reduced as the value.
     ///
     /// # Errors
@@ -566,5 +585,6 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
             Extra::none(),
         )
         .map(|_| ())
+    }
     }
 }

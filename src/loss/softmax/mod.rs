@@ -14,6 +14,7 @@
 macro_rules! labelled_verbs {
     ($ty:ident) => {
         impl<'w, F: Float> $ty<'w, F> {
+            crate::simd::fold_inline! {
             /// The reduced loss of `logits` (`labels.len()` rows × `classes`, row-major).
             ///
             /// # Errors
@@ -22,7 +23,6 @@ macro_rules! labelled_verbs {
             /// ([`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange)), class weights,
             /// and logits ([`Error::NonFinite`](crate::Error::NonFinite) for NaN or `+∞`,
             /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a row of `−∞` only).
-            #[inline]
             pub fn value<L: Label>(
                 &self,
                 logits: &[F],
@@ -40,13 +40,14 @@ macro_rules! labelled_verbs {
                 )?;
                 Ok(to_f(r))
             }
+            }
 
+            crate::simd::fold_inline! {
             /// The loss of each row into `out` (`labels.len()` values; PyTorch's
             /// `reduction="none"`), 0 for ignored rows.
             ///
             /// # Errors
             /// As `value`, and `out` of the wrong length.
-            #[inline]
             pub fn value_elementwise<L: Label>(
                 &self,
                 logits: &[F],
@@ -68,13 +69,14 @@ macro_rules! labelled_verbs {
                 )
                 .map(|_| ())
             }
+            }
 
+            crate::simd::fold_inline! {
             /// The gradient of the reduced loss with respect to the logits, written or
             /// added into `grad` (as long as `logits`).
             ///
             /// # Errors
             /// As `value`, and `grad` of the wrong length.
-            #[inline]
             pub fn grad<'g, L: Label>(
                 &self,
                 logits: &[F],
@@ -96,13 +98,14 @@ macro_rules! labelled_verbs {
                 )
                 .map(|_| ())
             }
+            }
 
+            crate::simd::fold_inline! {
             /// The reduced loss and its gradient in one pass over the data (one `exp` per
             /// logit).
             ///
             /// # Errors
             /// As `grad`.
-            #[inline]
             pub fn value_and_grad<'g, L: Label>(
                 &self,
                 logits: &[F],
@@ -123,6 +126,7 @@ macro_rules! labelled_verbs {
                     Extra::none(),
                 )?;
                 Ok(to_f(r))
+            }
             }
         }
     };
