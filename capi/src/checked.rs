@@ -85,7 +85,9 @@ struct Region {
 }
 
 /// The pointer arguments of one call, checked one by one as they are added, then together
-/// for overlap by [`Args::check`].
+/// for overlap by [`Args::check`]. The builder takes `&mut self`: passing the region table
+/// by value through each step cost a stack copy per step (about 1 KB of stack per C call
+/// on a Cortex-M4F).
 struct Args {
     regions: [Region; 8],
     n: usize,
@@ -104,7 +106,7 @@ impl Args {
     }
 
     /// Adds a pointer to `len` elements of `T`. `optional`: NULL means absent.
-    fn add<T>(mut self, p: *const T, len: usize, optional: bool, out: bool) -> Result<Self> {
+    fn add<T>(&mut self, p: *const T, len: usize, optional: bool, out: bool) -> Result<&mut Self> {
         if p.is_null() {
             return if optional || len == 0 {
                 Ok(self)
@@ -129,23 +131,23 @@ impl Args {
         Ok(self)
     }
     /// A required input array (NULL only when `len == 0`).
-    fn input<T>(self, p: *const T, len: usize) -> Result<Self> {
+    fn input<T>(&mut self, p: *const T, len: usize) -> Result<&mut Self> {
         self.add(p, len, false, false)
     }
     /// An optional input array (NULL = absent).
-    fn optional_input<T>(self, p: *const T, len: usize) -> Result<Self> {
+    fn optional_input<T>(&mut self, p: *const T, len: usize) -> Result<&mut Self> {
         self.add(p, len, true, false)
     }
     /// A required output array (NULL only when `len == 0`).
-    fn output<T>(self, p: *mut T, len: usize) -> Result<Self> {
+    fn output<T>(&mut self, p: *mut T, len: usize) -> Result<&mut Self> {
         self.add(p.cast_const(), len, false, true)
     }
     /// An optional output array (NULL = not computed).
-    fn optional_output<T>(self, p: *mut T, len: usize) -> Result<Self> {
+    fn optional_output<T>(&mut self, p: *mut T, len: usize) -> Result<&mut Self> {
         self.add(p.cast_const(), len, true, true)
     }
     /// A required scalar output.
-    fn scalar<T>(self, p: *mut T) -> Result<Self> {
+    fn scalar<T>(&mut self, p: *mut T) -> Result<&mut Self> {
         if p.is_null() {
             return Err(Status::NullPointer);
         }
@@ -153,7 +155,7 @@ impl Args {
     }
 
     /// No output overlaps any other argument (inputs may overlap each other).
-    fn check(self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         let regions = self.regions.get(..self.n).ok_or(Status::Internal)?;
         for (i, a) in regions.iter().enumerate() {
             for b in regions.iter().skip(i + 1) {
@@ -309,16 +311,15 @@ pub(crate) mod pointwise {
         hess: bool,
     ) -> Status {
         status((|| {
-            let args = Args::new()
-                .input(pred, len)?
+            let mut args = Args::new();
+            args.input(pred, len)?
                 .input(target, len)?
                 .optional_input(weight, len)?
                 .output(grad, len)?;
-            match value_out {
-                Some(v) => args.scalar(v)?,
-                None => args,
+            if let Some(v) = value_out {
+                args.scalar(v)?;
             }
-            .check()?;
+            args.check()?;
             let (loss, reduction) = (loss()?, super::reduction(reduction, divisor)?);
             // SAFETY: checked by `Args`; valid by the caller's contract.
             let (p, t, w, g) = unsafe {
@@ -591,17 +592,16 @@ pub(crate) mod aux {
         hess: bool,
     ) -> Status {
         status((|| {
-            let args = Args::new()
-                .input(pred, len)?
+            let mut args = Args::new();
+            args.input(pred, len)?
                 .input(target, len)?
                 .input(aux, len)?
                 .output(grad, len)?
                 .optional_output(grad_aux, len)?;
-            match value_out {
-                Some(v) => args.scalar(v)?,
-                None => args,
+            if let Some(v) = value_out {
+                args.scalar(v)?;
             }
-            .check()?;
+            args.check()?;
             let (loss, reduction) = (loss()?, super::reduction(reduction, divisor)?);
             // SAFETY: checked by `Args`; valid by the caller's contract.
             let (p, t, a, g) = unsafe {
@@ -768,14 +768,16 @@ pub(crate) mod rows {
         /// returns them for the outputs to be added.
         fn args(&self, x_out: bool) -> Result<Args> {
             let n = self.len()?;
-            let mut a = Args::new().add(self.x, n, false, x_out)?;
+            let mut a = Args::new();
+            a.add(self.x, n, false, x_out)?;
             if let Some(p) = self.x2 {
-                a = a.input(p, n)?;
+                a.input(p, n)?;
             }
             if let Some(p) = self.labels {
-                a = a.input(p, self.rows)?;
+                a.input(p, self.rows)?;
             }
-            a.optional_input(self.weights, self.classes)
+            a.optional_input(self.weights, self.classes)?;
+            Ok(a)
         }
 
         /// The slices behind the checked pointers (`x` empty unless `with_x`: it is then
@@ -1051,12 +1053,12 @@ pub(crate) mod rows {
     ) -> Status {
         status((|| {
             let n = d.len()?;
-            let args = d.args(false)?.output(grad, n)?;
-            match value_out {
-                Some(v) => args.scalar(v)?,
-                None => args,
+            let mut args = d.args(false)?;
+            args.output(grad, n)?;
+            if let Some(v) = value_out {
+                args.scalar(v)?;
             }
-            .check()?;
+            args.check()?;
             // SAFETY: checked by `Args`; valid by the caller's contract.
             let (data, w) = unsafe { d.data(true)? };
             let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
@@ -1258,11 +1260,12 @@ pub(crate) mod multilabel {
         /// Checks the input pointers and returns them for the outputs to be added.
         fn args(&self) -> Result<Args> {
             let n = self.len()?;
-            Args::new()
-                .input(self.logits, n)?
+            let mut a = Args::new();
+            a.input(self.logits, n)?
                 .input(self.targets, n)?
                 .optional_input(self.pos_weight, self.classes)?
-                .optional_input(self.class_weights, self.classes)
+                .optional_input(self.class_weights, self.classes)?;
+            Ok(a)
         }
 
         /// The slices behind the checked pointers.
@@ -1421,13 +1424,12 @@ pub(crate) mod multilabel {
     ) -> Status {
         status((|| {
             let n = d.len()?;
-            let args = d.args()?.output(out, n)?;
+            let mut args = d.args()?;
+            args.output(out, n)?;
             if which == Which::ValueAndGrad {
-                args.scalar(value_out)?
-            } else {
-                args
+                args.scalar(value_out)?;
             }
-            .check()?;
+            args.check()?;
             // SAFETY: checked by `Args`; valid by the caller's contract.
             let (x, t, pw, w) = unsafe { d.data()? };
             let (loss, reduction) = (loss(pw, w)?, rows::reduction(reduction, divisor)?);
