@@ -92,6 +92,7 @@ impl TreeSum {
 /// software) are first added in groups of four in the input precision, as the unrolled
 /// loops pair four vectors, and widened once per group: a quarter of the conversions and
 /// f64 additions, for the same one extra rounding per four terms.
+#[derive(Clone, Copy)]
 pub(crate) struct Grouped<V: Vector> {
     sum: V,
     n: u8,

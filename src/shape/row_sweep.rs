@@ -36,7 +36,9 @@ pub(crate) fn sweep<V: Vector, P: Pass<V, K>, const K: usize>(
         }
         i += 4 * lanes;
     }
-    let mut grouped = [(); K].map(|_| Grouped::new(v));
+    // An array expression, not `[(); K].map(..)`: no closure inside the target-feature
+    // wrappers (ARCHITECTURE: a closure is compiled without their features).
+    let mut grouped = [Grouped::new(v); K];
     while i + lanes <= len {
         let x = pass.at::<true>(v, i, lanes);
         for k in 0..K {
