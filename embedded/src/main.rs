@@ -416,30 +416,25 @@ fn main() -> ! {
     );
 
     let (mut passed, mut failed) = (0u32, 0u32);
+    let mut tally = |id: &str, results: [(bool, &str); 2]| {
+        for (ok, dtype) in results {
+            if ok {
+                passed += 1;
+            } else {
+                failed += 1;
+                hprintln!("FAIL {} {}", id, dtype);
+            }
+        }
+    };
     for c in cases::CASES {
         let ok32 = check(c, c.kernels.f32, |x| x as f32, |x| x as f64, 2e-5);
         let ok64 = check(c, c.kernels.f64, |x| x, |x| x, 1e-10);
-        for (ok, dtype) in [(ok32, "f32"), (ok64, "f64")] {
-            if ok {
-                passed += 1;
-            } else {
-                failed += 1;
-                hprintln!("FAIL {} {}", c.id, dtype);
-            }
-        }
+        tally(c.id, [(ok32, "f32"), (ok64, "f64")]);
     }
-
     for c in cases::ROW_CASES {
         let ok32 = check_row(c, c.kernels.f32, |x| x as f32, |x| x as f64, 2e-5);
         let ok64 = check_row(c, c.kernels.f64, |x| x, |x| x, 1e-10);
-        for (ok, dtype) in [(ok32, "f32"), (ok64, "f64")] {
-            if ok {
-                passed += 1;
-            } else {
-                failed += 1;
-                hprintln!("FAIL {} {}", c.id, dtype);
-            }
-        }
+        tally(c.id, [(ok32, "f32"), (ok64, "f64")]);
     }
 
     let (pred, target, mut grad) = mse_data();
