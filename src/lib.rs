@@ -11,7 +11,7 @@ mod error;
 mod label;
 pub mod loss;
 mod reduction;
-mod registry;
+pub mod registry;
 mod shape;
 mod simd;
 

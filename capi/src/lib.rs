@@ -26,8 +26,8 @@
 //!   `extern "C"` boundary (since Rust 1.81) rather than unwinding into C; on bare metal the
 //!   panic handler below halts.
 //!
-//! The functions in [`generated`] are written by `codegen/` from the one table in
-//! `codegen/losses.rs`; each is a single call into the checked helpers of `checked.rs`.
+//! The functions in [`generated`] are written by `codegen/` from losskit's registry
+//! (`losskit::registry`); each is a single call into the checked helpers of `checked.rs`.
 
 #![no_std]
 #![deny(

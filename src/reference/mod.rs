@@ -8,25 +8,7 @@ pub mod classification;
 pub mod regression;
 pub mod softmax;
 
-/// The inputs a pointwise loss is defined on, as the registry lists it, so that generic
-/// tests can draw valid inputs for every loss.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Domain {
-    /// Any real prediction and target (the regression losses).
-    Real,
-    /// A real prediction (a log-rate) and a count target `t ≥ 0` (Poisson NLL; a negative
-    /// count is `InvalidInput`).
-    Count,
-    /// A probability `p ∈ [0, 1]` and a target `y ∈ [0, 1]` (BCE).
-    Probability,
-    /// A real logit and a target `y ∈ [0, 1]` (BCE with logits, focal).
-    Logit,
-    /// A real score and a label `y ∈ {−1, +1}` (soft margin, hinge family).
-    Sign,
-    /// A log-probability `x ≤ 0` and a target probability `t ≥ 0`, drawn in `[0, 1]` (KL
-    /// divergence: a negative target is rejected, one above 1 is not, nor is `x > 0`).
-    LogProbability,
-}
+pub use crate::registry::Domain;
 
 impl Domain {
     /// Maps an arbitrary real pair into the domain, deterministically: a probability is
