@@ -396,10 +396,9 @@ fn bench_cross_entropy<F: Elem>(c: &mut Criterion) {
             })
         });
         for backend in Backend::available() {
-            let ce = CrossEntropy::<F> {
-                backend: Some(backend),
-                ..CrossEntropy::default()
-            };
+            let ce = CrossEntropy::<F>::default()
+                .on(backend)
+                .expect("available backend");
             group.bench_function(backend.name(), |b| {
                 b.iter(|| {
                     let (x, y) = &sets[k % SETS];

@@ -21,7 +21,9 @@ pub mod reference;
 pub use error::{Error, Result};
 pub use label::Label;
 pub use reduction::{Out, Reduction};
+pub use shape::aux::AuxPointwiseLoss;
 pub use shape::pointwise::{On, PointwiseLoss};
+pub use shape::rows::{Loss, RowElementwise, RowHessianDiag, RowHvp, RowInPlace, RowLoss};
 pub use simd::{Backend, Float};
 
 /// Everything a caller needs in one import: `use losskit::prelude::*;`.
@@ -29,5 +31,8 @@ pub mod prelude {
     pub use crate::loss::classification::*;
     pub use crate::loss::regression::*;
     pub use crate::loss::softmax::*;
-    pub use crate::{Backend, Error, Float, Label, On, Out, PointwiseLoss, Reduction, Result};
+    pub use crate::{
+        AuxPointwiseLoss, Backend, Error, Float, Label, Loss, On, Out, PointwiseLoss, Reduction,
+        Result, RowElementwise, RowHessianDiag, RowHvp, RowInPlace, RowLoss,
+    };
 }

@@ -691,7 +691,7 @@ pub const LOSSES: &[LossInfo] = &[
         title: "Softmax cross-entropy with class labels (PyTorch `CrossEntropyLoss`, plus the z-loss and logit soft-capping)",
         ctor: "CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), \
                label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, \
-               softcap: (softcap != 0.0).then_some(softcap), backend: None }",
+               softcap: (softcap != 0.0).then_some(softcap) }",
         params: &[
             IGNORE_INDEX,
             USE_IGNORE_INDEX,
@@ -733,7 +733,7 @@ pub const LOSSES: &[LossInfo] = &[
         equivalent: "`torch.nn.CrossEntropyLoss` with probability targets",
         vectors: &["cross_entropy_dense"],
         title: "Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a probability target)",
-        ctor: "SoftCrossEntropy { class_weights, label_smoothing, backend: None }",
+        ctor: "SoftCrossEntropy { class_weights, label_smoothing }",
         params: &[real("label_smoothing", "eps in [0, 1] (default 0)")],
         formula: &[
             "t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes",
@@ -791,7 +791,7 @@ pub const LOSSES: &[LossInfo] = &[
         equivalent: "focal loss, multiclass (Lin et al. 2017)",
         vectors: &["softmax_focal"],
         title: "Softmax focal loss (Lin et al. 2017, multiclass form)",
-        ctor: "SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }",
+        ctor: "SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }",
         params: &[
             real("gamma", "the focusing exponent, finite, >= 0 (default 2)"),
             IGNORE_INDEX,
@@ -819,7 +819,7 @@ pub const LOSSES: &[LossInfo] = &[
         equivalent: "knowledge distillation (Hinton et al. 2015)",
         vectors: &["distillation"],
         title: "Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the softened KL divergence to a teacher",
-        ctor: "Distillation { alpha, temperature, backend: None }",
+        ctor: "Distillation { alpha, temperature }",
         params: &[
             real(
                 "alpha",
@@ -850,7 +850,7 @@ pub const LOSSES: &[LossInfo] = &[
         equivalent: "`torch.nn.MultiMarginLoss`",
         vectors: &["multi_margin"],
         title: "Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`)",
-        ctor: "MultiMargin { p: byte(p)?, margin, class_weights, backend: None }",
+        ctor: "MultiMargin { p: byte(p)?, margin, class_weights }",
         params: &[
             int("p", "the exponent, 1 or 2 (PyTorch's default 1)"),
             real("margin", "finite (default 1)"),
@@ -878,7 +878,7 @@ pub const LOSSES: &[LossInfo] = &[
         equivalent: "optax `multiclass_hinge_loss`",
         vectors: &["multiclass_hinge"],
         title: "Multiclass hinge loss, Crammer-Singer (optax `multiclass_hinge_loss`)",
-        ctor: "MulticlassHinge { backend: None }",
+        ctor: "MulticlassHinge",
         params: &[],
         formula: &[
             "x = logits, y = label;  l = max(0, 1 + max_{j != y} x[j] - x[y])",
@@ -901,7 +901,7 @@ pub const LOSSES: &[LossInfo] = &[
         equivalent: "`torch.nn.BCEWithLogitsLoss(weight=[C], pos_weight=[C])`",
         vectors: &["multilabel_bce_with_logits"],
         title: "Multi-label binary cross-entropy on logits with per-class `pos_weight` and weights (PyTorch `BCEWithLogitsLoss(weight=[C], pos_weight=[C])`)",
-        ctor: "MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }",
+        ctor: "MultiLabelBceWithLogits { pos_weight, class_weights }",
         params: &[],
         formula: MULTILABEL_FORMULA,
         shape: Shape::MultiLabel { per: Per::Element },
@@ -914,7 +914,7 @@ pub const LOSSES: &[LossInfo] = &[
         equivalent: "`torch.nn.MultiLabelSoftMarginLoss`",
         vectors: &["multilabel_soft_margin"],
         title: "Multi-label soft-margin loss: per row, the mean over the classes of binary cross-entropy on logits (PyTorch `MultiLabelSoftMarginLoss`, plus a per-class `pos_weight`)",
-        ctor: "MultiLabelSoftMargin { class_weights, pos_weight, backend: None }",
+        ctor: "MultiLabelSoftMargin { class_weights, pos_weight }",
         params: &[],
         formula: &[
             "x = logits, y = targets in [0, 1]; for the element of class c, with w[c] = class_weights[c] and",
@@ -1030,31 +1030,42 @@ macro_rules! for_each_aux_pointwise_loss {
     };
 }
 
-/// Calls `$m!` with every row loss (`rows × classes` logits: [`crate::loss::softmax`], and
-/// the multi-label losses of [`crate::loss::classification`]) as `(snake_name, type)`, the
-/// type with `f64` elements where it is generic.
+/// Calls `$m!` with every row loss (`rows × classes` scores: [`crate::loss::softmax`], and
+/// the multi-label losses of [`crate::loss::classification`]) as
+/// `(snake_name, an instance (element type inferred), targets, [capabilities])`: what the
+/// table [`LOSSES`] cannot hold.
 ///
-/// The row losses have no common trait (their inputs differ: labels, soft targets, teacher
-/// logits, multi-label targets), so this list carries names and types only; the C API's
-/// coverage test checks that each has C functions. The row utilities (`logsumexp`,
-/// `softmax`, `log_softmax`) are not listed, and [`KlDiv`](crate::loss::classification::KlDiv) is
-/// a pointwise loss (in [`for_each_pointwise_loss!`](crate::for_each_pointwise_loss)).
+/// `targets` says what [`RowLoss`](crate::RowLoss)'s `T` is: `labels` (`&[L]`), `soft`
+/// (`&[F]` target probabilities), `teacher` ([`Teacher`](crate::loss::softmax::Teacher)),
+/// `multilabel` (`&[F]` targets in `[0, 1]`). The capabilities are the traits it has beyond
+/// `RowLoss`: `elementwise` ([`RowElementwise`](crate::RowElementwise)), `in_place`,
+/// `hessian`, `hvp`. A test of this module checks that the names are the row and
+/// multi-label entries of [`LOSSES`] and that the capabilities are their verbs; the generic
+/// row tests (`tests/suite/row_registry.rs`) run every verb of every entry. The row
+/// utilities (`logsumexp`, `softmax`, `log_softmax`) are not listed, and
+/// [`KlDiv`](crate::loss::classification::KlDiv) is a pointwise loss.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! for_each_row_loss {
     ($m:ident) => {
         $m! {
-            (cross_entropy, $crate::loss::softmax::CrossEntropy<'static, f64>),
-            (soft_cross_entropy, $crate::loss::softmax::SoftCrossEntropy<'static, f64>),
-            (nll, $crate::loss::softmax::Nll<'static, f64>),
-            (softmax_focal, $crate::loss::softmax::SoftmaxFocal<'static, f64>),
-            (distillation, $crate::loss::softmax::Distillation),
-            (multi_margin, $crate::loss::softmax::MultiMargin<'static, f64>),
-            (multiclass_hinge, $crate::loss::softmax::MulticlassHinge),
+            (cross_entropy, $crate::loss::softmax::CrossEntropy::default(), labels,
+                [elementwise in_place hessian hvp]),
+            (soft_cross_entropy, $crate::loss::softmax::SoftCrossEntropy::default(), soft,
+                [elementwise in_place hessian]),
+            (nll, $crate::loss::softmax::Nll::default(), labels, [elementwise]),
+            (softmax_focal, $crate::loss::softmax::SoftmaxFocal::default(), labels,
+                [elementwise]),
+            (distillation, $crate::loss::softmax::Distillation::default(), teacher, []),
+            (multi_margin, $crate::loss::softmax::MultiMargin { p: 2, ..Default::default() },
+                labels, [elementwise]),
+            (multiclass_hinge, $crate::loss::softmax::MulticlassHinge, labels, [elementwise]),
             (multilabel_bce_with_logits,
-                $crate::loss::classification::MultiLabelBceWithLogits<'static, f64>),
+                $crate::loss::classification::MultiLabelBceWithLogits::default(), multilabel,
+                [elementwise hessian]),
             (multilabel_soft_margin,
-                $crate::loss::classification::MultiLabelSoftMargin<'static, f64>),
+                $crate::loss::classification::MultiLabelSoftMargin::default(), multilabel,
+                [elementwise hessian]),
         }
     };
 }
@@ -1097,6 +1108,27 @@ mod tests {
             rows,
             names_where(|s| matches!(s, Shape::Rows { .. } | Shape::MultiLabel { .. }))
         );
+        // The capabilities of the generic test list are the table's verbs.
+        macro_rules! capabilities {
+            ($( ($name:ident, $loss:expr, $t:ident, [$($cap:ident)*]) ),* $(,)?) => {
+                &[$((stringify!($name), &[$(stringify!($cap)),*] as &[&str])),*]
+            };
+        }
+        let caps: &[(&str, &[&str])] = crate::for_each_row_loss!(capabilities);
+        for (name, caps) in caps {
+            let verb = |cap: &'static str| match cap {
+                "elementwise" => "value_elementwise",
+                "in_place" => "value_and_grad_in_place",
+                "hessian" => "hessian_diag",
+                other => other,
+            };
+            let mut want: Vec<&str> = ["value", "grad", "value_and_grad"].to_vec();
+            want.extend(caps.iter().map(|c| verb(c)));
+            want.sort_unstable();
+            let mut have: Vec<&str> = find(name).unwrap().shape.verbs().to_vec();
+            have.sort_unstable();
+            assert_eq!(want, have, "{name}: capabilities against the table's verbs");
+        }
         let unique: BTreeSet<_> = LOSSES.iter().map(|l| l.name).collect();
         assert_eq!(unique.len(), LOSSES.len(), "a name is registered twice");
         for l in LOSSES {

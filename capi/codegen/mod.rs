@@ -542,10 +542,15 @@ fn row_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
         ") -> losskit_status {{\n    // SAFETY: the caller upholds the contract above; the helper checks the rest.\n    \
          unsafe {{\n        rows::{verb}(\n            |{}| Ok({}),\n            \
          rows::In {{ x: {xs}, x2: {x2}, labels: {lab}, weights: {}, rows, classes }},\n            \
-         {},\n        )\n    }}\n}}",
+         rows::{},\n            {},\n        )\n    }}\n}}",
         weights.unwrap_or("_"),
         l.ctor,
         weights.unwrap_or("core::ptr::null()"),
+        match against {
+            Against::Labels => "labels",
+            Against::TargetProbs => "target_probs",
+            Against::LabelsAndTeacher => "teacher",
+        },
         rest.join(", ")
     );
 }
@@ -701,6 +706,17 @@ fn multilabel_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str)
     );
     for (a, t) in &args {
         let _ = writeln!(s, "    {a}: {t},");
+    }
+    if verb == "value_elementwise" {
+        // Whether `out` has one value per row (else one per element).
+        rest.insert(
+            0,
+            if matches!(per, Per::Row) {
+                "true"
+            } else {
+                "false"
+            },
+        );
     }
     let _ = writeln!(
         s,

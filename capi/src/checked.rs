@@ -440,75 +440,7 @@ pub(crate) mod pointwise {
 /// variance) and its gradient; no per-element weights.
 pub(crate) mod aux {
     use super::*;
-    use losskit::loss::regression::GaussianNll;
-
-    /// The verbs losskit gives such a loss as inherent methods, gathered in a trait so that
-    /// one generic helper serves all of them.
-    pub(crate) trait AuxLoss: Copy {
-        fn value<F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction) -> losskit::Result<F>;
-        fn value_elementwise<F: Float>(
-            &self,
-            p: &[F],
-            t: &[F],
-            a: &[F],
-            out: &mut [F],
-        ) -> losskit::Result<()>;
-        fn grad<'g, F: Float>(
-            &self,
-            p: &[F],
-            t: &[F],
-            a: &[F],
-            r: Reduction,
-            g: Out<'g, F>,
-            ga: Option<Out<'g, F>>,
-        ) -> losskit::Result<()>;
-        fn value_and_grad<'g, F: Float>(
-            &self,
-            p: &[F],
-            t: &[F],
-            a: &[F],
-            r: Reduction,
-            g: Out<'g, F>,
-            ga: Option<Out<'g, F>>,
-        ) -> losskit::Result<F>;
-        fn hessian_diag<F: Float>(
-            &self,
-            p: &[F],
-            t: &[F],
-            a: &[F],
-            r: Reduction,
-            h: Out<'_, F>,
-        ) -> losskit::Result<()>;
-    }
-
-    /// Forwards the trait to the inherent methods (one line per auxiliary-input loss).
-    macro_rules! aux_loss {
-        ($($t:ty),* $(,)?) => {$(
-            impl AuxLoss for $t {
-                #[inline]
-                fn value<F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction) -> losskit::Result<F> {
-                    <$t>::value(self, p, t, a, r)
-                }
-                #[inline]
-                fn value_elementwise<F: Float>(&self, p: &[F], t: &[F], a: &[F], out: &mut [F]) -> losskit::Result<()> {
-                    <$t>::value_elementwise(self, p, t, a, out)
-                }
-                #[inline]
-                fn grad<'g, F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction, g: Out<'g, F>, ga: Option<Out<'g, F>>) -> losskit::Result<()> {
-                    <$t>::grad(self, p, t, a, r, g, ga)
-                }
-                #[inline]
-                fn value_and_grad<'g, F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction, g: Out<'g, F>, ga: Option<Out<'g, F>>) -> losskit::Result<F> {
-                    <$t>::value_and_grad(self, p, t, a, r, g, ga)
-                }
-                #[inline]
-                fn hessian_diag<F: Float>(&self, p: &[F], t: &[F], a: &[F], r: Reduction, h: Out<'_, F>) -> losskit::Result<()> {
-                    <$t>::hessian_diag(self, p, t, a, r, h)
-                }
-            }
-        )*};
-    }
-    aux_loss!(GaussianNll);
+    use losskit::AuxPointwiseLoss;
 
     /// `*value_out = L(pred, target, aux)`.
     ///
@@ -516,7 +448,7 @@ pub(crate) mod aux {
     /// As [`pointwise::value`](super::pointwise::value).
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub(crate) unsafe fn value<F: Float, L: AuxLoss>(
+    pub(crate) unsafe fn value<F: Float, L: AuxPointwiseLoss>(
         loss: impl FnOnce() -> Result<L>,
         pred: *const F,
         target: *const F,
@@ -548,7 +480,7 @@ pub(crate) mod aux {
     /// # Safety
     /// As [`pointwise::value`](super::pointwise::value).
     #[inline]
-    pub(crate) unsafe fn value_elementwise<F: Float, L: AuxLoss>(
+    pub(crate) unsafe fn value_elementwise<F: Float, L: AuxPointwiseLoss>(
         loss: impl FnOnce() -> Result<L>,
         pred: *const F,
         target: *const F,
@@ -583,7 +515,7 @@ pub(crate) mod aux {
     /// # Safety
     /// As [`pointwise::value`](super::pointwise::value).
     #[inline]
-    unsafe fn derivative<F: Float, L: AuxLoss>(
+    unsafe fn derivative<F: Float, L: AuxPointwiseLoss>(
         loss: impl FnOnce() -> Result<L>,
         (pred, target, aux, len): (*const F, *const F, *const F, usize),
         (reduction, divisor, grad_mode): (i32, f64, i32),
@@ -638,7 +570,7 @@ pub(crate) mod aux {
     /// As [`pointwise::value`](super::pointwise::value).
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub(crate) unsafe fn grad<F: Float, L: AuxLoss>(
+    pub(crate) unsafe fn grad<F: Float, L: AuxPointwiseLoss>(
         loss: impl FnOnce() -> Result<L>,
         pred: *const F,
         target: *const F,
@@ -669,7 +601,7 @@ pub(crate) mod aux {
     /// As [`pointwise::value`](super::pointwise::value).
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub(crate) unsafe fn value_and_grad<F: Float, L: AuxLoss>(
+    pub(crate) unsafe fn value_and_grad<F: Float, L: AuxPointwiseLoss>(
         loss: impl FnOnce() -> Result<L>,
         pred: *const F,
         target: *const F,
@@ -701,7 +633,7 @@ pub(crate) mod aux {
     /// As [`pointwise::value`](super::pointwise::value).
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub(crate) unsafe fn hessian_diag<F: Float, L: AuxLoss>(
+    pub(crate) unsafe fn hessian_diag<F: Float, L: AuxPointwiseLoss>(
         loss: impl FnOnce() -> Result<L>,
         pred: *const F,
         target: *const F,
@@ -729,10 +661,8 @@ pub(crate) mod aux {
 /// The row losses (`rows × classes` scores, row-major) and the row utilities.
 pub(crate) mod rows {
     use super::*;
-    use losskit::prelude::{
-        CrossEntropy, Distillation, MultiMargin, MulticlassHinge, Nll, SoftCrossEntropy,
-        SoftmaxFocal,
-    };
+    use losskit::loss::softmax::Teacher;
+    use losskit::{RowElementwise, RowHessianDiag, RowHvp, RowInPlace, RowLoss};
 
     /// The pointer arguments every verb of a row loss shares, as the C caller passed them.
     pub(crate) struct In<F> {
@@ -810,186 +740,21 @@ pub(crate) mod rows {
         Ok(r)
     }
 
-    /// The verbs every row loss has, over the shared [`Data`].
-    pub(crate) trait RowLoss<F: Float> {
-        fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F>;
-        fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()>;
-        fn value_and_grad(
-            &self,
-            d: &Data<'_, F>,
-            r: Reduction,
-            g: Out<'_, F>,
-        ) -> losskit::Result<F>;
+    /// What the rows of a loss with labels are scored against.
+    pub(crate) fn labels<'a, F>(d: &Data<'a, F>) -> &'a [i64] {
+        d.labels
     }
 
-    /// `value_elementwise` (every row loss but the distillation loss).
-    pub(crate) trait Elementwise<F: Float> {
-        fn value_elementwise(&self, d: &Data<'_, F>, out: &mut [F]) -> losskit::Result<()>;
+    /// What the rows of a loss with target probabilities are scored against.
+    pub(crate) fn target_probs<'a, F>(d: &Data<'a, F>) -> &'a [F] {
+        d.x2
     }
 
-    /// `value_and_grad_in_place` (`d.x` is empty: the scores are `x`).
-    pub(crate) trait InPlace<F: Float> {
-        fn value_and_grad_in_place(
-            &self,
-            x: &mut [F],
-            d: &Data<'_, F>,
-            r: Reduction,
-        ) -> losskit::Result<F>;
-    }
-
-    /// `hessian_diag` (write only).
-    pub(crate) trait Hessian<F: Float> {
-        fn hessian_diag(&self, d: &Data<'_, F>, r: Reduction, out: &mut [F])
-        -> losskit::Result<()>;
-    }
-
-    /// `hvp` (write only).
-    pub(crate) trait Hvp<F: Float> {
-        fn hvp(&self, d: &Data<'_, F>, r: Reduction, v: &[F], out: &mut [F])
-        -> losskit::Result<()>;
-    }
-
-    /// Forwards [`RowLoss`] and [`Elementwise`] to the inherent methods of the losses that
-    /// take `(scores, classes, labels, …)`.
-    macro_rules! labelled {
-        ($([$($g:tt)*] $t:ty),* $(,)?) => {$(
-            impl<$($g)*> RowLoss<F> for $t {
-                #[inline]
-                fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F> {
-                    <$t>::value(self, d.x, d.classes, d.labels, r)
-                }
-                #[inline]
-                fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
-                    <$t>::grad(self, d.x, d.classes, d.labels, r, g)
-                }
-                #[inline]
-                fn value_and_grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<F> {
-                    <$t>::value_and_grad(self, d.x, d.classes, d.labels, r, g)
-                }
-            }
-            impl<$($g)*> Elementwise<F> for $t {
-                #[inline]
-                fn value_elementwise(&self, d: &Data<'_, F>, out: &mut [F]) -> losskit::Result<()> {
-                    <$t>::value_elementwise(self, d.x, d.classes, d.labels, out)
-                }
-            }
-        )*};
-    }
-    labelled!(
-        ['w, F: Float] CrossEntropy<'w, F>,
-        ['w, F: Float] Nll<'w, F>,
-        ['w, F: Float] SoftmaxFocal<'w, F>,
-        ['w, F: Float] MultiMargin<'w, F>,
-        [F: Float] MulticlassHinge,
-    );
-
-    impl<F: Float> InPlace<F> for CrossEntropy<'_, F> {
-        #[inline]
-        fn value_and_grad_in_place(
-            &self,
-            x: &mut [F],
-            d: &Data<'_, F>,
-            r: Reduction,
-        ) -> losskit::Result<F> {
-            CrossEntropy::value_and_grad_in_place(self, x, d.classes, d.labels, r)
-        }
-    }
-
-    impl<F: Float> Hessian<F> for CrossEntropy<'_, F> {
-        #[inline]
-        fn hessian_diag(
-            &self,
-            d: &Data<'_, F>,
-            r: Reduction,
-            out: &mut [F],
-        ) -> losskit::Result<()> {
-            CrossEntropy::hessian_diag(self, d.x, d.classes, d.labels, r, out)
-        }
-    }
-
-    impl<F: Float> Hvp<F> for CrossEntropy<'_, F> {
-        #[inline]
-        fn hvp(
-            &self,
-            d: &Data<'_, F>,
-            r: Reduction,
-            v: &[F],
-            out: &mut [F],
-        ) -> losskit::Result<()> {
-            CrossEntropy::hvp(self, d.x, d.classes, d.labels, r, v, out)
-        }
-    }
-
-    // Soft targets: `(logits, targets, classes, …)`.
-    impl<F: Float> RowLoss<F> for SoftCrossEntropy<'_, F> {
-        #[inline]
-        fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F> {
-            SoftCrossEntropy::value(self, d.x, d.x2, d.classes, r)
-        }
-        #[inline]
-        fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
-            SoftCrossEntropy::grad(self, d.x, d.x2, d.classes, r, g)
-        }
-        #[inline]
-        fn value_and_grad(
-            &self,
-            d: &Data<'_, F>,
-            r: Reduction,
-            g: Out<'_, F>,
-        ) -> losskit::Result<F> {
-            SoftCrossEntropy::value_and_grad(self, d.x, d.x2, d.classes, r, g)
-        }
-    }
-
-    impl<F: Float> Elementwise<F> for SoftCrossEntropy<'_, F> {
-        #[inline]
-        fn value_elementwise(&self, d: &Data<'_, F>, out: &mut [F]) -> losskit::Result<()> {
-            SoftCrossEntropy::value_elementwise(self, d.x, d.x2, d.classes, out)
-        }
-    }
-
-    impl<F: Float> InPlace<F> for SoftCrossEntropy<'_, F> {
-        #[inline]
-        fn value_and_grad_in_place(
-            &self,
-            x: &mut [F],
-            d: &Data<'_, F>,
-            r: Reduction,
-        ) -> losskit::Result<F> {
-            SoftCrossEntropy::value_and_grad_in_place(self, x, d.x2, d.classes, r)
-        }
-    }
-
-    impl<F: Float> Hessian<F> for SoftCrossEntropy<'_, F> {
-        #[inline]
-        fn hessian_diag(
-            &self,
-            d: &Data<'_, F>,
-            r: Reduction,
-            out: &mut [F],
-        ) -> losskit::Result<()> {
-            SoftCrossEntropy::hessian_diag(self, d.x, d.x2, d.classes, r, out)
-        }
-    }
-
-    // Distillation: `(student, teacher, classes, labels, …)`.
-    impl<F: Float> RowLoss<F> for Distillation {
-        #[inline]
-        fn value(&self, d: &Data<'_, F>, r: Reduction) -> losskit::Result<F> {
-            Distillation::value(self, d.x, d.x2, d.classes, d.labels, r)
-        }
-        #[inline]
-        fn grad(&self, d: &Data<'_, F>, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
-            Distillation::grad(self, d.x, d.x2, d.classes, d.labels, r, g)
-        }
-        #[inline]
-        fn value_and_grad(
-            &self,
-            d: &Data<'_, F>,
-            r: Reduction,
-            g: Out<'_, F>,
-        ) -> losskit::Result<F> {
-            Distillation::value_and_grad(self, d.x, d.x2, d.classes, d.labels, r, g)
+    /// What the rows of the distillation loss are scored against.
+    pub(crate) fn teacher<'a, F>(d: &Data<'a, F>) -> Teacher<'a, F, i64> {
+        Teacher {
+            logits: d.x2,
+            labels: d.labels,
         }
     }
 
@@ -999,9 +764,10 @@ pub(crate) mod rows {
     /// The C contract: each non-NULL pointer is valid for its length (`value_out` for one),
     /// inputs readable and outputs writable, for the whole call.
     #[inline]
-    pub(crate) unsafe fn value<'a, F: Float + 'a, L: RowLoss<F>>(
+    pub(crate) unsafe fn value<'a, F: Float + 'a, T: Copy, L: RowLoss<F, T>>(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         reduction: i32,
         divisor: f64,
         value_out: *mut F,
@@ -1011,7 +777,7 @@ pub(crate) mod rows {
             // SAFETY: checked by `Args`; valid by the caller's contract.
             let (data, w) = unsafe { d.data(true)? };
             let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
-            let v = loss.value(&data, reduction)?;
+            let v = loss.value(data.x, data.classes, targets(&data), reduction)?;
             // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
             unsafe { value_out.write(v) };
             Ok(())
@@ -1023,9 +789,10 @@ pub(crate) mod rows {
     /// # Safety
     /// As [`value`].
     #[inline]
-    pub(crate) unsafe fn value_elementwise<'a, F: Float + 'a, L: Elementwise<F>>(
+    pub(crate) unsafe fn value_elementwise<'a, F: Float + 'a, T: Copy, L: RowElementwise<F, T>>(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         out: *mut F,
     ) -> Status {
         status((|| {
@@ -1035,7 +802,7 @@ pub(crate) mod rows {
             let loss = loss(w)?;
             // SAFETY: checked by `Args` (not aliased); writable (caller).
             let o = unsafe { output(out, d.rows) };
-            Ok(loss.value_elementwise(&data, o)?)
+            Ok(loss.value_elementwise(data.x, data.classes, targets(&data), o)?)
         })())
     }
 
@@ -1044,9 +811,10 @@ pub(crate) mod rows {
     /// # Safety
     /// As [`value`].
     #[inline]
-    unsafe fn derivative<'a, F: Float + 'a, L: RowLoss<F>>(
+    unsafe fn derivative<'a, F: Float + 'a, T: Copy, L: RowLoss<F, T>>(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         (reduction, divisor, grad_mode): (i32, f64, i32),
         grad: *mut F,
         value_out: Option<*mut F>,
@@ -1066,11 +834,12 @@ pub(crate) mod rows {
             let g = mode(grad_mode, unsafe { output(grad, n) })?;
             match value_out {
                 Some(out) => {
-                    let v = loss.value_and_grad(&data, reduction, g)?;
+                    let v =
+                        loss.value_and_grad(data.x, data.classes, targets(&data), reduction, g)?;
                     // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
                     unsafe { out.write(v) };
                 }
-                None => loss.grad(&data, reduction, g)?,
+                None => loss.grad(data.x, data.classes, targets(&data), reduction, g)?,
             }
             Ok(())
         })())
@@ -1081,16 +850,26 @@ pub(crate) mod rows {
     /// # Safety
     /// As [`value`].
     #[inline]
-    pub(crate) unsafe fn grad<'a, F: Float + 'a, L: RowLoss<F>>(
+    pub(crate) unsafe fn grad<'a, F: Float + 'a, T: Copy, L: RowLoss<F, T>>(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         reduction: i32,
         divisor: f64,
         grad_mode: i32,
         grad: *mut F,
     ) -> Status {
         // SAFETY: forwarded contract.
-        unsafe { derivative(loss, d, (reduction, divisor, grad_mode), grad, None) }
+        unsafe {
+            derivative(
+                loss,
+                d,
+                targets,
+                (reduction, divisor, grad_mode),
+                grad,
+                None,
+            )
+        }
     }
 
     /// `*value_out = L` and `grad (=|+=) ∂L/∂x` in one pass.
@@ -1099,9 +878,10 @@ pub(crate) mod rows {
     /// As [`value`].
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub(crate) unsafe fn value_and_grad<'a, F: Float + 'a, L: RowLoss<F>>(
+    pub(crate) unsafe fn value_and_grad<'a, F: Float + 'a, T: Copy, L: RowLoss<F, T>>(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         reduction: i32,
         divisor: f64,
         grad_mode: i32,
@@ -1113,6 +893,7 @@ pub(crate) mod rows {
             derivative(
                 loss,
                 d,
+                targets,
                 (reduction, divisor, grad_mode),
                 grad,
                 Some(value_out),
@@ -1125,9 +906,15 @@ pub(crate) mod rows {
     /// # Safety
     /// As [`value`]; `d.x` came from a `*mut` the caller made writable (it is an output).
     #[inline]
-    pub(crate) unsafe fn value_and_grad_in_place<'a, F: Float + 'a, L: InPlace<F>>(
+    pub(crate) unsafe fn value_and_grad_in_place<
+        'a,
+        F: Float + 'a,
+        T: Copy,
+        L: RowInPlace<F, T>,
+    >(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         reduction: i32,
         divisor: f64,
         value_out: *mut F,
@@ -1141,7 +928,7 @@ pub(crate) mod rows {
             let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
             // SAFETY: `x` is an output of `Args` (aliases nothing); writable (caller).
             let x = unsafe { output(d.x.cast_mut(), n) };
-            let v = loss.value_and_grad_in_place(x, &data, reduction)?;
+            let v = loss.value_and_grad_in_place(x, data.classes, targets(&data), reduction)?;
             // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
             unsafe { value_out.write(v) };
             Ok(())
@@ -1153,9 +940,10 @@ pub(crate) mod rows {
     /// # Safety
     /// As [`value`].
     #[inline]
-    pub(crate) unsafe fn hessian_diag<'a, F: Float + 'a, L: Hessian<F>>(
+    pub(crate) unsafe fn hessian_diag<'a, F: Float + 'a, T: Copy, L: RowHessianDiag<F, T>>(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         reduction: i32,
         divisor: f64,
         hess: *mut F,
@@ -1168,7 +956,7 @@ pub(crate) mod rows {
             let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
             // SAFETY: checked by `Args` (not aliased); writable (caller).
             let h = unsafe { output(hess, n) };
-            Ok(loss.hessian_diag(&data, reduction, h)?)
+            Ok(loss.hessian_diag(data.x, data.classes, targets(&data), reduction, h)?)
         })())
     }
 
@@ -1177,9 +965,10 @@ pub(crate) mod rows {
     /// # Safety
     /// As [`value`].
     #[inline]
-    pub(crate) unsafe fn hvp<'a, F: Float + 'a, L: Hvp<F>>(
+    pub(crate) unsafe fn hvp<'a, F: Float + 'a, T: Copy, L: RowHvp<F, T>>(
         loss: impl FnOnce(Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        targets: fn(&Data<'a, F>) -> T,
         reduction: i32,
         divisor: f64,
         v: *const F,
@@ -1193,7 +982,7 @@ pub(crate) mod rows {
             let (loss, reduction) = (loss(w)?, self::reduction(reduction, divisor)?);
             // SAFETY: checked by `Args`; valid (and `hv` writable, not aliased) by the contract.
             let (v, o) = unsafe { (input(v, n), output(hv, n)) };
-            Ok(loss.hvp(&data, reduction, v, o)?)
+            Ok(loss.hvp(data.x, data.classes, targets(&data), reduction, v, o)?)
         })())
     }
 
@@ -1230,7 +1019,7 @@ pub(crate) mod rows {
 /// the same shape, with optional per-class `pos_weight` and `class_weights`.
 pub(crate) mod multilabel {
     use super::*;
-    use losskit::prelude::{MultiLabelBceWithLogits, MultiLabelSoftMargin};
+    use losskit::{RowElementwise, RowHessianDiag};
 
     /// The pointer arguments every verb shares, as the C caller passed them.
     pub(crate) struct In<F> {
@@ -1287,80 +1076,17 @@ pub(crate) mod multilabel {
         }
     }
 
-    /// The verbs of a multi-label loss, `(logits, targets, classes, …)`.
-    pub(crate) trait MultiLabel<F: Float> {
-        /// `value_elementwise` writes one value per row (else one per element).
-        const PER_ROW: bool;
-        fn value(&self, x: &[F], t: &[F], classes: usize, r: Reduction) -> losskit::Result<F>;
-        fn value_elementwise(
-            &self,
-            x: &[F],
-            t: &[F],
-            classes: usize,
-            out: &mut [F],
-        ) -> losskit::Result<()>;
-        fn grad(
-            &self,
-            x: &[F],
-            t: &[F],
-            classes: usize,
-            r: Reduction,
-            g: Out<'_, F>,
-        ) -> losskit::Result<()>;
-        fn value_and_grad(
-            &self,
-            x: &[F],
-            t: &[F],
-            classes: usize,
-            r: Reduction,
-            g: Out<'_, F>,
-        ) -> losskit::Result<F>;
-        fn hessian_diag(
-            &self,
-            x: &[F],
-            t: &[F],
-            classes: usize,
-            r: Reduction,
-            h: Out<'_, F>,
-        ) -> losskit::Result<()>;
-    }
-
-    macro_rules! multilabel {
-        ($($t:ident $per_row:literal),* $(,)?) => {$(
-            impl<F: Float> MultiLabel<F> for $t<'_, F> {
-                const PER_ROW: bool = $per_row;
-                #[inline]
-                fn value(&self, x: &[F], t: &[F], classes: usize, r: Reduction) -> losskit::Result<F> {
-                    $t::value(self, x, t, classes, r)
-                }
-                #[inline]
-                fn value_elementwise(&self, x: &[F], t: &[F], classes: usize, out: &mut [F]) -> losskit::Result<()> {
-                    $t::value_elementwise(self, x, t, classes, out)
-                }
-                #[inline]
-                fn grad(&self, x: &[F], t: &[F], classes: usize, r: Reduction, g: Out<'_, F>) -> losskit::Result<()> {
-                    $t::grad(self, x, t, classes, r, g)
-                }
-                #[inline]
-                fn value_and_grad(&self, x: &[F], t: &[F], classes: usize, r: Reduction, g: Out<'_, F>) -> losskit::Result<F> {
-                    $t::value_and_grad(self, x, t, classes, r, g)
-                }
-                #[inline]
-                fn hessian_diag(&self, x: &[F], t: &[F], classes: usize, r: Reduction, h: Out<'_, F>) -> losskit::Result<()> {
-                    $t::hessian_diag(self, x, t, classes, r, h)
-                }
-            }
-        )*};
-    }
-    multilabel!(MultiLabelBceWithLogits false, MultiLabelSoftMargin true);
-
     /// `*value_out = L`.
     ///
     /// # Safety
     /// The C contract: each non-NULL pointer is valid for its length (`value_out` for one),
     /// inputs readable and outputs writable, for the whole call.
     #[inline]
-    pub(crate) unsafe fn value<'a, F: Float + 'a, L: MultiLabel<F>>(
+    pub(crate) unsafe fn value<
+        'a,
+        F: Float + 'a,
+        L: RowHessianDiag<F, &'a [F]> + RowElementwise<F, &'a [F]>,
+    >(
         loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
         d: In<F>,
         reduction: i32,
@@ -1372,7 +1098,7 @@ pub(crate) mod multilabel {
             // SAFETY: checked by `Args`; valid by the caller's contract.
             let (x, t, pw, w) = unsafe { d.data()? };
             let (loss, reduction) = (loss(pw, w)?, rows::reduction(reduction, divisor)?);
-            let v = loss.value(x, t, d.classes, reduction)?;
+            let v = loss.value(x, d.classes, t, reduction)?;
             // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
             unsafe { value_out.write(v) };
             Ok(())
@@ -1384,20 +1110,25 @@ pub(crate) mod multilabel {
     /// # Safety
     /// As [`value`].
     #[inline]
-    pub(crate) unsafe fn value_elementwise<'a, F: Float + 'a, L: MultiLabel<F>>(
+    pub(crate) unsafe fn value_elementwise<
+        'a,
+        F: Float + 'a,
+        L: RowHessianDiag<F, &'a [F]> + RowElementwise<F, &'a [F]>,
+    >(
         loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
         d: In<F>,
+        per_row: bool,
         out: *mut F,
     ) -> Status {
         status((|| {
-            let m = if L::PER_ROW { d.rows } else { d.len()? };
+            let m = if per_row { d.rows } else { d.len()? };
             d.args()?.output(out, m)?.check()?;
             // SAFETY: checked by `Args`; valid by the caller's contract.
             let (x, t, pw, w) = unsafe { d.data()? };
             let loss = loss(pw, w)?;
             // SAFETY: checked by `Args` (not aliased); writable (caller).
             let o = unsafe { output(out, m) };
-            Ok(loss.value_elementwise(x, t, d.classes, o)?)
+            Ok(loss.value_elementwise(x, d.classes, t, o)?)
         })())
     }
 
@@ -1415,7 +1146,11 @@ pub(crate) mod multilabel {
     /// # Safety
     /// As [`value`].
     #[inline]
-    unsafe fn derivative<'a, F: Float + 'a, L: MultiLabel<F>>(
+    unsafe fn derivative<
+        'a,
+        F: Float + 'a,
+        L: RowHessianDiag<F, &'a [F]> + RowElementwise<F, &'a [F]>,
+    >(
         loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
         d: In<F>,
         (reduction, divisor, grad_mode): (i32, f64, i32),
@@ -1436,10 +1171,10 @@ pub(crate) mod multilabel {
             // SAFETY: checked by `Args` (not aliased); writable (caller).
             let o = mode(grad_mode, unsafe { output(out, n) })?;
             match which {
-                Which::Grad => loss.grad(x, t, d.classes, reduction, o)?,
-                Which::Hessian => loss.hessian_diag(x, t, d.classes, reduction, o)?,
+                Which::Grad => loss.grad(x, d.classes, t, reduction, o)?,
+                Which::Hessian => loss.hessian_diag(x, d.classes, t, reduction, o)?,
                 Which::ValueAndGrad => {
-                    let v = loss.value_and_grad(x, t, d.classes, reduction, o)?;
+                    let v = loss.value_and_grad(x, d.classes, t, reduction, o)?;
                     // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
                     unsafe { value_out.write(v) };
                 }
@@ -1453,7 +1188,11 @@ pub(crate) mod multilabel {
     /// # Safety
     /// As [`value`].
     #[inline]
-    pub(crate) unsafe fn grad<'a, F: Float + 'a, L: MultiLabel<F>>(
+    pub(crate) unsafe fn grad<
+        'a,
+        F: Float + 'a,
+        L: RowHessianDiag<F, &'a [F]> + RowElementwise<F, &'a [F]>,
+    >(
         loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
         d: In<F>,
         reduction: i32,
@@ -1479,7 +1218,11 @@ pub(crate) mod multilabel {
     /// As [`value`].
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub(crate) unsafe fn value_and_grad<'a, F: Float + 'a, L: MultiLabel<F>>(
+    pub(crate) unsafe fn value_and_grad<
+        'a,
+        F: Float + 'a,
+        L: RowHessianDiag<F, &'a [F]> + RowElementwise<F, &'a [F]>,
+    >(
         loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
         d: In<F>,
         reduction: i32,
@@ -1505,7 +1248,11 @@ pub(crate) mod multilabel {
     /// # Safety
     /// As [`value`].
     #[inline]
-    pub(crate) unsafe fn hessian_diag<'a, F: Float + 'a, L: MultiLabel<F>>(
+    pub(crate) unsafe fn hessian_diag<
+        'a,
+        F: Float + 'a,
+        L: RowHessianDiag<F, &'a [F]> + RowElementwise<F, &'a [F]>,
+    >(
         loss: impl FnOnce(Option<&'a [F]>, Option<&'a [F]>) -> Result<L>,
         d: In<F>,
         reduction: i32,

@@ -7848,8 +7848,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -7922,8 +7923,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -7990,8 +7992,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -8058,8 +8061,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -8134,8 +8138,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -8210,8 +8215,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -8288,8 +8294,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -8366,8 +8373,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -8442,8 +8450,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad_in_place(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits.cast_const(), x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -8518,8 +8527,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad_in_place(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits.cast_const(), x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -8594,8 +8604,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::hessian_diag(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, hess,
         )
     }
@@ -8670,8 +8681,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::hessian_diag(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, hess,
         )
     }
@@ -8747,8 +8759,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::hvp(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, v, hv,
         )
     }
@@ -8824,8 +8837,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::hvp(
-            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap), backend: None }),
+            |class_weights| Ok(CrossEntropy { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, z_loss, softcap: (softcap != 0.0).then_some(softcap) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, v, hv,
         )
     }
@@ -8881,8 +8895,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, value_out,
         )
     }
@@ -8938,8 +8953,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, value_out,
         )
     }
@@ -8990,8 +9006,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             out,
         )
     }
@@ -9042,8 +9059,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             out,
         )
     }
@@ -9101,8 +9119,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -9160,8 +9179,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -9221,8 +9241,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -9282,8 +9303,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -9341,8 +9363,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad_in_place(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits.cast_const(), x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, value_out,
         )
     }
@@ -9400,8 +9423,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad_in_place(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits.cast_const(), x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, value_out,
         )
     }
@@ -9459,8 +9483,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::hessian_diag(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, hess,
         )
     }
@@ -9518,8 +9543,9 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::hessian_diag(
-            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing, backend: None }),
+            |class_weights| Ok(SoftCrossEntropy { class_weights, label_smoothing }),
             rows::In { x: logits, x2: Some(target_probs), labels: None, weights: class_weights, rows, classes },
+            rows::target_probs,
             reduction, divisor, hess,
         )
     }
@@ -9580,6 +9606,7 @@ pub unsafe extern "C" fn losskit_nll_value_f32(
         rows::value(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -9641,6 +9668,7 @@ pub unsafe extern "C" fn losskit_nll_value_f64(
         rows::value(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -9696,6 +9724,7 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f32(
         rows::value_elementwise(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -9751,6 +9780,7 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f64(
         rows::value_elementwise(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -9813,6 +9843,7 @@ pub unsafe extern "C" fn losskit_nll_grad_f32(
         rows::grad(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -9875,6 +9906,7 @@ pub unsafe extern "C" fn losskit_nll_grad_f64(
         rows::grad(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -9940,6 +9972,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f32(
         rows::value_and_grad(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -10005,6 +10038,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f64(
         rows::value_and_grad(
             |class_weights| Ok(Nll { class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: log_probs, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -10065,8 +10099,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -10127,8 +10162,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -10184,8 +10220,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -10241,8 +10278,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -10305,8 +10343,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -10369,8 +10408,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -10436,8 +10476,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -10503,8 +10544,9 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), backend: None }),
+            |alpha| Ok(SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: alpha, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -10561,8 +10603,9 @@ pub unsafe extern "C" fn losskit_distillation_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            |_| Ok(Distillation { alpha, temperature }),
             rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::teacher,
             reduction, divisor, value_out,
         )
     }
@@ -10619,8 +10662,9 @@ pub unsafe extern "C" fn losskit_distillation_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            |_| Ok(Distillation { alpha, temperature }),
             rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::teacher,
             reduction, divisor, value_out,
         )
     }
@@ -10679,8 +10723,9 @@ pub unsafe extern "C" fn losskit_distillation_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            |_| Ok(Distillation { alpha, temperature }),
             rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::teacher,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -10739,8 +10784,9 @@ pub unsafe extern "C" fn losskit_distillation_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            |_| Ok(Distillation { alpha, temperature }),
             rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::teacher,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -10801,8 +10847,9 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            |_| Ok(Distillation { alpha, temperature }),
             rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::teacher,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -10863,8 +10910,9 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |_| Ok(Distillation { alpha, temperature, backend: None }),
+            |_| Ok(Distillation { alpha, temperature }),
             rows::In { x: logits, x2: Some(teacher_logits), labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::teacher,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -10921,8 +10969,9 @@ pub unsafe extern "C" fn losskit_multi_margin_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -10979,8 +11028,9 @@ pub unsafe extern "C" fn losskit_multi_margin_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -11032,8 +11082,9 @@ pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -11085,8 +11136,9 @@ pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -11144,8 +11196,9 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -11203,8 +11256,9 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -11265,8 +11319,9 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -11327,8 +11382,9 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights, backend: None }),
+            |class_weights| Ok(MultiMargin { p: byte(p)?, margin, class_weights }),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -11377,8 +11433,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -11427,8 +11484,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             reduction, divisor, value_out,
         )
     }
@@ -11472,8 +11530,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_elementwise_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -11517,8 +11576,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_elementwise_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_elementwise(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             out,
         )
     }
@@ -11569,8 +11629,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -11621,8 +11682,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::grad(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad,
         )
     }
@@ -11675,8 +11737,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -11729,8 +11792,9 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         rows::value_and_grad(
-            |_| Ok(MulticlassHinge { backend: None }),
+            |_| Ok(MulticlassHinge),
             rows::In { x: logits, x2: None, labels: Some(labels), weights: core::ptr::null(), rows, classes },
+            rows::labels,
             reduction, divisor, grad_mode, grad, value_out,
         )
     }
@@ -11787,7 +11851,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, value_out,
         )
@@ -11845,7 +11909,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, value_out,
         )
@@ -11898,9 +11962,9 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f3
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_elementwise(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
-            out,
+            false, out,
         )
     }
 }
@@ -11951,9 +12015,9 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f6
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_elementwise(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
-            out,
+            false, out,
         )
     }
 }
@@ -12011,7 +12075,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::grad(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad,
         )
@@ -12071,7 +12135,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::grad(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad,
         )
@@ -12134,7 +12198,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_and_grad(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad, value_out,
         )
@@ -12197,7 +12261,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_and_grad(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad, value_out,
         )
@@ -12257,7 +12321,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::hessian_diag(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, hess,
         )
@@ -12317,7 +12381,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::hessian_diag(
-            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelBceWithLogits { pos_weight, class_weights }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, hess,
         )
@@ -12377,7 +12441,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, value_out,
         )
@@ -12437,7 +12501,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, value_out,
         )
@@ -12492,9 +12556,9 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_elementwise(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
-            out,
+            true, out,
         )
     }
 }
@@ -12547,9 +12611,9 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_elementwise(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
-            out,
+            true, out,
         )
     }
 }
@@ -12609,7 +12673,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::grad(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad,
         )
@@ -12671,7 +12735,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::grad(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad,
         )
@@ -12735,7 +12799,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_and_grad(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad, value_out,
         )
@@ -12799,7 +12863,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::value_and_grad(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, grad, value_out,
         )
@@ -12861,7 +12925,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f32(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::hessian_diag(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, hess,
         )
@@ -12923,7 +12987,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f64(
     // SAFETY: the caller upholds the contract above; the helper checks the rest.
     unsafe {
         multilabel::hessian_diag(
-            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight, backend: None }),
+            |pos_weight, class_weights| Ok(MultiLabelSoftMargin { class_weights, pos_weight }),
             multilabel::In { logits, targets, pos_weight, class_weights, rows, classes },
             reduction, divisor, grad_mode, hess,
         )

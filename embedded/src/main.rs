@@ -462,7 +462,7 @@ fn main() -> ! {
         mse_stack,
         ce_stack
     );
-    use losskit::prelude::{CrossEntropy, Mse, PointwiseLoss, Reduction};
+    use losskit::prelude::{CrossEntropy, Mse, PointwiseLoss, Reduction, RowLoss};
     let rust_mse = stack_used(|| {
         let r = Mse.value_and_grad(
             core::hint::black_box(&pred[..]),

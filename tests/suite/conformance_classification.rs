@@ -525,8 +525,9 @@ mod multilabel {
             let loss = MultiLabelBceWithLogits {
                 pos_weight: use_pw.then_some(&pwf[..]),
                 class_weights: use_w.then_some(&wf[..]),
-                backend: Some(backend),
-            };
+            }
+            .on(backend)
+            .map_err(|e| e.to_string())?;
             let tag = format!("{backend:?} {rows}x{classes} pw={use_pw} w={use_w}");
             for (red, scale) in [
                 (Reduction::Mean, 1.0 / n as f64),
@@ -535,7 +536,7 @@ mod multilabel {
             ] {
                 let mut g = vec![F::ZERO; n];
                 let v = loss
-                    .value_and_grad(&xf, &yf, classes, red, &mut g[..])
+                    .value_and_grad(&xf, classes, &yf, red, &mut g[..])
                     .map_err(|e| format!("{tag}: {e}"))?;
                 close(
                     &format!("{tag} {red:?} value"),
@@ -546,23 +547,23 @@ mod multilabel {
                 let gw: Vec<f64> = want.iter().map(|t| t.1 * scale).collect();
                 close(&format!("{tag} {red:?} grad"), &widen(&g), &gw, prec)?;
                 let mut h = vec![F::ZERO; n];
-                loss.hessian_diag(&xf, &yf, classes, red, &mut h[..])
+                loss.hessian_diag(&xf, classes, &yf, red, &mut h[..])
                     .map_err(|e| format!("{tag}: {e}"))?;
                 let hw: Vec<f64> = want.iter().map(|t| t.2 * scale).collect();
                 close(&format!("{tag} {red:?} hess"), &widen(&h), &hw, prec)?;
                 // The fused verb is the separate verbs, bit for bit.
                 let mut g2 = vec![F::ZERO; n];
-                loss.grad(&xf, &yf, classes, red, &mut g2[..])
+                loss.grad(&xf, classes, &yf, red, &mut g2[..])
                     .map_err(|e| e.to_string())?;
                 let v2 = loss
-                    .value(&xf, &yf, classes, red)
+                    .value(&xf, classes, &yf, red)
                     .map_err(|e| e.to_string())?;
                 if bits(&g) != bits(&g2) || v.to_f64().to_bits() != v2.to_f64().to_bits() {
                     return Err(format!("{tag} {red:?}: value_and_grad != (value, grad)"));
                 }
             }
             let mut out = vec![F::ZERO; n];
-            loss.value_elementwise(&xf, &yf, classes, &mut out)
+            loss.value_elementwise(&xf, classes, &yf, &mut out)
                 .map_err(|e| e.to_string())?;
             let ew: Vec<f64> = want.iter().map(|t| t.0).collect();
             close(&format!("{tag} elementwise"), &widen(&out), &ew, prec)?;
@@ -571,14 +572,15 @@ mod multilabel {
             let sm = MultiLabelSoftMargin {
                 pos_weight: use_pw.then_some(&pwf[..]),
                 class_weights: use_w.then_some(&wf[..]),
-                backend: Some(backend),
-            };
+            }
+            .on(backend)
+            .map_err(|e| e.to_string())?;
             let per_row: Vec<f64> = ew
                 .chunks(classes)
                 .map(|r| r.iter().sum::<f64>() / classes as f64)
                 .collect();
             let mut out = vec![F::ZERO; rows];
-            sm.value_elementwise(&xf, &yf, classes, &mut out)
+            sm.value_elementwise(&xf, classes, &yf, &mut out)
                 .map_err(|e| e.to_string())?;
             close(
                 &format!("{tag} soft margin per row"),
@@ -593,7 +595,7 @@ mod multilabel {
             ] {
                 let mut g = vec![F::ZERO; n];
                 let v = sm
-                    .value_and_grad(&xf, &yf, classes, red, &mut g[..])
+                    .value_and_grad(&xf, classes, &yf, red, &mut g[..])
                     .map_err(|e| e.to_string())?;
                 let total: f64 = per_row.iter().sum();
                 close(
@@ -645,7 +647,7 @@ mod multilabel {
         bad[2 * classes + 3] = f64::NAN;
         let mut g = vec![7.0; x.len()];
         assert_eq!(
-            loss.value_and_grad(&bad, &y, classes, Reduction::Mean, &mut g[..]),
+            loss.value_and_grad(&bad, classes, &y, Reduction::Mean, &mut g[..]),
             Err(Error::NonFinite {
                 name: "pred",
                 index: 13
@@ -657,7 +659,7 @@ mod multilabel {
         );
         let mut g = vec![7.0; x.len()];
         assert_eq!(
-            loss.grad(&bad, &y, classes, Reduction::Mean, Out::add(&mut g)),
+            loss.grad(&bad, classes, &y, Reduction::Mean, Out::add(&mut g)),
             Err(Error::NonFinite {
                 name: "pred",
                 index: 13
@@ -671,7 +673,7 @@ mod multilabel {
         let mut yb = y.clone();
         yb[3 * classes + 1] = 1.5;
         assert_eq!(
-            loss.value(&x, &yb, classes, Reduction::Sum),
+            loss.value(&x, classes, &yb, Reduction::Sum),
             Err(Error::InvalidInput {
                 name: "target",
                 index: 16
@@ -679,7 +681,7 @@ mod multilabel {
         );
         let mut per_row = vec![7.0; 4];
         assert_eq!(
-            MultiLabelSoftMargin::default().value_elementwise(&x, &yb, classes, &mut per_row),
+            MultiLabelSoftMargin::default().value_elementwise(&x, classes, &yb, &mut per_row),
             Err(Error::InvalidInput {
                 name: "target",
                 index: 16
@@ -695,7 +697,7 @@ mod multilabel {
         };
         let mut g = vec![7.0; x.len()];
         assert_eq!(
-            l.grad(&x, &y, classes, Reduction::Mean, &mut g[..]),
+            l.grad(&x, classes, &y, Reduction::Mean, &mut g[..]),
             Err(Error::InvalidInput {
                 name: "pos_weight",
                 index: 2
@@ -707,7 +709,7 @@ mod multilabel {
             ..Default::default()
         };
         assert_eq!(
-            l.value(&x, &y, classes, Reduction::Mean),
+            l.value(&x, classes, &y, Reduction::Mean),
             Err(Error::LengthMismatch {
                 name: "class_weights",
                 expected: 5,
@@ -716,17 +718,17 @@ mod multilabel {
         );
         let plain = MultiLabelBceWithLogits::<f64>::default();
         assert_eq!(
-            plain.value(&x[..7], &y[..7], classes, Reduction::Mean),
+            plain.value(&x[..7], classes, &y[..7], Reduction::Mean),
             Err(Error::LengthMismatch {
                 name: "logits",
                 expected: 10,
                 found: 7
             })
         );
-        assert_eq!(plain.value(&x, &y, 0, Reduction::Mean), Err(Error::Empty));
-        assert_eq!(plain.value(&[], &[], 3, Reduction::Mean), Err(Error::Empty));
+        assert_eq!(plain.value(&x, 0, &y, Reduction::Mean), Err(Error::Empty));
+        assert_eq!(plain.value(&[], 3, &[], Reduction::Mean), Err(Error::Empty));
         assert_eq!(
-            plain.value(&x, &y[1..], classes, Reduction::Mean),
+            plain.value(&x, classes, &y[1..], Reduction::Mean),
             Err(Error::LengthMismatch {
                 name: "target",
                 expected: 20,
@@ -735,7 +737,7 @@ mod multilabel {
         );
         let mut short = vec![0.0; 3];
         assert_eq!(
-            MultiLabelSoftMargin::default().value_elementwise(&x, &y, classes, &mut short),
+            MultiLabelSoftMargin::default().value_elementwise(&x, classes, &y, &mut short),
             Err(Error::LengthMismatch {
                 name: "out",
                 expected: 4,
@@ -757,7 +759,7 @@ mod multilabel {
         };
         let mut g = [0.0f32; 4];
         let v = l
-            .value_and_grad(&x, &y, 2, Reduction::Sum, &mut g[..])
+            .value_and_grad(&x, 2, &y, Reduction::Sum, &mut g[..])
             .unwrap();
         assert!(v.is_finite(), "{v}");
         assert_eq!(g, [1.0, -0.5, 0.0, 0.0]);

@@ -80,9 +80,10 @@ fn cross_entropy<F: Float>(case: &Value, backend: Backend) -> Result<Got, String
             .and_then(Value::as_f64)
             .unwrap_or(0.0),
         z_loss: p.get("z_loss").and_then(Value::as_f64).unwrap_or(0.0),
-        backend: Some(backend),
         ..CrossEntropy::default()
-    };
+    }
+    .on(backend)
+    .map_err(err)?;
     let mut g = vec![F::ZERO; x.len()];
     match reduction(p, rows) {
         None => {
@@ -132,15 +133,17 @@ fn cross_entropy_dense<F: Float>(case: &Value, backend: Backend) -> Result<Got, 
             .get("label_smoothing")
             .and_then(Value::as_f64)
             .unwrap_or(0.0),
-        backend: Some(backend),
         ..SoftCrossEntropy::default()
-    };
+    }
+    .on(backend)
+    .map_err(err)?;
     let mut g = vec![F::ZERO; x.len()];
     match reduction(p, rows) {
         None => {
             let mut v = vec![F::ZERO; rows];
-            ce.value_elementwise(&x, &t, cols, &mut v).map_err(err)?;
-            ce.grad(&x, &t, cols, Reduction::Sum, &mut g[..])
+            ce.value_elementwise(&x, cols, &t[..], &mut v)
+                .map_err(err)?;
+            ce.grad(&x, cols, &t[..], Reduction::Sum, &mut g[..])
                 .map_err(err)?;
             Ok(Got {
                 value: widen(&v),
@@ -148,17 +151,17 @@ fn cross_entropy_dense<F: Float>(case: &Value, backend: Backend) -> Result<Got, 
             })
         }
         Some(r) => {
-            let v = ce.value(&x, &t, cols, r).map_err(err)?;
-            ce.grad(&x, &t, cols, r, &mut g[..]).map_err(err)?;
+            let v = ce.value(&x, cols, &t[..], r).map_err(err)?;
+            ce.grad(&x, cols, &t[..], r, &mut g[..]).map_err(err)?;
             let mut g2 = vec![F::ZERO; x.len()];
             let v2 = ce
-                .value_and_grad(&x, &t, cols, r, &mut g2[..])
+                .value_and_grad(&x, cols, &t[..], r, &mut g2[..])
                 .map_err(err)?;
             same("value_and_grad value", &[v], &[v2])?;
             same("value_and_grad grad", &g, &g2)?;
             let mut inplace = x.clone();
             let v3 = ce
-                .value_and_grad_in_place(&mut inplace, &t, cols, r)
+                .value_and_grad_in_place(&mut inplace, cols, &t[..], r)
                 .map_err(err)?;
             same("in-place value", &[v], &[v3])?;
             same("in-place grad", &g, &inplace)?;
@@ -170,49 +173,8 @@ fn cross_entropy_dense<F: Float>(case: &Value, backend: Backend) -> Result<Got, 
     }
 }
 
-/// The four verbs of the labelled row losses, for a generic check.
-trait Labelled<F: Float> {
-    fn value(&self, x: &[F], c: usize, y: &[i64], r: Reduction) -> losskit::Result<F>;
-    fn elementwise(&self, x: &[F], c: usize, y: &[i64], out: &mut [F]) -> losskit::Result<()>;
-    fn grad(&self, x: &[F], c: usize, y: &[i64], r: Reduction, g: &mut [F]) -> losskit::Result<()>;
-    fn value_and_grad(
-        &self,
-        x: &[F],
-        c: usize,
-        y: &[i64],
-        r: Reduction,
-        g: &mut [F],
-    ) -> losskit::Result<F>;
-}
-
-macro_rules! labelled {
-    ($($ty:ty),*) => {$(
-        impl<F: Float> Labelled<F> for $ty {
-            fn value(&self, x: &[F], c: usize, y: &[i64], r: Reduction) -> losskit::Result<F> {
-                <$ty>::value(self, x, c, y, r)
-            }
-            fn elementwise(&self, x: &[F], c: usize, y: &[i64], out: &mut [F]) -> losskit::Result<()> {
-                <$ty>::value_elementwise(self, x, c, y, out)
-            }
-            fn grad(&self, x: &[F], c: usize, y: &[i64], r: Reduction, g: &mut [F]) -> losskit::Result<()> {
-                <$ty>::grad(self, x, c, y, r, g)
-            }
-            fn value_and_grad(&self, x: &[F], c: usize, y: &[i64], r: Reduction, g: &mut [F]) -> losskit::Result<F> {
-                <$ty>::value_and_grad(self, x, c, y, r, g)
-            }
-        }
-    )*};
-}
-
-labelled!(
-    SoftmaxFocal<'_, F>,
-    MultiMargin<'_, F>,
-    MulticlassHinge,
-    Nll<'_, F>
-);
-
 /// Runs a labelled loss on a case whose differentiated input is `input`.
-fn check_labelled<F: Float, L: Labelled<F>>(
+fn check_labelled<F: Float, L: for<'y> RowElementwise<F, &'y [i64]>>(
     loss: &L,
     case: &Value,
     input_name: &str,
@@ -228,7 +190,7 @@ fn check_labelled<F: Float, L: Labelled<F>>(
     match reduction(p, rows) {
         None => {
             let mut v = vec![F::ZERO; rows];
-            loss.elementwise(&x, cols, &y, &mut v).map_err(err)?;
+            loss.value_elementwise(&x, cols, &y, &mut v).map_err(err)?;
             loss.grad(&x, cols, &y, Reduction::Sum, &mut g)
                 .map_err(err)?;
             Ok(Got {
@@ -296,15 +258,20 @@ fn distillation<F: Float>(case: &Value, backend: Backend) -> Result<Got, String>
     let d = Distillation {
         alpha: p["alpha"].as_f64().unwrap(),
         temperature: p["temperature"].as_f64().unwrap(),
-        backend: Some(backend),
+    }
+    .on(backend)
+    .map_err(err)?;
+    let teacher = Teacher {
+        logits: &t[..],
+        labels: &y[..],
     };
     let r = reduction(p, rows).expect("distillation is reduced");
     let mut g = vec![F::ZERO; s.len()];
-    let v = d.value(&s, &t, cols, &y, r).map_err(err)?;
-    d.grad(&s, &t, cols, &y, r, &mut g[..]).map_err(err)?;
+    let v = d.value(&s, cols, teacher, r).map_err(err)?;
+    d.grad(&s, cols, teacher, r, &mut g[..]).map_err(err)?;
     let mut g2 = vec![F::ZERO; s.len()];
     let v2 = d
-        .value_and_grad(&s, &t, cols, &y, r, &mut g2[..])
+        .value_and_grad(&s, cols, teacher, r, &mut g2[..])
         .map_err(err)?;
     same("value_and_grad value", &[v], &[v2])?;
     same("value_and_grad grad", &g, &g2)?;
@@ -329,9 +296,10 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             let p = &case["params"];
             let l = SoftmaxFocal {
                 gamma: p["gamma"].as_f64().unwrap(),
-                backend: Some(backend),
                 ..SoftmaxFocal::default()
-            };
+            }
+            .on(backend)
+            .map_err(err)?;
             check_labelled::<F, _>(&l, case, "logits")?
         }
         "multi_margin" => {
@@ -339,18 +307,15 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             let l = MultiMargin {
                 p: p["p"].as_u64().unwrap() as u8,
                 margin: p["margin"].as_f64().unwrap(),
-                backend: Some(backend),
                 ..MultiMargin::default()
-            };
+            }
+            .on(backend)
+            .map_err(err)?;
             check_labelled::<F, _>(&l, case, "logits")?
         }
-        "multiclass_hinge" => check_labelled::<F, _>(
-            &MulticlassHinge {
-                backend: Some(backend),
-            },
-            case,
-            "logits",
-        )?,
+        "multiclass_hinge" => {
+            check_labelled::<F, _>(&MulticlassHinge.on(backend).map_err(err)?, case, "logits")?
+        }
         "nll" => {
             let w: Option<Vec<F>> = case["inputs"]
                 .get("class_weights")
@@ -358,7 +323,9 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             let l = Nll {
                 class_weights: w.as_deref(),
                 ..Nll::default()
-            };
+            }
+            .on(backend)
+            .map_err(err)?;
             check_labelled::<F, _>(&l, case, "log_probs")?
         }
         "kl_div" => kl_div::<F>(case, backend)?,

@@ -12,4 +12,5 @@ mod no_alloc;
 mod pointwise_properties;
 mod pointwise_proptest;
 mod row_errors;
+mod row_registry;
 mod softmax_properties;

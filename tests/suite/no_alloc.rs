@@ -150,14 +150,13 @@ fn row_losses_do_not_allocate() {
     bad[40] = f32::NAN;
     let count = allocations_during(|| {
         for backend in Backend::available() {
-            let b = Some(backend);
-            let ce = CrossEntropy {
+            let base = CrossEntropy {
                 class_weights: Some(&w),
                 label_smoothing: 0.1,
                 z_loss: 1e-4,
-                backend: b,
                 ..CrossEntropy::default()
             };
+            let ce = base.on(backend).unwrap();
             ce.value(&x, c, &ignored, Reduction::Mean).unwrap();
             ce.value_elementwise(&x, c, &y, &mut per_row).unwrap();
             ce.value_and_grad_with(
@@ -180,56 +179,72 @@ fn row_losses_do_not_allocate() {
             let _ = ce.value_and_grad(&bad, c, &y, Reduction::Sum, &mut g[..]);
             let capped = CrossEntropy::<f32> {
                 softcap: Some(5.0),
-                backend: b,
                 ..CrossEntropy::default()
             };
             capped
+                .on(backend)
+                .unwrap()
                 .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
                 .unwrap();
             SoftCrossEntropy {
                 label_smoothing: 0.1,
-                backend: b,
                 ..SoftCrossEntropy::default()
             }
-            .value_and_grad(&x, &t, c, Reduction::Mean, &mut g[..])
+            .on(backend)
+            .unwrap()
+            .value_and_grad(&x, c, &t[..], Reduction::Mean, &mut g[..])
             .unwrap();
-            SoftmaxFocal::<f32> {
-                backend: b,
-                ..SoftmaxFocal::default()
-            }
-            .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
-            .unwrap();
+            SoftmaxFocal::<f32>::default()
+                .on(backend)
+                .unwrap()
+                .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
+                .unwrap();
             Distillation {
                 temperature: 2.0,
-                backend: b,
                 ..Distillation::default()
             }
-            .value_and_grad(&x, &t, c, &y, Reduction::Mean, &mut g[..])
+            .on(backend)
+            .unwrap()
+            .value_and_grad(
+                &x,
+                c,
+                Teacher {
+                    logits: &t,
+                    labels: &y,
+                },
+                Reduction::Mean,
+                &mut g[..],
+            )
             .unwrap();
             MultiMargin::<f32> {
                 p: 2,
-                backend: b,
                 ..MultiMargin::default()
             }
+            .on(backend)
+            .unwrap()
             .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
             .unwrap();
-            MulticlassHinge { backend: b }
+            MulticlassHinge
+                .on(backend)
+                .unwrap()
                 .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
                 .unwrap();
             MultiLabelBceWithLogits {
                 pos_weight: Some(&w),
                 class_weights: Some(&w),
-                backend: b,
             }
-            .value_and_grad(&x, &t, c, Reduction::Mean, &mut g[..])
+            .on(backend)
+            .unwrap()
+            .value_and_grad(&x, c, &t[..], Reduction::Mean, &mut g[..])
             .unwrap();
-            MultiLabelSoftMargin::<f32> {
-                backend: b,
-                ..MultiLabelSoftMargin::default()
-            }
-            .value_elementwise(&x, &t, c, &mut per_row)
-            .unwrap();
-            let ops = RowOps { backend: b };
+            MultiLabelSoftMargin::<f32>::default()
+                .on(backend)
+                .unwrap()
+                .value_elementwise(&x, c, &t[..], &mut per_row)
+                .unwrap();
+            let ops = RowOps {
+                backend: Some(backend),
+            };
             ops.softmax(&x, c, &mut h).unwrap();
             ops.log_softmax(&x, c, &mut h).unwrap();
             ops.logsumexp(&x, c, &mut lse).unwrap();

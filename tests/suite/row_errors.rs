@@ -65,14 +65,6 @@ struct Case {
     run: fn(Backend, Call<'_>) -> Result<()>,
 }
 
-fn out(c: Call<'_>) -> (Out<'_, f32>, &[f32], &[i64], usize) {
-    let o = match c.mode {
-        Mode::Accumulate => Out::add(c.grad),
-        _ => Out::write(c.grad),
-    };
-    (o, c.second, c.labels, c.classes)
-}
-
 fn logits_name(_: Input) -> &'static str {
     "logits"
 }
@@ -85,40 +77,52 @@ fn non_finite(name: &'static str, index: usize) -> Error {
     Error::NonFinite { name, index }
 }
 
-/// `value_and_grad` of a loss taking `(logits, classes, labels, …)`; with `in_place`, its
-/// `value_and_grad_in_place` for [`Mode::InPlace`].
-macro_rules! labelled {
-    (|$b:ident, $c:ident| $loss:expr $(, $ip:ident)?) => {
-        |$b: Backend, $c: Call<'_>| {
-            let loss = $loss;
-            labelled!(@in_place loss, $c $(, $ip)?);
-            let x: &[f32] = $c.x;
-            let (o, _, labels, classes) = out(Call { x: &mut [], ..$c });
-            loss.value_and_grad(x, classes, labels, Reduction::Mean, o)
-                .map(drop)
-        }
-    };
-    (@in_place $loss:ident, $c:ident) => {};
-    (@in_place $loss:ident, $c:ident, in_place) => {
-        if $c.mode == Mode::InPlace {
-            return $loss
-                .value_and_grad_in_place($c.x, $c.classes, $c.labels, Reduction::Mean)
-                .map(drop);
-        }
-    };
+/// The labels of a call.
+fn labels<'a>(c: &Call<'a>) -> &'a [i64] {
+    c.labels
 }
 
-/// `value_and_grad` of a loss taking `(logits, targets, classes, …)`.
-macro_rules! with_targets {
-    (|$b:ident, $c:ident| $loss:expr) => {
-        |$b: Backend, $c: Call<'_>| {
-            let loss = $loss;
-            let x: &[f32] = $c.x;
-            let (o, targets, _, classes) = out(Call { x: &mut [], ..$c });
-            loss.value_and_grad(x, targets, classes, Reduction::Mean, o)
-                .map(drop)
-        }
+/// The second matrix of a call as soft or multi-label targets.
+fn targets<'a>(c: &Call<'a>) -> &'a [f32] {
+    c.second
+}
+
+/// The second matrix of a call as teacher logits, with the call's labels.
+fn teacher<'a>(c: &Call<'a>) -> Teacher<'a, f32, i64> {
+    Teacher {
+        logits: c.second,
+        labels: c.labels,
+    }
+}
+
+/// `value_and_grad` of `loss` (pinned to the backend under test) against what `target`
+/// takes from the call, into the gradient in write or accumulate mode.
+fn value_and_grad<'a, T: Copy>(
+    loss: impl RowLoss<f32, T>,
+    c: Call<'a>,
+    target: fn(&Call<'a>) -> T,
+) -> Result<()> {
+    let t = target(&c);
+    let o = match c.mode {
+        Mode::Accumulate => Out::add(c.grad),
+        _ => Out::write(c.grad),
     };
+    loss.value_and_grad(c.x, c.classes, t, Reduction::Mean, o)
+        .map(drop)
+}
+
+/// As [`value_and_grad`], and `value_and_grad_in_place` for [`Mode::InPlace`].
+fn or_in_place<'a, T: Copy>(
+    loss: impl RowInPlace<f32, T>,
+    c: Call<'a>,
+    target: fn(&Call<'a>) -> T,
+) -> Result<()> {
+    if c.mode == Mode::InPlace {
+        return loss
+            .value_and_grad_in_place(c.x, c.classes, target(&c), Reduction::Mean)
+            .map(drop);
+    }
+    value_and_grad(loss, c, target)
 }
 
 /// Per-class tensors for the losses that take them (sliced to `classes`).
@@ -166,65 +170,40 @@ fn cases() -> Vec<Case> {
     vec![
         Case {
             in_place: true,
-            ..softmax(
-                "cross_entropy",
-                labelled!(
-                    |b, c| CrossEntropy::<f32> {
-                        backend: Some(b),
-                        ..CrossEntropy::default()
-                    },
-                    in_place
-                ),
-            )
+            ..softmax("cross_entropy", |b, c| {
+                or_in_place(CrossEntropy::default().on(b)?, c, labels)
+            })
         },
         Case {
             in_place: true,
-            ..softmax(
-                "cross_entropy (smoothing, class weights)",
-                labelled!(
-                    |b, c| CrossEntropy::<f32> {
-                        backend: Some(b),
-                        label_smoothing: 0.1,
-                        class_weights: Some(&CLASS_WEIGHTS[..c.classes]),
-                        ..CrossEntropy::default()
-                    },
-                    in_place
-                ),
-            )
+            ..softmax("cross_entropy (smoothing, class weights)", |b, c| {
+                let ce = CrossEntropy {
+                    label_smoothing: 0.1,
+                    class_weights: Some(&CLASS_WEIGHTS[..c.classes]),
+                    ..CrossEntropy::default()
+                };
+                or_in_place(ce.on(b)?, c, labels)
+            })
         },
         Case {
             labelled: false,
             in_place: true,
             second_is_targets: true,
             ..softmax("soft_cross_entropy", |b, c| {
-                let ce = SoftCrossEntropy {
-                    backend: Some(b),
-                    ..SoftCrossEntropy::default()
-                };
-                if c.mode == Mode::InPlace {
-                    return ce
-                        .value_and_grad_in_place(c.x, c.second, c.classes, Reduction::Mean)
-                        .map(drop);
-                }
-                let x: &[f32] = c.x;
-                let (o, targets, _, classes) = out(Call { x: &mut [], ..c });
-                ce.value_and_grad(x, targets, classes, Reduction::Mean, o)
-                    .map(drop)
+                or_in_place(SoftCrossEntropy::default().on(b)?, c, targets)
             })
         },
         Case {
             input_name: |_| "log_probs",
             // Log-probabilities of −∞ are probability 0: the value is +∞, not an error.
             all_masked: None,
-            ..softmax("nll", labelled!(|_b, c| Nll::<f32>::default()))
+            ..softmax("nll", |b, c| {
+                value_and_grad(Nll::default().on(b)?, c, labels)
+            })
         },
-        softmax(
-            "softmax_focal",
-            labelled!(|b, c| SoftmaxFocal::<f32> {
-                backend: Some(b),
-                ..SoftmaxFocal::default()
-            }),
-        ),
+        softmax("softmax_focal", |b, c| {
+            value_and_grad(SoftmaxFocal::default().on(b)?, c, labels)
+        }),
         Case {
             input_name: |i| match i {
                 Input::Main => "student",
@@ -233,46 +212,28 @@ fn cases() -> Vec<Case> {
             teacher: true,
             ..softmax("distillation", |b, c| {
                 let d = Distillation {
-                    backend: Some(b),
                     temperature: 2.0,
                     ..Distillation::default()
                 };
-                let x: &[f32] = c.x;
-                let (o, teacher, labels, classes) = out(Call { x: &mut [], ..c });
-                d.value_and_grad(x, teacher, classes, labels, Reduction::Mean, o)
-                    .map(drop)
+                value_and_grad(d.on(b)?, c, teacher)
             })
         },
-        no_masks(
-            "multi_margin",
-            true,
-            labelled!(|b, c| MultiMargin::<f32> {
-                backend: Some(b),
-                ..MultiMargin::default()
-            }),
-        ),
-        no_masks(
-            "multiclass_hinge",
-            true,
-            labelled!(|b, c| MulticlassHinge { backend: Some(b) }),
-        ),
-        no_masks(
-            "multilabel_bce_with_logits",
-            false,
-            with_targets!(|b, c| MultiLabelBceWithLogits::<f32> {
-                backend: Some(b),
+        no_masks("multi_margin", true, |b, c| {
+            value_and_grad(MultiMargin::default().on(b)?, c, labels)
+        }),
+        no_masks("multiclass_hinge", true, |b, c| {
+            value_and_grad(MulticlassHinge.on(b)?, c, labels)
+        }),
+        no_masks("multilabel_bce_with_logits", false, |b, c| {
+            let l = MultiLabelBceWithLogits {
                 pos_weight: Some(&POS_WEIGHTS[..c.classes]),
                 ..MultiLabelBceWithLogits::default()
-            }),
-        ),
-        no_masks(
-            "multilabel_soft_margin",
-            false,
-            with_targets!(|b, c| MultiLabelSoftMargin::<f32> {
-                backend: Some(b),
-                ..MultiLabelSoftMargin::default()
-            }),
-        ),
+            };
+            value_and_grad(l.on(b)?, c, targets)
+        }),
+        no_masks("multilabel_soft_margin", false, |b, c| {
+            value_and_grad(MultiLabelSoftMargin::default().on(b)?, c, targets)
+        }),
     ]
 }
 
@@ -452,15 +413,14 @@ fn distillation_accumulate_mode_checks_every_row_before_writing() {
     let teacher = logits(rows * classes, 6);
     let mut grad = vec![1.5f32; rows * classes];
     for backend in backends() {
-        let d = Distillation {
-            backend: Some(backend),
-            ..Distillation::default()
-        };
+        let d = Distillation::default().on(backend).unwrap();
         let r = d.value_and_grad(
             &student,
-            &teacher,
             classes,
-            &[0u32, 1, 2],
+            Teacher {
+                logits: &teacher,
+                labels: &[0u32, 1, 2],
+            },
             Reduction::Mean,
             Out::add(&mut grad),
         );

@@ -91,10 +91,7 @@ fn cross_entropy_agrees_with_the_oracle_and_finite_differences() {
     let labels = [3i64, -100, 6];
     for backend in backends() {
         for ce in ce_configs(&w) {
-            let ce = CrossEntropy {
-                backend: Some(backend),
-                ..ce
-            };
+            let l = ce.on(backend).unwrap();
             // The oracle's mean: CE terms over Σ w_y, z-loss over the row count.
             let total_w: f64 = [3usize, 6]
                 .iter()
@@ -119,21 +116,20 @@ fn cross_entropy_agrees_with_the_oracle_and_finite_differences() {
                     })
                     .sum::<f64>()
             };
-            let v = ce.value(&x, C, &labels, Reduction::Mean).unwrap();
+            let v = l.value(&x, C, &labels, Reduction::Mean).unwrap();
             assert_close("value", &[v], &[oracle_mean(&x)], 1e-12);
             let mut g = vec![0.0; x.len()];
-            ce.grad(&x, C, &labels, Reduction::Mean, &mut g[..])
-                .unwrap();
+            l.grad(&x, C, &labels, Reduction::Mean, &mut g[..]).unwrap();
             assert_close("grad", &g, &fd(&oracle_mean, &x, 1e-5), 1e-7);
             if ce.softcap.is_none() {
                 // Hessian diagonal and H·v against differences of the kernel's gradient.
                 let grad_at = |x: &[f64]| {
                     let mut g = vec![0.0; x.len()];
-                    ce.grad(x, C, &labels, Reduction::Mean, &mut g[..]).unwrap();
+                    l.grad(x, C, &labels, Reduction::Mean, &mut g[..]).unwrap();
                     g
                 };
                 let mut h = vec![0.0; x.len()];
-                ce.hessian_diag(&x, C, &labels, Reduction::Mean, &mut h)
+                l.hessian_diag(&x, C, &labels, Reduction::Mean, &mut h)
                     .unwrap();
                 let hd: Vec<f64> = (0..x.len())
                     .map(|j| fd(&|x| grad_at(x)[j], &x, 1e-5)[j])
@@ -141,7 +137,7 @@ fn cross_entropy_agrees_with_the_oracle_and_finite_differences() {
                 assert_close("hessian_diag", &h, &hd, 1e-7);
                 let vdir = rng.vec(x.len(), 1.0);
                 let mut hv = vec![0.0; x.len()];
-                ce.hvp(&x, C, &labels, Reduction::Mean, &vdir, &mut hv)
+                l.hvp(&x, C, &labels, Reduction::Mean, &vdir, &mut hv)
                     .unwrap();
                 let step = |s: f64| {
                     let xs: Vec<f64> = x.iter().zip(&vdir).map(|(a, b)| a + s * b).collect();
@@ -153,7 +149,7 @@ fn cross_entropy_agrees_with_the_oracle_and_finite_differences() {
             } else {
                 let mut h = vec![0.0; x.len()];
                 assert!(matches!(
-                    ce.hessian_diag(&x, C, &labels, Reduction::Mean, &mut h),
+                    l.hessian_diag(&x, C, &labels, Reduction::Mean, &mut h),
                     Err(Error::InvalidParameter {
                         name: "softcap",
                         ..
@@ -189,9 +185,10 @@ fn other_row_losses_agree_with_finite_differences_of_the_oracle() {
             let focal = SoftmaxFocal {
                 gamma,
                 alpha: Some(&alpha),
-                backend: Some(backend),
                 ..SoftmaxFocal::default()
-            };
+            }
+            .on(backend)
+            .unwrap();
             let f = rows(|row, _, y| oracle::softmax_focal(row, y, gamma, alpha[y]));
             let v = focal
                 .value_and_grad(&x, C, &labels, Reduction::Sum, &mut g[..])
@@ -202,24 +199,35 @@ fn other_row_losses_agree_with_finite_differences_of_the_oracle() {
         let soft = SoftCrossEntropy {
             label_smoothing: 0.1,
             class_weights: Some(&alpha),
-            backend: Some(backend),
-        };
+        }
+        .on(backend)
+        .unwrap();
         let f = rows(|row, r, _| {
             oracle::soft_cross_entropy(row, &probs[r * C..(r + 1) * C], Some(&alpha), 0.1)
         });
         let v = soft
-            .value_and_grad(&x, &probs, C, Reduction::Sum, &mut g[..])
+            .value_and_grad(&x, C, &probs[..], Reduction::Sum, &mut g[..])
             .unwrap();
         assert_close("soft ce value", &[v], &[f(&x)], 1e-12);
         assert_close("soft ce grad", &g, &fd(&f, &x, 1e-5), 1e-7);
         let d = Distillation {
             alpha: 0.3,
             temperature: 3.0,
-            backend: Some(backend),
-        };
+        }
+        .on(backend)
+        .unwrap();
         let f = rows(|row, r, y| oracle::distillation(row, &t[r * C..(r + 1) * C], y, 0.3, 3.0));
         let v = d
-            .value_and_grad(&x, &t, C, &labels, Reduction::Sum, &mut g[..])
+            .value_and_grad(
+                &x,
+                C,
+                Teacher {
+                    logits: &t,
+                    labels: &labels,
+                },
+                Reduction::Sum,
+                &mut g[..],
+            )
             .unwrap();
         assert_close("distillation value", &[v], &[f(&x)], 1e-12);
         assert_close("distillation grad", &g, &fd(&f, &x, 1e-5), 1e-7);
@@ -227,17 +235,16 @@ fn other_row_losses_agree_with_finite_differences_of_the_oracle() {
             p: 2,
             margin: 0.7,
             class_weights: Some(&alpha),
-            backend: Some(backend),
-        };
+        }
+        .on(backend)
+        .unwrap();
         let f = rows(|row, _, y| oracle::multi_margin(row, y, 2, 0.7, alpha[y]));
         let v = mm
             .value_and_grad(&x, C, &labels, Reduction::Sum, &mut g[..])
             .unwrap();
         assert_close("multi_margin value", &[v], &[f(&x)], 1e-12);
         assert_close("multi_margin grad", &g, &fd(&f, &x, 1e-6), 1e-6);
-        let cs = MulticlassHinge {
-            backend: Some(backend),
-        };
+        let cs = MulticlassHinge.on(backend).unwrap();
         let f = rows(|row, _, y| oracle::multiclass_hinge(row, y));
         let v = cs
             .value_and_grad(&x, C, &labels, Reduction::Sum, &mut g[..])
@@ -256,20 +263,22 @@ fn sizes_case<F: Float>(backend: Backend, classes: usize, rows: usize, tol: f64)
     let x: Vec<F> = x64.iter().map(|&v| F::from_f64(v)).collect();
     let xs: Vec<f64> = x.iter().map(|v| v.to_f64()).collect();
     let labels: Vec<u32> = (0..rows).map(|r| ((r * 7919) % classes) as u32).collect();
-    let ce = CrossEntropy {
-        backend: Some(backend),
-        ..CrossEntropy::default()
-    };
+    let ce = CrossEntropy::default().on(backend).unwrap();
     let mut g = vec![F::ZERO; x.len()];
+    let v = ce
+        .value_and_grad(&x, classes, &labels, Reduction::Mean, &mut g[..])
+        .unwrap();
+    // The per-row outputs, on the pinned backend.
+    let mut g_with = vec![F::ZERO; x.len()];
     let mut lse = vec![F::ZERO; rows];
     let mut pred = vec![0u32; rows];
-    let v = ce
+    let v_with = ce
         .value_and_grad_with(
             &x,
             classes,
             &labels,
             Reduction::Mean,
-            &mut g[..],
+            &mut g_with[..],
             RowOutputs {
                 lse: Some(&mut lse),
                 predicted: Some(&mut pred),
@@ -294,6 +303,8 @@ fn sizes_case<F: Float>(backend: Backend, classes: usize, rows: usize, tol: f64)
     let widen = |s: &[F]| s.iter().map(|v| v.to_f64()).collect::<Vec<_>>();
     assert_close("value", &[v.to_f64()], &[want_v], tol);
     assert_close("grad", &widen(&g), &want_g, tol);
+    assert_close("value (with)", &[v_with.to_f64()], &[want_v], tol);
+    assert_close("grad (with)", &widen(&g_with), &want_g, tol);
     assert_close("lse", &widen(&lse), &want_lse, tol);
     let mut inplace = x.clone();
     let v2 = ce
@@ -347,10 +358,7 @@ fn every_row_length_around_the_lanes_and_a_vocabulary_row() {
 #[test]
 fn cross_entropy_is_shift_invariant_up_to_3e38() {
     for backend in backends() {
-        let ce = CrossEntropy {
-            backend: Some(backend),
-            ..CrossEntropy::default()
-        };
+        let ce = CrossEntropy::default().on(backend).unwrap();
         // Multiples of 8 stay exact after adding 1e8 in f32 (its spacing there is 8).
         let base = [0.0f32, -8.0, 16.0, 8.0, -24.0];
         for offset in [0.0f32, 1e8, -1e8] {
@@ -381,12 +389,11 @@ fn cross_entropy_is_shift_invariant_up_to_3e38() {
             .unwrap();
         assert_eq!(v, f32::INFINITY);
         assert_eq!(g, [1.0, -1.0]);
-        let v64 = CrossEntropy {
-            backend: Some(backend),
-            ..CrossEntropy::default()
-        }
-        .value(&[3e38f64, -3e38], 2, &[1u8], Reduction::Sum)
-        .unwrap();
+        let v64 = CrossEntropy::default()
+            .on(backend)
+            .unwrap()
+            .value(&[3e38f64, -3e38], 2, &[1u8], Reduction::Sum)
+            .unwrap();
         assert_eq!(v64, 6e38);
     }
 }
@@ -396,10 +403,8 @@ fn negative_infinity_logits_are_masks() {
     let ninf = f64::NEG_INFINITY;
     let x = [1.0, ninf, 0.5, ninf, 2.0, -1.0];
     for backend in backends() {
-        let ce = CrossEntropy {
-            backend: Some(backend),
-            ..CrossEntropy::default()
-        };
+        let base = CrossEntropy::default();
+        let ce = base.on(backend).unwrap();
         let mut g = [9.0; 6];
         let v = ce
             .value_and_grad(&x, 3, &[0u8, 0], Reduction::Sum, &mut g)
@@ -420,10 +425,12 @@ fn negative_infinity_logits_are_masks() {
         // only: the smoothed CE of the unmasked classes.
         let smooth = CrossEntropy {
             label_smoothing: 0.2,
-            ..ce
+            ..base
         };
         let mut g = [0.0; 3];
         let v = smooth
+            .on(backend)
+            .unwrap()
             .value_and_grad(&x[..3], 3, &[0u8], Reduction::Sum, &mut g)
             .unwrap();
         assert_eq!(v, f64::INFINITY);
@@ -433,6 +440,8 @@ fn negative_infinity_logits_are_masks() {
             ..smooth
         };
         let v = aware
+            .on(backend)
+            .unwrap()
             .value_and_grad(&x[..3], 3, &[0u8], Reduction::Sum, &mut g)
             .unwrap();
         let want = oracle::cross_entropy(&finite, 0, None, 0.2, 0.0, None);
@@ -442,12 +451,9 @@ fn negative_infinity_logits_are_masks() {
         let gf = fd(&f, &finite, 1e-6);
         assert_close("mask-aware grad", &[g[0], g[2]], &gf, 1e-8);
         // Soft targets: zero target on a mask contributes 0 (xlogy).
-        let soft = SoftCrossEntropy {
-            backend: Some(backend),
-            ..SoftCrossEntropy::default()
-        };
+        let soft = SoftCrossEntropy::default().on(backend).unwrap();
         let v = soft
-            .value(&x[..3], &[0.3, 0.0, 0.7], 3, Reduction::Sum)
+            .value(&x[..3], 3, &[0.3, 0.0, 0.7][..], Reduction::Sum)
             .unwrap();
         assert_close(
             "xlogy",
@@ -469,12 +475,12 @@ fn negative_infinity_logits_are_masks() {
 #[test]
 fn all_ignored_rows_give_zero_value_and_gradient() {
     for backend in backends() {
-        let ce = CrossEntropy {
-            backend: Some(backend),
+        let base = CrossEntropy {
             label_smoothing: 0.1,
             z_loss: 1e-3,
             ..CrossEntropy::default()
         };
+        let ce = base.on(backend).unwrap();
         let x = [1.0f32, 2.0, 3.0, 4.0];
         let mut g = [7.0f32; 4];
         let v = ce
@@ -489,8 +495,10 @@ fn all_ignored_rows_give_zero_value_and_gradient() {
         let v = CrossEntropy {
             class_weights: Some(&w),
             z_loss: 0.0,
-            ..ce
+            ..base
         }
+        .on(backend)
+        .unwrap()
         .value(&x, 2, &[0u32, 1], Reduction::Mean)
         .unwrap();
         assert_eq!(v, 0.0);
@@ -500,10 +508,8 @@ fn all_ignored_rows_give_zero_value_and_gradient() {
 #[test]
 fn errors_leave_outputs_as_the_contract_says() {
     for backend in backends() {
-        let ce = CrossEntropy {
-            backend: Some(backend),
-            ..CrossEntropy::default()
-        };
+        let base = CrossEntropy::default();
+        let ce = base.on(backend).unwrap();
         let mut x = [0.5f32, 1.0, -1.0, 2.0, f32::NAN, 0.0];
         let labels = [0u32, 1];
         let nan_at = Err(Error::NonFinite {
@@ -558,13 +564,15 @@ fn errors_leave_outputs_as_the_contract_says() {
             Err(Error::LengthMismatch { name: "grad", .. })
         ));
         assert_eq!(
-            ce.value::<u32>(&[], 3, &[], Reduction::Sum),
+            ce.value(&[], 3, &[0u32; 0], Reduction::Sum),
             Err(Error::Empty)
         );
         let bad = CrossEntropy {
             label_smoothing: 1.5,
-            ..ce
-        };
+            ..base
+        }
+        .on(backend)
+        .unwrap();
         assert!(matches!(
             bad.value(&x, 3, &labels, Reduction::Sum),
             Err(Error::InvalidParameter {
@@ -597,7 +605,7 @@ proptest! {
         let xs: Vec<f64> = x.iter().map(|&v| v as f64).collect();
         let want = oracle::cross_entropy(&xs, y, None, 0.0, 0.0, None);
         for backend in backends() {
-            let ce = CrossEntropy { backend: Some(backend), ..CrossEntropy::default() };
+            let ce = CrossEntropy::default().on(backend).unwrap();
             let mut g = vec![0.0f32; c];
             let v = ce.value_and_grad(&x, c, &[y as u32], Reduction::Sum, &mut g[..]).unwrap();
             if want <= f32::MAX as f64 {

@@ -20,9 +20,13 @@
 //! so results are deterministic and independent of the backend's width.
 
 use crate::error::{Error, Result};
+use crate::loss::softmax::Extra;
 use crate::reduction::{Out, Reduction};
 use crate::shape::pointwise::{Inputs, On, Outputs, Pointwise, Terms, execute_broadcast, verb};
 use crate::shape::row_checks::{check_class_weights, check_len};
+use crate::shape::row_softmax::{Logits, Verb};
+use crate::shape::rows::kernel::RowKernel;
+use crate::shape::rows::{Loss, RowElementwise, RowHessianDiag};
 use crate::simd::{Backend, Float, Vector};
 
 use super::BceWithLogits;
@@ -92,7 +96,7 @@ struct Call<'a, F> {
     classes: usize,
     pos_weight: Option<&'a [F]>,
     class_weights: Option<&'a [F]>,
-    backend: Option<Backend>,
+    backend: Backend,
 }
 
 impl<'a, F: Float> Call<'a, F> {
@@ -102,16 +106,11 @@ impl<'a, F: Float> Call<'a, F> {
         targets: &'a [F],
         pos_weight: Option<&'a [F]>,
         class_weights: Option<&'a [F]>,
-        backend: Option<Backend>,
+        backend: Backend,
     ) -> Result<(Self, usize)> {
         let rows = rows_of(logits.len(), targets.len(), classes)?;
         check_pos_weight(pos_weight, classes)?;
         check_class_weights(class_weights, classes)?;
-        if let Some(b) = backend
-            && !b.is_available()
-        {
-            return Err(Error::BackendUnavailable);
-        }
         let call = Call {
             logits,
             targets,
@@ -136,9 +135,10 @@ impl<'a, F: Float> Call<'a, F> {
             a: self.pos_weight.unwrap_or(&[]),
             w: self.class_weights,
         };
-        // Pinned to the backend (checked available in `new`): `On` runs the inner loss's
-        // kernels. Without a per-class `pos_weight`, the scalar kernel (no third stream).
-        let backend = self.backend.unwrap_or_else(Backend::active);
+        // `On` runs the inner loss's kernels on the call's backend (the caller's choice:
+        // the best, or the one a pinned loss checked when it was pinned). Without a
+        // per-class `pos_weight`, the scalar kernel (no third stream).
+        let backend = self.backend;
         if self.pos_weight.is_some() {
             let loss = On::new(PosWeighted, backend);
             execute_broadcast::<F, _, VERB>(&loss, inp, self.classes, out, scale, row_sum)
@@ -172,7 +172,7 @@ impl<'a, F: Float> Call<'a, F> {
 /// let targets = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
 /// let l = MultiLabelBceWithLogits { pos_weight: Some(&[1.0, 1.0, 4.0][..]), ..Default::default() };
 /// let mut grad = [0.0; 6];
-/// let v = l.value_and_grad(&logits, &targets, 3, Reduction::Mean, &mut grad)?;
+/// let v = l.value_and_grad(&logits, 3, &targets[..], Reduction::Mean, &mut grad)?;
 /// let sp = |z: f64| (1.0 + z.exp()).ln(); // softplus
 /// let want = (sp(-1.0) + sp(-2.0) + 4.0 * sp(-0.5) + sp(-1.0) + sp(0.0) + 4.0 * sp(-3.0)) / 6.0;
 /// assert!((v - want).abs() < 1e-15);
@@ -186,8 +186,6 @@ pub struct MultiLabelBceWithLogits<'w, F: Float> {
     /// PyTorch's `weight` of shape `[C]`: one finite weight ≥ 0 per class multiplying
     /// each element's loss; it does not change the mean's divisor (default none).
     pub class_weights: Option<&'w [F]>,
-    /// The backend to run on (default: the CPU's best).
-    pub backend: Option<Backend>,
 }
 
 impl<F: Float> Default for MultiLabelBceWithLogits<'_, F> {
@@ -195,7 +193,6 @@ impl<F: Float> Default for MultiLabelBceWithLogits<'_, F> {
         MultiLabelBceWithLogits {
             pos_weight: None,
             class_weights: None,
-            backend: None,
         }
     }
 }
@@ -204,7 +201,8 @@ impl<F: Float> Default for MultiLabelBceWithLogits<'_, F> {
 /// binary cross-entropy on logits, `ℓₙ = −(1/C)·Σ_c w_c·( y·ln σ(x) + (1 − y)·ln σ(−x) )`;
 /// reductions run over rows ([`Reduction::Mean`] divides by `rows`).
 ///
-/// Its [`value_elementwise`](Self::value_elementwise) writes one loss per row. A per-class
+/// Its [`value_elementwise`](crate::RowElementwise::value_elementwise) writes one loss per
+/// row. A per-class
 /// `pos_weight` (which PyTorch's class lacks) is accepted as in [`MultiLabelBceWithLogits`].
 ///
 /// ```
@@ -212,7 +210,7 @@ impl<F: Float> Default for MultiLabelBceWithLogits<'_, F> {
 /// let logits = [0.0f64, 2.0, /* row 2 */ -1.0, 1.0];
 /// let targets = [1.0, 1.0, 0.0, 1.0];
 /// let mut per_row = [0.0; 2];
-/// MultiLabelSoftMargin::default().value_elementwise(&logits, &targets, 2, &mut per_row)?;
+/// MultiLabelSoftMargin::default().value_elementwise(&logits, 2, &targets[..], &mut per_row)?;
 /// let sp = |z: f64| (1.0 + z.exp()).ln(); // softplus
 /// assert!((per_row[0] - (sp(0.0) + sp(-2.0)) / 2.0).abs() < 1e-15);
 /// # Ok::<(), losskit::Error>(())
@@ -224,8 +222,6 @@ pub struct MultiLabelSoftMargin<'w, F: Float> {
     /// A per-class positive weight, as [`MultiLabelBceWithLogits::pos_weight`] (default
     /// none).
     pub pos_weight: Option<&'w [F]>,
-    /// The backend to run on (default: the CPU's best).
-    pub backend: Option<Backend>,
 }
 
 impl<F: Float> Default for MultiLabelSoftMargin<'_, F> {
@@ -233,14 +229,14 @@ impl<F: Float> Default for MultiLabelSoftMargin<'_, F> {
         MultiLabelSoftMargin {
             class_weights: None,
             pos_weight: None,
-            backend: None,
         }
     }
 }
 
-/// The verbs of a multi-label loss; `$per_row` is whether the losses are averaged per row
-/// (soft margin) or reduced over every element.
-macro_rules! multilabel_verbs {
+/// The kernel entry of a multi-label loss (`&[F]` targets of the logits' shape), its
+/// capability traits and `on`; `$per_row` is whether the losses are averaged per row (soft
+/// margin) or reduced over every element.
+macro_rules! multilabel_kernel {
     ($ty:ident, $per_row:expr) => {
         impl<'w, F: Float> $ty<'w, F> {
             /// The scale of each element's term: `1/(rows·classes)` for the mean, and for
@@ -252,150 +248,86 @@ macro_rules! multilabel_verbs {
                     reduction.scale(rows * classes)
                 }
             }
+        }
 
-            fn call<'a>(
+        impl<'t, F: Float> RowKernel<F, &'t [F]> for $ty<'_, F> {
+            #[allow(private_interfaces)]
+            fn run(
                 &self,
-                logits: &'a [F],
+                backend: Backend,
+                verb: Verb,
+                x: Logits<'_, F>,
                 classes: usize,
-                targets: &'a [F],
-            ) -> Result<(Call<'a, F>, usize)>
-            where
-                'w: 'a,
-            {
-                Call::new(
+                targets: &'t [F],
+                reduction: Reduction,
+                extra: Extra<'_, F>,
+            ) -> Result<f64> {
+                let logits = match &x {
+                    Logits::Read(l) | Logits::Split(l, _) => *l,
+                    Logits::InPlace(_) => &[],
+                };
+                let (call, rows) = Call::new(
                     logits,
                     classes,
                     targets,
                     self.pos_weight,
                     self.class_weights,
-                    self.backend,
-                )
-            }
-
-            /// The reduced loss of `logits` (`rows × classes`, row-major) against
-            /// `targets` in `[0, 1]` of the same shape.
-            ///
-            /// # Errors
-            /// [`Error::Empty`] for no elements or `classes == 0`;
-            /// [`Error::LengthMismatch`] when `logits` is not whole rows or `targets`,
-            /// `pos_weight` or `class_weights` have the wrong length; NaN/∞ anywhere is
-            /// [`Error::NonFinite`], a target outside `[0, 1]` or a negative per-class
-            /// weight [`Error::InvalidInput`].
-            pub fn value(
-                &self,
-                logits: &[F],
-                targets: &[F],
-                classes: usize,
-                reduction: Reduction,
-            ) -> Result<F> {
-                let (call, rows) = self.call(logits, classes, targets)?;
-                let scale = self.scale(rows, classes, reduction)?;
-                call.run::<{ verb::VALUE }>(Outputs::none(), scale, |_, _| {})
-                    .map(F::from_f64)
-            }
-
-            /// The gradient with respect to `logits`, written or added into `grad`.
-            ///
-            /// # Errors
-            /// As [`value`](Self::value), and `grad` of the wrong length.
-            pub fn grad<'g>(
-                &self,
-                logits: &[F],
-                targets: &[F],
-                classes: usize,
-                reduction: Reduction,
-                grad: impl Into<Out<'g, F>>,
-            ) -> Result<()> {
-                let g = grad.into();
-                let (call, rows) = self.call(logits, classes, targets)?;
-                check_len("grad", g.buf.len(), logits.len())?;
-                let scale = self.scale(rows, classes, reduction)?;
-                call.run::<{ verb::GRAD }>(Outputs::main(g), scale, |_, _| {})
-                    .map(|_| ())
-            }
-
-            /// The reduced loss and its gradient in one pass.
-            ///
-            /// # Errors
-            /// As [`grad`](Self::grad).
-            pub fn value_and_grad<'g>(
-                &self,
-                logits: &[F],
-                targets: &[F],
-                classes: usize,
-                reduction: Reduction,
-                grad: impl Into<Out<'g, F>>,
-            ) -> Result<F> {
-                let g = grad.into();
-                let (call, rows) = self.call(logits, classes, targets)?;
-                check_len("grad", g.buf.len(), logits.len())?;
-                let scale = self.scale(rows, classes, reduction)?;
-                call.run::<{ verb::VALUE_AND_GRAD }>(Outputs::main(g), scale, |_, _| {})
-                    .map(F::from_f64)
-            }
-
-            /// The diagonal of the Hessian of the reduced loss with respect to `logits`,
-            /// `w_c·(1 + (w₊ − 1)·y)·σ(x)·σ(−x)` times the reduction's scale, written or added.
-            ///
-            /// # Errors
-            /// As [`grad`](Self::grad) (for `hess`).
-            pub fn hessian_diag<'h>(
-                &self,
-                logits: &[F],
-                targets: &[F],
-                classes: usize,
-                reduction: Reduction,
-                hess: impl Into<Out<'h, F>>,
-            ) -> Result<()> {
-                let h = hess.into();
-                let (call, rows) = self.call(logits, classes, targets)?;
-                check_len("hess", h.buf.len(), logits.len())?;
-                let scale = self.scale(rows, classes, reduction)?;
-                call.run::<{ verb::HESSIAN }>(Outputs::main(h), scale, |_, _| {})
-                    .map(|_| ())
+                    backend,
+                )?;
+                match (verb, x) {
+                    (Verb::Value, _) => {
+                        let scale = self.scale(rows, classes, reduction)?;
+                        call.run::<{ verb::VALUE }>(Outputs::none(), scale, |_, _| {})
+                    }
+                    (Verb::Elementwise, _) => self.elementwise(call, rows, extra.per_row),
+                    (Verb::Grad | Verb::ValueAndGrad | Verb::Hessian, Logits::Split(l, g)) => {
+                        let name = if verb == Verb::Hessian {
+                            "hess"
+                        } else {
+                            "grad"
+                        };
+                        check_len(name, g.buf.len(), l.len())?;
+                        let scale = self.scale(rows, classes, reduction)?;
+                        let out = Outputs::main(g);
+                        match verb {
+                            Verb::Grad => call.run::<{ verb::GRAD }>(out, scale, |_, _| {}),
+                            Verb::Hessian => call.run::<{ verb::HESSIAN }>(out, scale, |_, _| {}),
+                            _ => call.run::<{ verb::VALUE_AND_GRAD }>(out, scale, |_, _| {}),
+                        }
+                    }
+                    // No capability trait of a multi-label loss reaches another verb.
+                    _ => Err(Error::InvalidParameter {
+                        name: "verb",
+                        rule: "multi-label losses have no in-place verb and no hvp",
+                    }),
+                }
             }
         }
+
+        impl<F: Float> RowElementwise<F, &[F]> for $ty<'_, F> {}
+        impl<F: Float> RowHessianDiag<F, &[F]> for $ty<'_, F> {}
+        impl<F: Float> Loss for $ty<'_, F> {}
     };
 }
 
-multilabel_verbs!(MultiLabelBceWithLogits, false);
-multilabel_verbs!(MultiLabelSoftMargin, true);
+multilabel_kernel!(MultiLabelBceWithLogits, false);
+multilabel_kernel!(MultiLabelSoftMargin, true);
 
 impl<F: Float> MultiLabelBceWithLogits<'_, F> {
-    /// The per-element losses `w_c·ℓ` (PyTorch's `reduction="none"`), `rows · classes`
-    /// of them.
-    ///
-    /// # Errors
-    /// As [`value`](Self::value), and `out` of the wrong length.
-    pub fn value_elementwise(
-        &self,
-        logits: &[F],
-        targets: &[F],
-        classes: usize,
-        out: &mut [F],
-    ) -> Result<()> {
-        let (call, _) = self.call(logits, classes, targets)?;
-        check_len("out", out.len(), logits.len())?;
+    /// `value_elementwise`: the per-element losses `w_c·ℓ` (PyTorch's
+    /// `reduction="none"`), `rows · classes` of them.
+    fn elementwise(&self, call: Call<'_, F>, _rows: usize, out: &mut [F]) -> Result<f64> {
+        check_len("out", out.len(), call.logits.len())?;
         call.run::<{ verb::ELEMENTWISE }>(Outputs::main(Out::write(out)), 1.0, |_, _| {})
-            .map(|_| ())
     }
 }
 
 impl<F: Float> MultiLabelSoftMargin<'_, F> {
-    /// The per-row losses `(1/C)·Σ_c w_c·ℓ` (PyTorch's `reduction="none"`), `rows` of them.
-    ///
-    /// # Errors
-    /// As [`value`](Self::value), and `out` of the wrong length (not `rows`); on an
-    /// invalid input `out` is reset to zeros.
-    pub fn value_elementwise(
-        &self,
-        logits: &[F],
-        targets: &[F],
-        classes: usize,
-        out: &mut [F],
-    ) -> Result<()> {
-        let (call, rows) = self.call(logits, classes, targets)?;
+    /// `value_elementwise`: the per-row losses `(1/C)·Σ_c w_c·ℓ` (PyTorch's
+    /// `reduction="none"`), `rows` of them; on an invalid input `out` is reset to zeros.
+    fn elementwise(&self, call: Call<'_, F>, rows: usize, out: &mut [F]) -> Result<f64> {
         check_len("out", out.len(), rows)?;
+        let classes = call.classes;
         let inv = 1.0 / classes as f64;
         let r = call.run::<{ verb::VALUE }>(Outputs::none(), inv, |r, s| {
             out[r] = F::from_f64(s * inv);
@@ -403,6 +335,6 @@ impl<F: Float> MultiLabelSoftMargin<'_, F> {
         if r.is_err() {
             out.fill(F::ZERO);
         }
-        r.map(|_| ())
+        r
     }
 }

@@ -15,11 +15,13 @@
 //! raises `ValueError`). The variance is per element (for a homoscedastic model, fill the
 //! slice with the one variance).
 
-use crate::reduction::{Out, Reduction};
-use crate::shape::pointwise::{self, Inputs, On, Outputs, Pointwise, PointwiseLoss, Terms, verb};
+use crate::Result;
+use crate::reduction::Reduction;
+use crate::shape::aux::kernel::AuxKernel;
+use crate::shape::pointwise::{self, Inputs, On, Outputs, Pointwise, PointwiseLoss, Terms};
+use crate::shape::rows::Loss;
 use crate::simd::math::ln;
 use crate::simd::{Backend, Float, Vector};
-use crate::{Error, Result};
 
 /// Gaussian NLL with learned per-element variance; defaults as
 /// `torch.nn.GaussianNLLLoss(full=False, eps=1e-6)`.
@@ -143,180 +145,18 @@ fn run<F: Float, const VERB: u8>(
     pointwise::execute::<F, On<Kernel>, VERB>(&k, inp, out, reduction)
 }
 
-macro_rules! gaussian_verbs {
-    ($ty:ty, $loss:expr, $backend:expr) => {
-        impl $ty {
-            /// The reduced loss.
-            ///
-            /// # Errors
-            /// Length mismatch, empty input, invalid `eps`, non-finite inputs, negative `var`.
-            pub fn value<F: Float>(
-                &self,
-                pred: &[F],
-                target: &[F],
-                var: &[F],
-                reduction: Reduction,
-            ) -> Result<F> {
-                run::<F, { verb::VALUE }>(
-                    $loss(self),
-                    $backend(self),
-                    (pred, target, var),
-                    Outputs::none(),
-                    reduction,
-                )
-                .map(F::from_f64)
-            }
-
-            /// The per-element losses, written to `out`.
-            ///
-            /// # Errors
-            /// As [`value`](Self::value), and `out` of the wrong length.
-            pub fn value_elementwise<F: Float>(
-                &self,
-                pred: &[F],
-                target: &[F],
-                var: &[F],
-                out: &mut [F],
-            ) -> Result<()> {
-                if out.len() != pred.len() {
-                    return Err(Error::LengthMismatch {
-                        name: "out",
-                        expected: pred.len(),
-                        found: out.len(),
-                    });
-                }
-                run::<F, { verb::ELEMENTWISE }>(
-                    $loss(self),
-                    $backend(self),
-                    (pred, target, var),
-                    Outputs::main(Out::write(out)),
-                    Reduction::Sum,
-                )
-                .map(|_| ())
-            }
-
-            /// The gradients with respect to the mean (`grad_pred`) and, when given, the
-            /// variance (`grad_var`), written or added.
-            ///
-            /// # Errors
-            /// As [`value`](Self::value), and outputs of the wrong length.
-            pub fn grad<'g, F: Float>(
-                &self,
-                pred: &[F],
-                target: &[F],
-                var: &[F],
-                reduction: Reduction,
-                grad_pred: impl Into<Out<'g, F>>,
-                grad_var: Option<Out<'g, F>>,
-            ) -> Result<()> {
-                let out = outputs(pred.len(), grad_pred.into(), grad_var)?;
-                run::<F, { verb::GRAD }>(
-                    $loss(self),
-                    $backend(self),
-                    (pred, target, var),
-                    out,
-                    reduction,
-                )
-                .map(|_| ())
-            }
-
-            /// The reduced loss and both gradients in one pass.
-            ///
-            /// # Errors
-            /// As [`grad`](Self::grad).
-            pub fn value_and_grad<'g, F: Float>(
-                &self,
-                pred: &[F],
-                target: &[F],
-                var: &[F],
-                reduction: Reduction,
-                grad_pred: impl Into<Out<'g, F>>,
-                grad_var: Option<Out<'g, F>>,
-            ) -> Result<F> {
-                let out = outputs(pred.len(), grad_pred.into(), grad_var)?;
-                run::<F, { verb::VALUE_AND_GRAD }>(
-                    $loss(self),
-                    $backend(self),
-                    (pred, target, var),
-                    out,
-                    reduction,
-                )
-                .map(F::from_f64)
-            }
-
-            /// The diagonal of the Hessian with respect to the mean, `1 / max(σ², ε)` (scaled by
-            /// the reduction).
-            ///
-            /// # Errors
-            /// As [`value`](Self::value), and `hess` of the wrong length.
-            pub fn hessian_diag<'h, F: Float>(
-                &self,
-                pred: &[F],
-                target: &[F],
-                var: &[F],
-                reduction: Reduction,
-                hess: impl Into<Out<'h, F>>,
-            ) -> Result<()> {
-                let out = outputs(pred.len(), hess.into(), None)?;
-                run::<F, { verb::HESSIAN }>(
-                    $loss(self),
-                    $backend(self),
-                    (pred, target, var),
-                    out,
-                    reduction,
-                )
-                .map(|_| ())
-            }
-        }
-    };
-}
-
-/// Checks the output lengths and packs them for the driver.
-fn outputs<'g, F: Float>(
-    n: usize,
-    main: Out<'g, F>,
-    aux: Option<Out<'g, F>>,
-) -> Result<Outputs<'g, F>> {
-    let check = |name, len: usize| {
-        if len == n {
-            Ok(())
-        } else {
-            Err(Error::LengthMismatch {
-                name,
-                expected: n,
-                found: len,
-            })
-        }
-    };
-    check("grad_pred", main.buf.len())?;
-    let mut o = Outputs::main(main);
-    if let Some(a) = aux {
-        check("grad_var", a.buf.len())?;
-        o.add_aux = a.add;
-        o.aux = a.buf;
-    }
-    Ok(o)
-}
-
-gaussian_verbs!(GaussianNll, |l: &GaussianNll| *l, |_: &GaussianNll| {
-    Backend::active()
-});
-gaussian_verbs!(
-    On<GaussianNll>,
-    |l: &On<GaussianNll>| *l.loss(),
-    |l: &On<GaussianNll>| l.pinned_backend()
-);
-
-impl GaussianNll {
-    /// This loss pinned to `backend`.
-    ///
-    /// # Errors
-    /// [`Error::BackendUnavailable`] when this CPU cannot run it.
-    pub fn on(self, backend: Backend) -> Result<On<GaussianNll>> {
-        if backend.is_available() {
-            Ok(On::new(self, backend))
-        } else {
-            Err(Error::BackendUnavailable)
-        }
+impl AuxKernel for GaussianNll {
+    #[allow(private_interfaces)]
+    #[inline]
+    fn run<F: Float, const VERB: u8>(
+        &self,
+        backend: Backend,
+        inputs: (&[F], &[F], &[F]),
+        out: Outputs<'_, F>,
+        reduction: Reduction,
+    ) -> Result<f64> {
+        run::<F, VERB>(*self, backend, inputs, out, reduction)
     }
 }
+
+impl Loss for GaussianNll {}

@@ -3,8 +3,11 @@
 
 use super::{Extra, Labelled, in_range, labelled, split, to_f, xmul};
 use crate::label::Label;
+use crate::shape::pointwise::On;
 use crate::shape::row_checks::mean_scale;
 use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb};
+use crate::shape::rows::kernel::RowKernel;
+use crate::shape::rows::{Loss, RowElementwise, RowHessianDiag, RowHvp, RowInPlace};
 use crate::simd::Float;
 use crate::{Backend, Error, Out, Reduction, Result};
 
@@ -25,6 +28,16 @@ use crate::{Backend, Error, Out, Reduction, Result};
 /// PyTorch, including the smoothing term) and the z-loss by the number of those rows (as
 /// Liger-Kernel); a batch whose rows are all ignored (or weigh 0) has value 0 and gradient 0
 /// where PyTorch returns NaN. An ignored row contributes 0 and gets a zero gradient row.
+///
+/// Its verbs are those of [`RowLoss`](crate::RowLoss) with `&[L]` labels (any [`Label`]
+/// integer), and [`RowElementwise`], [`RowInPlace`] (the gradient overwrites the logits, as
+/// Liger-Kernel), [`RowHessianDiag`] and [`RowHvp`] (neither with soft-capping:
+/// [`Error::InvalidParameter`]):
+///
+/// ```text
+/// ∂²ℓ/∂zⱼ² = A·pⱼ(1 − pⱼ) + 2·z_loss·(pⱼ² + lse·pⱼ(1 − pⱼ))       (XGBoost's multi:softprob, without its factor 2)
+/// H·v      = A·(p ⊙ v − p·(p·v)) + 2·z_loss·(p·(p·v) + lse·(p ⊙ v − p·(p·v)))
+/// ```
 ///
 /// `−∞` logits are masks: their probability is exactly 0. Where a target puts weight on one
 /// (the label, or smoothing over all classes) the value is `+∞` and the gradient its finite
@@ -55,8 +68,6 @@ pub struct CrossEntropy<'w, F: Float> {
     pub z_loss: f64,
     /// Soft-capping `c > 0`: logits become `c·tanh(x/c)` (default none).
     pub softcap: Option<f64>,
-    /// The backend (default none: the best this CPU has).
-    pub backend: Option<Backend>,
 }
 
 impl<F: Float> Default for CrossEntropy<'_, F> {
@@ -68,7 +79,6 @@ impl<F: Float> Default for CrossEntropy<'_, F> {
             smooth_unmasked_only: false,
             z_loss: 0.0,
             softcap: None,
-            backend: None,
         }
     }
 }
@@ -84,7 +94,11 @@ pub struct RowOutputs<'a, F> {
     pub predicted: Option<&'a mut [u32]>,
 }
 
-labelled_verbs!(CrossEntropy);
+labelled_kernel!(CrossEntropy);
+
+impl<F: Float, L: Label> RowInPlace<F, &[L]> for CrossEntropy<'_, F> {}
+impl<F: Float, L: Label> RowHessianDiag<F, &[L]> for CrossEntropy<'_, F> {}
+impl<F: Float, L: Label> RowHvp<F, &[L]> for CrossEntropy<'_, F> {}
 
 /// The per-row formula of [`CrossEntropy`].
 #[derive(Clone, Copy)]
@@ -152,8 +166,10 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
     }
 
     crate::simd::fold_inline! {
+    #[allow(clippy::too_many_arguments)]
     fn call<L: Label>(
         &self,
+        backend: Backend,
         verb: Verb,
         logits: Logits<'_, F>,
         classes: usize,
@@ -171,7 +187,7 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
         let eps = self.label_smoothing;
         labelled(
             Labelled {
-                backend: self.backend,
+                backend,
                 rows: labels.len(),
                 classes,
                 labels: Some(labels),
@@ -205,11 +221,12 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
     }
 
     crate::simd::fold_inline! {
-    /// [`CrossEntropy::value_and_grad`] that also writes the requested per-row outputs
-    /// (`lse`, predicted class).
+    /// [`value_and_grad`](crate::RowLoss::value_and_grad) that also writes the requested
+    /// per-row outputs (`lse`, predicted class). On the best backend; pinned, through
+    /// [`On::value_and_grad_with`].
     ///
     /// # Errors
-    /// As [`CrossEntropy::grad`], and per-row outputs not `labels.len()` long.
+    /// As [`grad`](crate::RowLoss::grad), and per-row outputs not `labels.len()` long.
     pub fn value_and_grad_with<'g, L: Label>(
         &self,
         logits: &[F],
@@ -222,14 +239,27 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
     where
         F: 'g,
     {
+        self.with_outputs(Backend::active(), (logits, classes, labels, reduction), grad.into(), outputs)
+    }
+    }
+
+    crate::simd::fold_inline! {
+    fn with_outputs<L: Label>(
+        &self,
+        backend: Backend,
+        (logits, classes, labels, reduction): (&[F], usize, &[L], Reduction),
+        grad: Out<'_, F>,
+        outputs: RowOutputs<'_, F>,
+    ) -> Result<F> {
         let extra = Extra {
             lse: outputs.lse.unwrap_or(&mut []),
             argmax: outputs.predicted.unwrap_or(&mut []),
             ..Extra::none()
         };
         let r = self.call(
+            backend,
             Verb::ValueAndGrad,
-            split(logits, grad.into()),
+            split(logits, grad),
             classes,
             labels,
             reduction,
@@ -238,89 +268,31 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
         Ok(to_f(r))
     }
     }
+}
 
-    crate::simd::fold_inline! {
-    /// The reduced loss, overwriting `logits` with its gradient (no second buffer, as
-    /// Liger-Kernel). The result is bit-identical to [`CrossEntropy::value_and_grad`]. Every
-    /// row is checked before anything is overwritten: on an error `logits` is unchanged.
+impl<'w, F: Float> On<CrossEntropy<'w, F>> {
+    /// [`CrossEntropy::value_and_grad_with`] on the pinned backend.
     ///
     /// # Errors
-    /// As [`CrossEntropy::value`].
-    pub fn value_and_grad_in_place<L: Label>(
-        &self,
-        logits: &mut [F],
-        classes: usize,
-        labels: &[L],
-        reduction: Reduction,
-    ) -> Result<F> {
-        let r = self.call(
-            Verb::ValueAndGrad,
-            Logits::InPlace(logits),
-            classes,
-            labels,
-            reduction,
-            Extra::none(),
-        )?;
-        Ok(to_f(r))
-    }
-    }
-
-    crate::simd::fold_inline! {
-    /// The diagonal of each row's Hessian, `∂²ℓ/∂xⱼ² = A·pⱼ(1 − pⱼ)` (plus the z-loss's
-    /// `2·z_loss·(pⱼ² + lse·pⱼ(1 − pⱼ))`), reduced as the value; what XGBoost's
-    /// `multi:softprob` objective takes (without its factor 2). Zero rows for ignored labels.
-    ///
-    /// # Errors
-    /// As [`CrossEntropy::value`]; [`Error::InvalidParameter`] with soft-capping.
-    pub fn hessian_diag<L: Label>(
+    /// As [`CrossEntropy::value_and_grad_with`].
+    pub fn value_and_grad_with<'g, L: Label>(
         &self,
         logits: &[F],
         classes: usize,
         labels: &[L],
         reduction: Reduction,
-        out: &mut [F],
-    ) -> Result<()> {
-        self.call(
-            Verb::Hessian,
-            split(logits, Out::write(out)),
-            classes,
-            labels,
-            reduction,
-            Extra::none(),
+        grad: impl Into<Out<'g, F>>,
+        outputs: RowOutputs<'_, F>,
+    ) -> Result<F>
+    where
+        F: 'g,
+    {
+        self.loss().with_outputs(
+            self.pinned_backend(),
+            (logits, classes, labels, reduction),
+            grad.into(),
+            outputs,
         )
-        .map(|_| ())
-    }
-    }
-
-    crate::simd::fold_inline! {
-    /// The Hessian–vector product `H·v`, row by row: `A·(p ⊙ v − p·(p·v))` (plus the
-    /// z-loss's `2·z_loss·(p·(p·v) + lse·(p ⊙ v − p·(p·v)))`), reduced as the value.
-    ///
-    /// # Errors
-    /// As [`CrossEntropy::hessian_diag`], and `v` or `out` not as long as `logits`.
-    pub fn hvp<L: Label>(
-        &self,
-        logits: &[F],
-        classes: usize,
-        labels: &[L],
-        reduction: Reduction,
-        v: &[F],
-        out: &mut [F],
-    ) -> Result<()> {
-        let extra = Extra {
-            vec: v,
-            ..Extra::none()
-        };
-        self.call(
-            Verb::Hvp,
-            split(logits, Out::write(out)),
-            classes,
-            labels,
-            reduction,
-            extra,
-        )
-        .map(|_| ())
-    }
     }
 }
 
@@ -337,14 +309,16 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
 /// contributes 0 also where the logit is `−∞` (xlogy); a positive target on a `−∞` logit
 /// makes the value `+∞` with the finite gradient limit. Targets need not sum to 1; they
 /// must be finite.
+///
+/// Its verbs are those of [`RowLoss`](crate::RowLoss) with `&[F]` targets of the logits'
+/// shape, and [`RowElementwise`], [`RowInPlace`] and [`RowHessianDiag`]
+/// (`∂²ℓ/∂xⱼ² = (Σₖ wₖ t'ₖ)·pⱼ(1 − pⱼ)`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SoftCrossEntropy<'w, F: Float> {
     /// One finite weight ≥ 0 per class (default none: all 1).
     pub class_weights: Option<&'w [F]>,
     /// `ε` in `[0, 1]` (default 0).
     pub label_smoothing: f64,
-    /// The backend (default none: the best this CPU has).
-    pub backend: Option<Backend>,
 }
 
 impl<F: Float> Default for SoftCrossEntropy<'_, F> {
@@ -352,7 +326,6 @@ impl<F: Float> Default for SoftCrossEntropy<'_, F> {
         SoftCrossEntropy {
             class_weights: None,
             label_smoothing: 0.0,
-            backend: None,
         }
     }
 }
@@ -391,12 +364,14 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
     }
 
     crate::simd::fold_inline! {
+    #[allow(clippy::too_many_arguments)]
     fn call(
         &self,
+        backend: Backend,
         verb: Verb,
         logits: Logits<'_, F>,
-        targets: &[F],
         classes: usize,
+        targets: &[F],
         reduction: Reduction,
         extra: Extra<'_, F>,
     ) -> Result<f64> {
@@ -405,7 +380,7 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         let rows = targets.len().checked_div(classes).unwrap_or(0);
         labelled::<F, u32>(
             Labelled {
-                backend: self.backend,
+                backend,
                 rows,
                 classes,
                 labels: None,
@@ -429,162 +404,27 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
         )
     }
     }
+}
 
+impl<'t, F: Float> RowKernel<F, &'t [F]> for SoftCrossEntropy<'_, F> {
     crate::simd::fold_inline! {
-    /// The reduced loss (`targets` has the logits' shape, `rows × classes`).
-    ///
-    /// # Errors
-    /// Shapes, parameters, class weights, non-finite targets, and logits as
-    /// [`CrossEntropy::value`].
-    pub fn value(
+    #[allow(private_interfaces)]
+    fn run(
         &self,
-        logits: &[F],
-        targets: &[F],
+        backend: Backend,
+        verb: Verb,
+        x: Logits<'_, F>,
         classes: usize,
+        targets: &'t [F],
         reduction: Reduction,
-    ) -> Result<F> {
-        let r = self.call(
-            Verb::Value,
-            Logits::Read(logits),
-            targets,
-            classes,
-            reduction,
-            Extra::none(),
-        )?;
-        Ok(to_f(r))
-    }
-    }
-
-    crate::simd::fold_inline! {
-    /// The loss of each row into `out` (`rows` values).
-    ///
-    /// # Errors
-    /// As [`SoftCrossEntropy::value`], and `out` of the wrong length.
-    pub fn value_elementwise(
-        &self,
-        logits: &[F],
-        targets: &[F],
-        classes: usize,
-        out: &mut [F],
-    ) -> Result<()> {
-        let extra = Extra {
-            per_row: out,
-            ..Extra::none()
-        };
-        self.call(
-            Verb::Elementwise,
-            Logits::Read(logits),
-            targets,
-            classes,
-            Reduction::Sum,
-            extra,
-        )
-        .map(|_| ())
-    }
-    }
-
-    crate::simd::fold_inline! {
-    /// The gradient with respect to the logits, written or added into `grad`.
-    ///
-    /// # Errors
-    /// As [`SoftCrossEntropy::value`], and `grad` of the wrong length.
-    pub fn grad<'g>(
-        &self,
-        logits: &[F],
-        targets: &[F],
-        classes: usize,
-        reduction: Reduction,
-        grad: impl Into<Out<'g, F>>,
-    ) -> Result<()>
-    where
-        F: 'g,
-    {
-        self.call(
-            Verb::Grad,
-            split(logits, grad.into()),
-            targets,
-            classes,
-            reduction,
-            Extra::none(),
-        )
-        .map(|_| ())
-    }
-    }
-
-    crate::simd::fold_inline! {
-    /// The reduced loss and its gradient in one pass.
-    ///
-    /// # Errors
-    /// As [`SoftCrossEntropy::grad`].
-    pub fn value_and_grad<'g>(
-        &self,
-        logits: &[F],
-        targets: &[F],
-        classes: usize,
-        reduction: Reduction,
-        grad: impl Into<Out<'g, F>>,
-    ) -> Result<F>
-    where
-        F: 'g,
-    {
-        let r = self.call(
-            Verb::ValueAndGrad,
-            split(logits, grad.into()),
-            targets,
-            classes,
-            reduction,
-            Extra::none(),
-        )?;
-        Ok(to_f(r))
-    }
-    }
-
-    crate::simd::fold_inline! {
-    /// The reduced loss, overwriting `logits` with its gradient; unchanged on an error.
-    ///
-    /// # Errors
-    /// As [`SoftCrossEntropy::value`].
-    pub fn value_and_grad_in_place(
-        &self,
-        logits: &mut [F],
-        targets: &[F],
-        classes: usize,
-        reduction: Reduction,
-    ) -> Result<F> {
-        let r = self.call(
-            Verb::ValueAndGrad,
-            Logits::InPlace(logits),
-            targets,
-            classes,
-            reduction,
-            Extra::none(),
-        )?;
-        Ok(to_f(r))
-    }
-    }
-
-    crate::simd::fold_inline! {
-    /// The diagonal of each row's Hessian, `(Σₖ wₖ t'ₖ)·pⱼ(1 − pⱼ)`, reduced as the value.
-    ///
-    /// # Errors
-    /// As [`SoftCrossEntropy::value`].
-    pub fn hessian_diag(
-        &self,
-        logits: &[F],
-        targets: &[F],
-        classes: usize,
-        reduction: Reduction,
-        out: &mut [F],
-    ) -> Result<()> {
-        self.call(
-            Verb::Hessian,
-            split(logits, Out::write(out)),
-            targets,
-            classes,
-            reduction,
-            Extra::none(),
-        )
-        .map(|_| ())
+        extra: Extra<'_, F>,
+    ) -> Result<f64> {
+        self.call(backend, verb, x, classes, targets, reduction, extra)
     }
     }
 }
+
+impl<F: Float> RowElementwise<F, &[F]> for SoftCrossEntropy<'_, F> {}
+impl<F: Float> RowInPlace<F, &[F]> for SoftCrossEntropy<'_, F> {}
+impl<F: Float> RowHessianDiag<F, &[F]> for SoftCrossEntropy<'_, F> {}
+impl<F: Float> Loss for SoftCrossEntropy<'_, F> {}

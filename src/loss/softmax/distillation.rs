@@ -1,13 +1,17 @@
 //! Knowledge distillation (Hinton et al. 2015): cross-entropy on the labels plus the
 //! temperature-softened KL divergence to a teacher.
 
+use super::Extra;
 use crate::label::{Label, Target, classify};
 use crate::shape::dispatch::{Task, task};
 use crate::shape::row_checks::{check_labels, check_len, check_row_named, check_rows, check_shape};
+use crate::shape::row_softmax::{Logits, Verb};
 use crate::shape::row_sweep::{Pass, emit, load, neg_inf, sweep};
+use crate::shape::rows::Loss;
+use crate::shape::rows::kernel::RowKernel;
 use crate::simd::math::exp;
 use crate::simd::{Float, Simd, Vector};
-use crate::{Backend, Out, Reduction, Result};
+use crate::{Backend, Error, Out, Reduction, Result};
 
 /// Distillation loss for student logits `s`, teacher logits `t`, labels `y`, weight `α` and
 /// temperature `T`, per row:
@@ -21,14 +25,26 @@ use crate::{Backend, Out, Reduction, Result};
 /// with `z` the shifted, scaled logits), so huge logits and `−∞` masks are exact: a teacher
 /// mask contributes 0 (xlogy), a student mask under teacher mass makes the value `+∞`.
 /// `Mean` divides by the number of rows. The gradient is with respect to the student only.
+///
+/// Its verbs are those of [`RowLoss`](crate::RowLoss), the rows scored against a
+/// [`Teacher`] (the teacher's logits and the labels). In accumulate mode every row of both
+/// inputs is checked before anything is added, so an error leaves `grad` as it was.
+///
+/// ```
+/// use losskit::prelude::*;
+/// let student = [2.0f64, 0.0, -1.0];
+/// let teacher = Teacher { logits: &[1.0f64, 0.5, -2.0][..], labels: &[0u8][..] };
+/// let mut grad = [0.0; 3];
+/// let v = Distillation::default().value_and_grad(&student, 3, teacher, Reduction::Mean, &mut grad)?;
+/// assert!(v > 0.0 && grad.iter().sum::<f64>().abs() < 1e-15);
+/// # Ok::<(), losskit::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Distillation {
     /// `α ∈ [0, 1]`, the weight of the label term (default 0.5).
     pub alpha: f64,
     /// `T > 0` (default 1).
     pub temperature: f64,
-    /// The backend (default none: the best this CPU has).
-    pub backend: Option<Backend>,
 }
 
 impl Default for Distillation {
@@ -36,7 +52,6 @@ impl Default for Distillation {
         Distillation {
             alpha: 0.5,
             temperature: 1.0,
-            backend: None,
         }
     }
 }
@@ -137,6 +152,16 @@ impl<F: Float> Task for DistillTask<'_, F> {
     }
 }
 
+/// What [`Distillation`] scores the student's rows against: the teacher's logits (the
+/// student's shape) and one label per row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Teacher<'t, F, L> {
+    /// The teacher's `rows × classes` logits.
+    pub logits: &'t [F],
+    /// One class label per row (any [`Label`] integer).
+    pub labels: &'t [L],
+}
+
 impl Distillation {
     /// Checks the hyper-parameters.
     ///
@@ -156,6 +181,7 @@ impl Distillation {
     #[allow(clippy::too_many_arguments)]
     fn call<F: Float, L: Label>(
         &self,
+        backend: Backend,
         student: &[F],
         teacher: &[F],
         classes: usize,
@@ -175,7 +201,6 @@ impl Distillation {
             }
             None => (&mut [], false),
         };
-        let backend = self.backend.unwrap_or_else(Backend::active);
         if add {
             // Accumulate mode must not leave a partial sum: every row of both inputs passes
             // the row drivers' check (no NaN or +∞, not all −∞) before the first write.
@@ -207,71 +232,34 @@ impl Distillation {
         }
         r
     }
+}
 
-    /// The reduced loss (`labels.len()` rows × `classes` for both logit arrays).
-    ///
-    /// # Errors
-    /// Shapes, parameters, labels; NaN or `+∞` logits
-    /// ([`Error::NonFinite`](crate::Error::NonFinite)), rows of `−∞` only
-    /// ([`Error::InvalidInput`](crate::Error::InvalidInput)). In accumulate mode every row of
-    /// both inputs is checked before anything is added, so an error leaves `grad` as it was.
-    pub fn value<F: Float, L: Label>(
+impl<'t, F: Float, L: Label> RowKernel<F, Teacher<'t, F, L>> for Distillation {
+    #[allow(private_interfaces)]
+    fn run(
         &self,
-        student: &[F],
-        teacher: &[F],
+        backend: Backend,
+        verb: Verb,
+        x: Logits<'_, F>,
         classes: usize,
-        labels: &[L],
+        t: Teacher<'t, F, L>,
         reduction: Reduction,
-    ) -> Result<F> {
-        self.call(student, teacher, classes, labels, reduction, None)
-            .map(F::from_f64)
-    }
-
-    /// The gradient with respect to the student logits, written or added into `grad`.
-    ///
-    /// # Errors
-    /// As [`Distillation::value`], and `grad` of the wrong length.
-    pub fn grad<'g, F: Float + 'g, L: Label>(
-        &self,
-        student: &[F],
-        teacher: &[F],
-        classes: usize,
-        labels: &[L],
-        reduction: Reduction,
-        grad: impl Into<Out<'g, F>>,
-    ) -> Result<()> {
-        self.call(
-            student,
-            teacher,
-            classes,
-            labels,
-            reduction,
-            Some(grad.into()),
-        )
-        .map(|_| ())
-    }
-
-    /// The reduced loss and its gradient with respect to the student.
-    ///
-    /// # Errors
-    /// As [`Distillation::grad`].
-    pub fn value_and_grad<'g, F: Float + 'g, L: Label>(
-        &self,
-        student: &[F],
-        teacher: &[F],
-        classes: usize,
-        labels: &[L],
-        reduction: Reduction,
-        grad: impl Into<Out<'g, F>>,
-    ) -> Result<F> {
-        self.call(
-            student,
-            teacher,
-            classes,
-            labels,
-            reduction,
-            Some(grad.into()),
-        )
-        .map(F::from_f64)
+        _extra: Extra<'_, F>,
+    ) -> Result<f64> {
+        match (verb, x) {
+            (Verb::Value, Logits::Read(s)) => {
+                self.call(backend, s, t.logits, classes, t.labels, reduction, None)
+            }
+            (Verb::Grad | Verb::ValueAndGrad, Logits::Split(s, g)) => {
+                self.call(backend, s, t.logits, classes, t.labels, reduction, Some(g))
+            }
+            // No capability trait of the distillation loss reaches another verb.
+            _ => Err(Error::InvalidParameter {
+                name: "verb",
+                rule: "distillation has value, grad and value_and_grad only",
+            }),
+        }
     }
 }
+
+impl Loss for Distillation {}

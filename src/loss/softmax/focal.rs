@@ -1,11 +1,11 @@
 //! Softmax focal loss (Lin et al. 2017, multiclass form).
 
-use super::{Extra, Labelled, in_range, labelled, split, to_f, xmul};
+use super::{Extra, Labelled, in_range, labelled, xmul};
 use crate::label::Label;
 use crate::shape::row_checks::mean_scale;
 use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb};
 use crate::simd::Float;
-use crate::{Backend, Out, Reduction, Result};
+use crate::{Backend, Reduction, Result};
 
 /// Softmax focal loss with integer labels: for a row with `p_t = softmax(x)_y`,
 ///
@@ -27,8 +27,6 @@ pub struct SoftmaxFocal<'w, F: Float> {
     pub alpha: Option<&'w [F]>,
     /// Rows whose label equals this are ignored (default `Some(-100)`).
     pub ignore_index: Option<i64>,
-    /// The backend (default none: the best this CPU has).
-    pub backend: Option<Backend>,
 }
 
 impl<F: Float> Default for SoftmaxFocal<'_, F> {
@@ -37,7 +35,6 @@ impl<F: Float> Default for SoftmaxFocal<'_, F> {
             gamma: 2.0,
             alpha: None,
             ignore_index: Some(-100),
-            backend: None,
         }
     }
 }
@@ -95,8 +92,10 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
     }
 
     crate::simd::fold_inline! {
+    #[allow(clippy::too_many_arguments)]
     fn call<L: Label>(
         &self,
+        backend: Backend,
         verb: Verb,
         logits: Logits<'_, F>,
         classes: usize,
@@ -107,7 +106,7 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
         self.check()?;
         labelled(
             Labelled {
-                backend: self.backend,
+                backend,
                 rows: labels.len(),
                 classes,
                 labels: Some(labels),
@@ -133,4 +132,4 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
     }
 }
 
-labelled_verbs!(SoftmaxFocal);
+labelled_kernel!(SoftmaxFocal);

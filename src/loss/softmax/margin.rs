@@ -1,12 +1,16 @@
 //! Multiclass hinge losses: Weston–Watkins ([`MultiMargin`], PyTorch `multi_margin_loss`)
 //! and Crammer–Singer ([`MulticlassHinge`], optax `multiclass_hinge_loss`).
 
+use super::Extra;
 use crate::label::{Label, Target, classify};
 use crate::shape::dispatch::{Task, task};
 use crate::shape::row_checks::{
     check_class_weights, check_labels, check_len, check_shape, data_error_zeroes,
 };
+use crate::shape::row_softmax::{Logits, Verb};
 use crate::shape::row_sweep::{Pass, emit, first_index_of, load, row_max};
+use crate::shape::rows::kernel::RowKernel;
+use crate::shape::rows::{Loss, RowElementwise};
 use crate::simd::{Float, Simd, Vector};
 use crate::{Backend, Error, Out, Reduction, Result};
 
@@ -19,7 +23,9 @@ use crate::{Backend, Error, Out, Reduction, Result};
 /// ∂ℓ/∂x_y = −Σ_{j≠y} ∂ℓ/∂xⱼ
 /// ```
 ///
-/// `Mean` divides by the number of rows (PyTorch). Logits must be finite.
+/// `Mean` divides by the number of rows (PyTorch). Logits must be finite. Its verbs are
+/// those of [`RowLoss`](crate::RowLoss) with `&[L]` labels, and
+/// [`RowElementwise`](crate::RowElementwise).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MultiMargin<'w, F: Float> {
     /// `p`: 1 or 2 (default 1).
@@ -28,8 +34,6 @@ pub struct MultiMargin<'w, F: Float> {
     pub margin: f64,
     /// One finite weight ≥ 0 per class (default none: all 1).
     pub class_weights: Option<&'w [F]>,
-    /// The backend (default none: the best this CPU has).
-    pub backend: Option<Backend>,
 }
 
 impl<F: Float> Default for MultiMargin<'_, F> {
@@ -38,7 +42,6 @@ impl<F: Float> Default for MultiMargin<'_, F> {
             p: 1,
             margin: 1.0,
             class_weights: None,
-            backend: None,
         }
     }
 }
@@ -51,12 +54,11 @@ impl<F: Float> Default for MultiMargin<'_, F> {
 /// ∂ℓ/∂x = e_{j*} − e_y when ℓ > 0 (j* the first largest other logit), 0 otherwise
 /// ```
 ///
-/// `Mean` divides by the number of rows. Logits must be finite.
+/// `Mean` divides by the number of rows. Logits must be finite. Its verbs are those of
+/// [`RowLoss`](crate::RowLoss) with `&[L]` labels, and
+/// [`RowElementwise`](crate::RowElementwise).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MulticlassHinge {
-    /// The backend (default none: the best this CPU has).
-    pub backend: Option<Backend>,
-}
+pub struct MulticlassHinge;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -197,7 +199,7 @@ fn margin_call<F: Float, L: Label>(
     kind: Kind,
     margin: f64,
     weights: Option<&[F]>,
-    backend: Option<Backend>,
+    backend: Backend,
     x: &[F],
     classes: usize,
     labels: &[L],
@@ -233,7 +235,7 @@ fn margin_call<F: Float, L: Label>(
     };
     let weight = |r: usize| weights.map_or(1.0, |w| w[label(r)].to_f64());
     task(
-        backend.unwrap_or_else(Backend::active),
+        backend,
         MarginTask {
             kind,
             margin: F::from_f64(margin),
@@ -249,82 +251,44 @@ fn margin_call<F: Float, L: Label>(
     )
 }
 
-/// The four verbs of a margin loss, over its `kind` and parameters.
-macro_rules! margin_verbs {
-    (impl[$($ig:tt)*] $ty:ty; [$($mg:tt)*]) => {
-        impl<$($ig)*> $ty {
-            /// The reduced loss of `logits` (`labels.len()` rows × `classes`).
-            ///
-            /// # Errors
-            /// Shapes, parameters, labels, class weights, non-finite logits.
-            pub fn value<$($mg)*>(
+/// The kernel entry of a margin loss (over its `kind` and parameters), its
+/// `value_elementwise`, and `on`.
+macro_rules! margin_kernel {
+    ([$($g:tt)*] $ty:ty) => {
+        impl<'t, $($g)*, L: Label> RowKernel<F, &'t [L]> for $ty {
+            #[allow(private_interfaces, clippy::too_many_arguments)]
+            fn run(
                 &self,
-                logits: &[F],
+                backend: Backend,
+                verb: Verb,
+                x: Logits<'_, F>,
                 classes: usize,
-                labels: &[L],
+                labels: &'t [L],
                 reduction: Reduction,
-            ) -> Result<F> {
+                extra: Extra<'_, F>,
+            ) -> Result<f64> {
                 let (k, m, w) = self.setup()?;
-                margin_call(k, m, w, self.backend, logits, classes, labels, reduction, None, &mut [])
-                    .map(F::from_f64)
-            }
-
-            /// The loss of each row into `out`.
-            ///
-            /// # Errors
-            /// As `value`, and `out` of the wrong length.
-            pub fn value_elementwise<$($mg)*>(
-                &self,
-                logits: &[F],
-                classes: usize,
-                labels: &[L],
-                out: &mut [F],
-            ) -> Result<()> {
-                check_len("out", out.len(), labels.len())?;
-                let (k, m, w) = self.setup()?;
-                margin_call(k, m, w, self.backend, logits, classes, labels, Reduction::Sum, None, out)
-                    .map(|_| ())
-            }
-
-            /// The gradient, written or added into `grad`.
-            ///
-            /// # Errors
-            /// As `value`, and `grad` of the wrong length.
-            pub fn grad<'g, $($mg)*>(
-                &self,
-                logits: &[F],
-                classes: usize,
-                labels: &[L],
-                reduction: Reduction,
-                grad: impl Into<Out<'g, F>>,
-            ) -> Result<()>
-            where
-                F: 'g,
-            {
-                self.value_and_grad(logits, classes, labels, reduction, grad).map(|_| ())
-            }
-
-            /// The reduced loss and its gradient in one pass.
-            ///
-            /// # Errors
-            /// As `grad`.
-            pub fn value_and_grad<'g, $($mg)*>(
-                &self,
-                logits: &[F],
-                classes: usize,
-                labels: &[L],
-                reduction: Reduction,
-                grad: impl Into<Out<'g, F>>,
-            ) -> Result<F>
-            where
-                F: 'g,
-            {
-                let (k, m, w) = self.setup()?;
-                let g = Some(grad.into());
-                margin_call(k, m, w, self.backend, logits, classes, labels, reduction, g, &mut [])
-                    .map(F::from_f64)
+                match (verb, x) {
+                    (Verb::Value, Logits::Read(x)) => {
+                        margin_call(k, m, w, backend, x, classes, labels, reduction, None, &mut [])
+                    }
+                    (Verb::Elementwise, Logits::Read(x)) => {
+                        let out = extra.per_row;
+                        check_len("out", out.len(), labels.len())?;
+                        margin_call(k, m, w, backend, x, classes, labels, Reduction::Sum, None, out)
+                    }
+                    (Verb::Grad | Verb::ValueAndGrad, Logits::Split(x, g)) => {
+                        margin_call(k, m, w, backend, x, classes, labels, reduction, Some(g), &mut [])
+                    }
+                    // No capability trait of a margin loss reaches another verb.
+                    _ => Err(Error::InvalidParameter {
+                        name: "verb",
+                        rule: "margin losses have value, value_elementwise, grad and value_and_grad only",
+                    }),
+                }
             }
         }
+        impl<$($g)*, L: Label> RowElementwise<F, &[L]> for $ty {}
     };
 }
 
@@ -367,9 +331,7 @@ impl MulticlassHinge {
     }
 }
 
-margin_verbs!(impl['w, F: Float] MultiMargin<'w, F>; [L: Label]);
-#[allow(clippy::multiple_bound_locations)] // the macro's `where F: 'g` meets `F: Float` here
-mod hinge_verbs {
-    use super::*;
-    margin_verbs!(impl[] MulticlassHinge; [F: Float, L: Label]);
-}
+margin_kernel!(['w, F: Float] MultiMargin<'w, F>);
+margin_kernel!([F: Float] MulticlassHinge);
+impl<F: Float> Loss for MultiMargin<'_, F> {}
+impl Loss for MulticlassHinge {}

@@ -2,6 +2,9 @@
 //! labels or soft targets, NLL, softmax focal, distillation, multiclass
 //! hinges, and the row utilities `logsumexp`, `softmax`, `log_softmax`.
 //!
+//! Every loss here implements [`RowLoss`](crate::RowLoss) (and the capability traits of the
+//! verbs it has) and [`Loss`](crate::Loss) (`on(backend)`).
+//!
 //! Every verb validates its arguments first and writes nothing on such an error. A row
 //! with a NaN or `+∞` logit gives [`Error::NonFinite`](crate::Error::NonFinite) (its flat
 //! index); `−∞` logits are masks (probability exactly 0); a row whose logits are all `−∞`
@@ -9,126 +12,34 @@
 //! write mode is reset to zeros, one in accumulate mode and an in-place buffer are left
 //! exactly as they were (those modes check every row before writing).
 
-/// The four verbs every labelled row loss has (`value`, `value_elementwise`, `grad`,
-/// `value_and_grad`), written once over the loss's private `call`.
-macro_rules! labelled_verbs {
+/// The kernel entry of a labelled row loss (`&[L]` labels), its `value_elementwise`, and
+/// `on`: over the loss's private `call`, which takes the same arguments.
+macro_rules! labelled_kernel {
     ($ty:ident) => {
-        impl<'w, F: Float> $ty<'w, F> {
+        impl<'t, F: crate::simd::Float, L: crate::label::Label>
+            crate::shape::rows::kernel::RowKernel<F, &'t [L]> for $ty<'_, F>
+        {
             crate::simd::fold_inline! {
-            /// The reduced loss of `logits` (`labels.len()` rows × `classes`, row-major).
-            ///
-            /// # Errors
-            /// Shapes ([`Error::Empty`](crate::Error::Empty),
-            /// [`Error::LengthMismatch`](crate::Error::LengthMismatch)), parameters, labels
-            /// ([`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange)), class weights,
-            /// and logits ([`Error::NonFinite`](crate::Error::NonFinite) for NaN or `+∞`,
-            /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a row of `−∞` only).
-            pub fn value<L: Label>(
+            #[allow(private_interfaces)]
+            fn run(
                 &self,
-                logits: &[F],
+                backend: crate::Backend,
+                verb: crate::shape::row_softmax::Verb,
+                x: crate::shape::row_softmax::Logits<'_, F>,
                 classes: usize,
-                labels: &[L],
-                reduction: Reduction,
-            ) -> Result<F> {
-                let r = self.call(
-                    Verb::Value,
-                    Logits::Read(logits),
-                    classes,
-                    labels,
-                    reduction,
-                    Extra::none(),
-                )?;
-                Ok(to_f(r))
-            }
-            }
-
-            crate::simd::fold_inline! {
-            /// The loss of each row into `out` (`labels.len()` values; PyTorch's
-            /// `reduction="none"`), 0 for ignored rows.
-            ///
-            /// # Errors
-            /// As `value`, and `out` of the wrong length.
-            pub fn value_elementwise<L: Label>(
-                &self,
-                logits: &[F],
-                classes: usize,
-                labels: &[L],
-                out: &mut [F],
-            ) -> Result<()> {
-                let extra = Extra {
-                    per_row: out,
-                    ..Extra::none()
-                };
-                self.call(
-                    Verb::Elementwise,
-                    Logits::Read(logits),
-                    classes,
-                    labels,
-                    Reduction::Sum,
-                    extra,
-                )
-                .map(|_| ())
-            }
-            }
-
-            crate::simd::fold_inline! {
-            /// The gradient of the reduced loss with respect to the logits, written or
-            /// added into `grad` (as long as `logits`).
-            ///
-            /// # Errors
-            /// As `value`, and `grad` of the wrong length.
-            pub fn grad<'g, L: Label>(
-                &self,
-                logits: &[F],
-                classes: usize,
-                labels: &[L],
-                reduction: Reduction,
-                grad: impl Into<Out<'g, F>>,
-            ) -> Result<()>
-            where
-                F: 'g,
-            {
-                self.call(
-                    Verb::Grad,
-                    split(logits, grad.into()),
-                    classes,
-                    labels,
-                    reduction,
-                    Extra::none(),
-                )
-                .map(|_| ())
-            }
-            }
-
-            crate::simd::fold_inline! {
-            /// The reduced loss and its gradient in one pass over the data (one `exp` per
-            /// logit).
-            ///
-            /// # Errors
-            /// As `grad`.
-            pub fn value_and_grad<'g, L: Label>(
-                &self,
-                logits: &[F],
-                classes: usize,
-                labels: &[L],
-                reduction: Reduction,
-                grad: impl Into<Out<'g, F>>,
-            ) -> Result<F>
-            where
-                F: 'g,
-            {
-                let r = self.call(
-                    Verb::ValueAndGrad,
-                    split(logits, grad.into()),
-                    classes,
-                    labels,
-                    reduction,
-                    Extra::none(),
-                )?;
-                Ok(to_f(r))
+                labels: &'t [L],
+                reduction: crate::Reduction,
+                extra: crate::loss::softmax::Extra<'_, F>,
+            ) -> crate::Result<f64> {
+                self.call(backend, verb, x, classes, labels, reduction, extra)
             }
             }
         }
+        impl<F: crate::simd::Float, L: crate::label::Label>
+            crate::shape::rows::RowElementwise<F, &[L]> for $ty<'_, F>
+        {
+        }
+        impl<F: crate::simd::Float> crate::shape::rows::Loss for $ty<'_, F> {}
     };
 }
 
@@ -140,7 +51,7 @@ mod nll;
 mod utilities;
 
 pub use cross_entropy::{CrossEntropy, RowOutputs, SoftCrossEntropy};
-pub use distillation::Distillation;
+pub use distillation::{Distillation, Teacher};
 pub use focal::SoftmaxFocal;
 pub use margin::{MultiMargin, MulticlassHinge};
 pub use nll::Nll;
@@ -175,7 +86,7 @@ impl<F> Extra<'_, F> {
 
 /// What a row loss passes to [`labelled`].
 pub(crate) struct Labelled<'a, F, L> {
-    pub backend: Option<Backend>,
+    pub backend: Backend,
     pub rows: usize,
     pub classes: usize,
     /// Integer labels, one per row (None: dense targets in the τ stream).
@@ -242,7 +153,7 @@ pub(crate) fn labelled<F: Float, L: Label>(
         argmax: extra.argmax,
         vec: extra.vec,
     };
-    row_softmax::execute(call.backend.unwrap_or_else(Backend::active), job, logits)
+    row_softmax::execute(call.backend, job, logits)
 }
 }
 

@@ -1,13 +1,14 @@
 //! Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`).
 
-use super::to_f;
+use super::{Extra, to_f};
 use crate::label::{Label, Target, classify};
 use crate::shape::row_checks::{
     check_class_weights, check_labels, check_len, check_shape, data_error_zeroes, mean_scale,
 };
+use crate::shape::row_softmax::{Logits, Verb};
 use crate::shape::row_sweep::first_bad;
 use crate::simd::Float;
-use crate::{Error, Out, Reduction, Result};
+use crate::{Backend, Error, Out, Reduction, Result};
 
 /// Negative log-likelihood: for a row of log-probabilities `x` with label `y` and class
 /// weights `w`,
@@ -18,7 +19,9 @@ use crate::{Error, Out, Reduction, Result};
 ///
 /// `Mean` divides by `Σ w_y` over the rows that are not ignored (PyTorch); all ignored ⇒ 0.
 /// Log-probabilities may be `−∞` (probability 0: the value is then `+∞`); NaN or `+∞` is
-/// [`Error::NonFinite`].
+/// [`Error::NonFinite`]. Its verbs are those of [`RowLoss`](crate::RowLoss) with `&[L]`
+/// labels, and [`RowElementwise`](crate::RowElementwise). It is scalar: one term per row,
+/// on every backend.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Nll<'w, F: Float> {
     /// One finite weight ≥ 0 per class (default none: all 1).
@@ -76,80 +79,54 @@ impl<'w, F: Float> Nll<'w, F> {
         })
     }
 
-    /// The reduced loss.
-    ///
-    /// # Errors
-    /// Shapes, labels, class weights, non-finite log-probabilities.
-    pub fn value<L: Label>(
+    /// Runs a verb (the NLL has `value`, `value_elementwise`, `grad`, `value_and_grad`).
+    #[allow(clippy::too_many_arguments)]
+    fn call<L: Label>(
         &self,
-        log_probs: &[F],
+        _backend: Backend,
+        verb: Verb,
+        x: Logits<'_, F>,
         classes: usize,
         labels: &[L],
         reduction: Reduction,
-    ) -> Result<F> {
-        let s = self.prepare(log_probs, classes, labels, reduction)?;
-        let sum: f64 = self.terms(log_probs, classes, labels).map(|t| t.2).sum();
-        Ok(to_f(super::xmul(s, sum)))
-    }
-
-    /// The loss of each row into `out` (0 for ignored rows).
-    ///
-    /// # Errors
-    /// As [`Nll::value`], and `out` of the wrong length.
-    pub fn value_elementwise<L: Label>(
-        &self,
-        log_probs: &[F],
-        classes: usize,
-        labels: &[L],
-        out: &mut [F],
-    ) -> Result<()> {
-        check_len("out", out.len(), labels.len())?;
-        data_error_zeroes(
-            out,
-            self.prepare(log_probs, classes, labels, Reduction::Sum),
-        )?;
-        out.fill(F::ZERO);
-        for (r, _, v, _) in self.terms(log_probs, classes, labels) {
-            out[r] = to_f(v);
+        extra: Extra<'_, F>,
+    ) -> Result<f64> {
+        match (verb, x) {
+            (Verb::Value, Logits::Read(lp)) => {
+                let s = self.prepare(lp, classes, labels, reduction)?;
+                let sum: f64 = self.terms(lp, classes, labels).map(|t| t.2).sum();
+                Ok(super::xmul(s, sum))
+            }
+            (Verb::Elementwise, Logits::Read(lp)) => {
+                let out = extra.per_row;
+                check_len("out", out.len(), labels.len())?;
+                data_error_zeroes(out, self.prepare(lp, classes, labels, Reduction::Sum))?;
+                out.fill(F::ZERO);
+                for (r, _, v, _) in self.terms(lp, classes, labels) {
+                    out[r] = to_f(v);
+                }
+                Ok(0.0)
+            }
+            (Verb::Grad | Verb::ValueAndGrad, Logits::Split(lp, out)) => {
+                self.value_and_grad(lp, classes, labels, reduction, out)
+            }
+            // No capability trait of the NLL reaches another verb.
+            _ => Err(Error::InvalidParameter {
+                name: "verb",
+                rule: "the NLL has value, value_elementwise, grad and value_and_grad only",
+            }),
         }
-        Ok(())
     }
 
-    /// The gradient, written or added into `grad` (as long as `log_probs`).
-    ///
-    /// # Errors
-    /// As [`Nll::value`], and `grad` of the wrong length.
-    pub fn grad<'g, L: Label>(
+    /// The reduced loss and its gradient, written or added into `out`.
+    fn value_and_grad<L: Label>(
         &self,
         log_probs: &[F],
         classes: usize,
         labels: &[L],
         reduction: Reduction,
-        grad: impl Into<Out<'g, F>>,
-    ) -> Result<()>
-    where
-        F: 'g,
-    {
-        self.value_and_grad(log_probs, classes, labels, reduction, grad)
-            .map(|_| ())
-    }
-
-    /// The reduced loss and its gradient.
-    ///
-    /// # Errors
-    /// As [`Nll::grad`].
-    pub fn value_and_grad<'g, L: Label>(
-        &self,
-        log_probs: &[F],
-        classes: usize,
-        labels: &[L],
-        reduction: Reduction,
-        grad: impl Into<Out<'g, F>>,
-    ) -> Result<F>
-    where
-        F: 'g,
-    {
-        let out = grad.into();
+        out: Out<'_, F>,
+    ) -> Result<f64> {
         check_len("grad", out.buf.len(), log_probs.len())?;
         let checked = self.prepare(log_probs, classes, labels, reduction);
         let s = if out.add {
@@ -166,6 +143,8 @@ impl<'w, F: Float> Nll<'w, F> {
             let g = &mut out.buf[r * classes + y];
             *g = to_f(g.to_f64() - w * s);
         }
-        Ok(to_f(super::xmul(s, sum)))
+        Ok(super::xmul(s, sum))
     }
 }
+
+labelled_kernel!(Nll);
