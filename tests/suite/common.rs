@@ -34,6 +34,26 @@ pub fn num(v: &Value) -> f64 {
     }
 }
 
+/// serde_json's default float parser may round a long decimal to a neighbour of the nearest
+/// f64 (it gives `-1.474390745162964` for `-1.4743907451629639`, an input of `extra.json`),
+/// which the f64 checks would then blame on the crate; the `float_roundtrip` feature parses
+/// exactly.
+#[test]
+fn vector_numbers_parse_to_the_nearest_f64() {
+    for s in [
+        "-1.4743907451629639",
+        "0.0010000000474974513",
+        "2.464854430503475",
+    ] {
+        let v: Value = serde_json::from_str(s).expect("a number");
+        assert_eq!(
+            num(&v).to_bits(),
+            s.parse::<f64>().unwrap().to_bits(),
+            "{s}"
+        );
+    }
+}
+
 /// Precision under test.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Prec {

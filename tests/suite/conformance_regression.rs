@@ -21,8 +21,9 @@ fn widen<F: Float>(x: &[F]) -> Vec<f64> {
     x.iter().map(|v| v.to_f64()).collect()
 }
 
-/// Checks a two-input pointwise loss against one case.
-fn check_pointwise<L: PointwiseLoss, F: Float>(
+/// Checks a two-input pointwise loss against one case (with the case's per-element `weight`
+/// input where it has one).
+pub(crate) fn check_pointwise<L: PointwiseLoss, F: Float>(
     loss: L,
     case: &Value,
     prec: Prec,
@@ -31,6 +32,8 @@ fn check_pointwise<L: PointwiseLoss, F: Float>(
     let expected = &case["expected"];
     let pred: Vec<F> = cast(&nums(&inputs["pred"]));
     let target: Vec<F> = cast(&nums(&inputs["target"]));
+    let weight: Option<Vec<F>> = inputs.get("weight").map(|w| cast(&nums(w)));
+    let w = weight.as_deref();
     let n = pred.len();
     let err = |e: losskit::Error| format!("unexpected error {e}");
     let want_grad = nums(&expected["grad"]["pred"]);
@@ -38,24 +41,23 @@ fn check_pointwise<L: PointwiseLoss, F: Float>(
     match reduction(&case["params"]) {
         None => {
             let mut out = vec![F::ZERO; n];
-            loss.value_elementwise(&pred, &target, None, &mut out)
+            loss.value_elementwise(&pred, &target, w, &mut out)
                 .map_err(err)?;
             close("value", &widen(&out), &nums(&expected["value"]), prec)?;
-            loss.grad(&pred, &target, None, Reduction::Sum, &mut grad[..])
+            loss.grad(&pred, &target, w, Reduction::Sum, &mut grad[..])
                 .map_err(err)?;
         }
         Some(r) => {
-            let v = loss.value(&pred, &target, None, r).map_err(err)?;
+            let v = loss.value(&pred, &target, w, r).map_err(err)?;
             close("value", &[v.to_f64()], &[num(&expected["value"])], prec)?;
             let v2 = loss
-                .value_and_grad(&pred, &target, None, r, &mut grad[..])
+                .value_and_grad(&pred, &target, w, r, &mut grad[..])
                 .map_err(err)?;
             if v2.to_f64().to_bits() != v.to_f64().to_bits() {
                 return Err(format!("value_and_grad value {v2} != value {v}"));
             }
             let mut g2 = vec![F::ZERO; n];
-            loss.grad(&pred, &target, None, r, &mut g2[..])
-                .map_err(err)?;
+            loss.grad(&pred, &target, w, r, &mut g2[..]).map_err(err)?;
             if widen(&g2)
                 .iter()
                 .zip(widen(&grad))
@@ -65,7 +67,7 @@ fn check_pointwise<L: PointwiseLoss, F: Float>(
             }
             if let Some(h) = expected.get("hess_diag") {
                 let mut hess = vec![F::ZERO; n];
-                loss.hessian_diag(&pred, &target, None, r, &mut hess[..])
+                loss.hessian_diag(&pred, &target, w, r, &mut hess[..])
                     .map_err(err)?;
                 close("hess_diag", &widen(&hess), &nums(&h["pred"]), prec)?;
             }

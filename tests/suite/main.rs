@@ -6,6 +6,7 @@
 
 mod common;
 mod conformance_classification;
+mod conformance_extra;
 mod conformance_regression;
 mod conformance_softmax;
 mod no_alloc;

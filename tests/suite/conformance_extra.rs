@@ -1,0 +1,170 @@
+//! Every case of `tests/data/extra.json` (mpmath at 50 digits from the formulas,
+//! `scripts/vectors_extra.py`; the inputs are f32 numbers, so both precisions solve the
+//! same exact problem), on every backend, in f32 and f64. Expectile and pseudo-Huber go
+//! through the regression runner; the multi-label losses through every verb their
+//! expectations cover, checking that `value_and_grad` equals `value` and `grad` bit for bit.
+
+use crate::common::{Prec, close, nums, run_vectors};
+use crate::conformance_regression::check_pointwise;
+use losskit::prelude::*;
+use serde_json::Value;
+
+fn cast<F: Float>(x: &[f64]) -> Vec<F> {
+    x.iter().map(|&v| F::from_f64(v)).collect()
+}
+
+fn widen<F: Float>(x: &[F]) -> Vec<f64> {
+    x.iter().map(|v| v.to_f64()).collect()
+}
+
+fn err(e: losskit::Error) -> String {
+    format!("unexpected error {e}")
+}
+
+/// Checks that two runs agree bit for bit.
+fn same<F: Float>(what: &str, a: &[F], b: &[F]) -> Result<(), String> {
+    if widen(a)
+        .iter()
+        .zip(widen(b))
+        .all(|(x, y)| x.to_bits() == y.to_bits())
+    {
+        Ok(())
+    } else {
+        Err(format!("{what}: not bit-identical"))
+    }
+}
+
+/// The verbs of the two multi-label losses, for one generic check.
+trait MultiLabel<F: Float> {
+    fn value(&self, x: &[F], y: &[F], c: usize, r: Reduction) -> losskit::Result<F>;
+    fn elementwise(&self, x: &[F], y: &[F], c: usize, out: &mut [F]) -> losskit::Result<()>;
+    fn grad(&self, x: &[F], y: &[F], c: usize, r: Reduction, g: &mut [F]) -> losskit::Result<()>;
+    fn value_and_grad(
+        &self,
+        x: &[F],
+        y: &[F],
+        c: usize,
+        r: Reduction,
+        g: &mut [F],
+    ) -> losskit::Result<F>;
+    fn hessian_diag(
+        &self,
+        x: &[F],
+        y: &[F],
+        c: usize,
+        r: Reduction,
+        h: &mut [F],
+    ) -> losskit::Result<()>;
+}
+
+macro_rules! multi_label {
+    ($($ty:ident),*) => {$(
+        impl<F: Float> MultiLabel<F> for $ty<'_, F> {
+            fn value(&self, x: &[F], y: &[F], c: usize, r: Reduction) -> losskit::Result<F> {
+                $ty::value(self, x, y, c, r)
+            }
+            fn elementwise(&self, x: &[F], y: &[F], c: usize, out: &mut [F]) -> losskit::Result<()> {
+                $ty::value_elementwise(self, x, y, c, out)
+            }
+            fn grad(&self, x: &[F], y: &[F], c: usize, r: Reduction, g: &mut [F]) -> losskit::Result<()> {
+                $ty::grad(self, x, y, c, r, g)
+            }
+            fn value_and_grad(&self, x: &[F], y: &[F], c: usize, r: Reduction, g: &mut [F]) -> losskit::Result<F> {
+                $ty::value_and_grad(self, x, y, c, r, g)
+            }
+            fn hessian_diag(&self, x: &[F], y: &[F], c: usize, r: Reduction, h: &mut [F]) -> losskit::Result<()> {
+                $ty::hessian_diag(self, x, y, c, r, h)
+            }
+        }
+    )*};
+}
+
+multi_label!(MultiLabelBceWithLogits, MultiLabelSoftMargin);
+
+/// Runs a multi-label loss on one case: for reduction "none" the per-element (per-row for
+/// the soft margin) values and the gradient of their sum; otherwise the reduced value, the
+/// gradient from `grad` and from `value_and_grad`, and the Hessian diagonal.
+fn check_multilabel<F: Float, L: MultiLabel<F>>(
+    loss: &L,
+    case: &Value,
+    prec: Prec,
+) -> Result<(), String> {
+    let (inputs, expected, p) = (&case["inputs"], &case["expected"], &case["params"]);
+    let cols = p["cols"].as_u64().expect("cols") as usize;
+    let x: Vec<F> = cast(&nums(&inputs["logits"]));
+    let y: Vec<F> = cast(&nums(&inputs["target"]));
+    let want_value = nums(&expected["value"]);
+    let mut g = vec![F::ZERO; x.len()];
+    let reduction = match p["reduction"].as_str().expect("reduction") {
+        "sum" => Reduction::Sum,
+        "mean" => Reduction::Mean,
+        _ => {
+            // As many outputs as the expectation lists: rows · cols, or rows.
+            let mut out = vec![F::ZERO; want_value.len()];
+            loss.elementwise(&x, &y, cols, &mut out).map_err(err)?;
+            close("value", &widen(&out), &want_value, prec)?;
+            loss.grad(&x, &y, cols, Reduction::Sum, &mut g)
+                .map_err(err)?;
+            return close("grad", &widen(&g), &nums(&expected["grad"]["logits"]), prec);
+        }
+    };
+    let v = loss.value(&x, &y, cols, reduction).map_err(err)?;
+    close("value", &[v.to_f64()], &want_value, prec)?;
+    loss.grad(&x, &y, cols, reduction, &mut g).map_err(err)?;
+    close("grad", &widen(&g), &nums(&expected["grad"]["logits"]), prec)?;
+    let mut g2 = vec![F::ZERO; x.len()];
+    let v2 = loss
+        .value_and_grad(&x, &y, cols, reduction, &mut g2)
+        .map_err(err)?;
+    same("value_and_grad value", &[v], &[v2])?;
+    same("value_and_grad grad", &g, &g2)?;
+    if let Some(h) = expected.get("hess_diag") {
+        let mut hess = vec![F::ZERO; x.len()];
+        loss.hessian_diag(&x, &y, cols, reduction, &mut hess)
+            .map_err(err)?;
+        close("hess_diag", &widen(&hess), &nums(&h["logits"]), prec)?;
+    }
+    Ok(())
+}
+
+fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), String> {
+    let p = &case["params"];
+    let param = |k: &str| p[k].as_f64().ok_or_else(|| format!("no param {k}"));
+    let on = |e: losskit::Error| format!("{e}");
+    let per_class = |k: &str| -> Option<Vec<F>> { case["inputs"].get(k).map(|v| cast(&nums(v))) };
+    let (pos_weight, class_weights) = (per_class("pos_weight"), per_class("class_weights"));
+    match case["loss"].as_str().unwrap() {
+        "expectile" => {
+            let l = Expectile { tau: param("tau")? };
+            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
+        }
+        "pseudo_huber" => {
+            let l = PseudoHuber {
+                delta: param("delta")?,
+            };
+            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
+        }
+        "multilabel_bce_with_logits" => {
+            let l = MultiLabelBceWithLogits {
+                pos_weight: pos_weight.as_deref(),
+                class_weights: class_weights.as_deref(),
+                backend: Some(backend),
+            };
+            check_multilabel::<F, _>(&l, case, prec)
+        }
+        "multilabel_soft_margin" => {
+            let l = MultiLabelSoftMargin {
+                pos_weight: pos_weight.as_deref(),
+                class_weights: class_weights.as_deref(),
+                backend: Some(backend),
+            };
+            check_multilabel::<F, _>(&l, case, prec)
+        }
+        other => Err(format!("no loss named {other} in losskit")),
+    }
+}
+
+#[test]
+fn extra_vectors_pass_on_every_backend_in_f32_and_f64() {
+    run_vectors("extra.json", run_case::<f64>, run_case::<f32>);
+}
