@@ -34,57 +34,13 @@ fn same<F: Float>(what: &str, a: &[F], b: &[F]) -> Result<(), String> {
     }
 }
 
-/// The verbs of the two multi-label losses, for one generic check.
-trait MultiLabel<F: Float> {
-    fn value(&self, x: &[F], y: &[F], c: usize, r: Reduction) -> losskit::Result<F>;
-    fn elementwise(&self, x: &[F], y: &[F], c: usize, out: &mut [F]) -> losskit::Result<()>;
-    fn grad(&self, x: &[F], y: &[F], c: usize, r: Reduction, g: &mut [F]) -> losskit::Result<()>;
-    fn value_and_grad(
-        &self,
-        x: &[F],
-        y: &[F],
-        c: usize,
-        r: Reduction,
-        g: &mut [F],
-    ) -> losskit::Result<F>;
-    fn hessian_diag(
-        &self,
-        x: &[F],
-        y: &[F],
-        c: usize,
-        r: Reduction,
-        h: &mut [F],
-    ) -> losskit::Result<()>;
-}
-
-macro_rules! multi_label {
-    ($($ty:ident),*) => {$(
-        impl<F: Float> MultiLabel<F> for $ty<'_, F> {
-            fn value(&self, x: &[F], y: &[F], c: usize, r: Reduction) -> losskit::Result<F> {
-                $ty::value(self, x, y, c, r)
-            }
-            fn elementwise(&self, x: &[F], y: &[F], c: usize, out: &mut [F]) -> losskit::Result<()> {
-                $ty::value_elementwise(self, x, y, c, out)
-            }
-            fn grad(&self, x: &[F], y: &[F], c: usize, r: Reduction, g: &mut [F]) -> losskit::Result<()> {
-                $ty::grad(self, x, y, c, r, g)
-            }
-            fn value_and_grad(&self, x: &[F], y: &[F], c: usize, r: Reduction, g: &mut [F]) -> losskit::Result<F> {
-                $ty::value_and_grad(self, x, y, c, r, g)
-            }
-            fn hessian_diag(&self, x: &[F], y: &[F], c: usize, r: Reduction, h: &mut [F]) -> losskit::Result<()> {
-                $ty::hessian_diag(self, x, y, c, r, h)
-            }
-        }
-    )*};
-}
-
-multi_label!(MultiLabelBceWithLogits, MultiLabelSoftMargin);
-
 /// Runs a multi-label loss on one case: for reduction "none" the per-element (per-row for
 /// the soft margin) values and the gradient of their sum; otherwise the reduced value, the
 /// gradient from `grad` and from `value_and_grad`, and the Hessian diagonal.
-fn check_multilabel<F: Float, L: MultiLabel<F>>(
+fn check_multilabel<
+    F: Float,
+    L: for<'y> RowHessianDiag<F, &'y [F]> + for<'y> RowElementwise<F, &'y [F]>,
+>(
     loss: &L,
     case: &Value,
     prec: Prec,
@@ -101,26 +57,28 @@ fn check_multilabel<F: Float, L: MultiLabel<F>>(
         _ => {
             // As many outputs as the expectation lists: rows · cols, or rows.
             let mut out = vec![F::ZERO; want_value.len()];
-            loss.elementwise(&x, &y, cols, &mut out).map_err(err)?;
+            loss.value_elementwise(&x, cols, &y[..], &mut out)
+                .map_err(err)?;
             close("value", &widen(&out), &want_value, prec)?;
-            loss.grad(&x, &y, cols, Reduction::Sum, &mut g)
+            loss.grad(&x, cols, &y[..], Reduction::Sum, &mut g)
                 .map_err(err)?;
             return close("grad", &widen(&g), &nums(&expected["grad"]["logits"]), prec);
         }
     };
-    let v = loss.value(&x, &y, cols, reduction).map_err(err)?;
+    let v = loss.value(&x, cols, &y[..], reduction).map_err(err)?;
     close("value", &[v.to_f64()], &want_value, prec)?;
-    loss.grad(&x, &y, cols, reduction, &mut g).map_err(err)?;
+    loss.grad(&x, cols, &y[..], reduction, &mut g)
+        .map_err(err)?;
     close("grad", &widen(&g), &nums(&expected["grad"]["logits"]), prec)?;
     let mut g2 = vec![F::ZERO; x.len()];
     let v2 = loss
-        .value_and_grad(&x, &y, cols, reduction, &mut g2)
+        .value_and_grad(&x, cols, &y[..], reduction, &mut g2)
         .map_err(err)?;
     same("value_and_grad value", &[v], &[v2])?;
     same("value_and_grad grad", &g, &g2)?;
     if let Some(h) = expected.get("hess_diag") {
         let mut hess = vec![F::ZERO; x.len()];
-        loss.hessian_diag(&x, &y, cols, reduction, &mut hess)
+        loss.hessian_diag(&x, cols, &y[..], reduction, &mut hess)
             .map_err(err)?;
         close("hess_diag", &widen(&hess), &nums(&h["logits"]), prec)?;
     }
@@ -148,17 +106,15 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             let l = MultiLabelBceWithLogits {
                 pos_weight: pos_weight.as_deref(),
                 class_weights: class_weights.as_deref(),
-                backend: Some(backend),
             };
-            check_multilabel::<F, _>(&l, case, prec)
+            check_multilabel::<F, _>(&l.on(backend).map_err(on)?, case, prec)
         }
         "multilabel_soft_margin" => {
             let l = MultiLabelSoftMargin {
                 pos_weight: pos_weight.as_deref(),
                 class_weights: class_weights.as_deref(),
-                backend: Some(backend),
             };
-            check_multilabel::<F, _>(&l, case, prec)
+            check_multilabel::<F, _>(&l.on(backend).map_err(on)?, case, prec)
         }
         other => Err(format!("no loss named {other} in losskit")),
     }
