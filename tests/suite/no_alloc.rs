@@ -242,9 +242,7 @@ fn row_losses_do_not_allocate() {
                 .unwrap()
                 .value_elementwise(&x, c, &t[..], &mut per_row)
                 .unwrap();
-            let ops = RowOps {
-                backend: Some(backend),
-            };
+            let ops = RowOps.on(backend).unwrap();
             ops.softmax(&x, c, &mut h).unwrap();
             ops.log_softmax(&x, c, &mut h).unwrap();
             ops.logsumexp(&x, c, &mut lse).unwrap();

@@ -322,9 +322,7 @@ fn sizes_case<F: Float>(backend: Backend, classes: usize, rows: usize, tol: f64)
             .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
         "in-place gradient differs"
     );
-    let ops = RowOps {
-        backend: Some(backend),
-    };
+    let ops = RowOps.on(backend).unwrap();
     let mut out = vec![F::ZERO; x.len()];
     ops.softmax(&x, classes, &mut out).unwrap();
     let want_p: Vec<f64> = (0..x.len())

@@ -1,8 +1,10 @@
 //! Row utilities on the row-softmax driver: `logsumexp`, `softmax`, `log_softmax`.
 
 use crate::shape::dispatch::{Task, task};
+use crate::shape::pointwise::On;
 use crate::shape::row_checks::{check_len, check_shape};
 use crate::shape::row_sweep::{Pass, emit, first_bad, load, neg_inf, row_max, sweep};
+use crate::shape::rows::Loss;
 use crate::simd::math::exp;
 use crate::simd::{Float, Simd, Vector};
 use crate::{Backend, Error, Result};
@@ -18,12 +20,13 @@ enum Op {
     LogSoftmax,
 }
 
-/// Row utilities with an explicit backend (the free functions use the best available).
+/// The row utilities as methods, to pin them to a backend as a loss is pinned:
+/// `RowOps.on(backend)?.softmax(..)` ([`Loss::on`]). `RowOps` itself, like the free
+/// functions, runs on the best backend.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RowOps {
-    /// The backend (default none: the best this CPU has).
-    pub backend: Option<Backend>,
-}
+pub struct RowOps;
+
+impl Loss for RowOps {}
 
 struct OpTask<'a, F> {
     op: Op,
@@ -157,56 +160,75 @@ impl<F: Float> Task for OpTask<'_, F> {
     }
 }
 
-impl RowOps {
-    fn run<F: Float>(&self, op: Op, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
-        let rows = x.len().checked_div(classes).unwrap_or(0);
-        check_shape(x.len(), rows, classes)?;
-        let want = if op == Op::LogSumExp { rows } else { x.len() };
-        check_len("out", out.len(), want)?;
-        let backend = self.backend.unwrap_or_else(Backend::active);
-        let r = task(
-            backend,
-            OpTask {
-                op,
-                x,
-                classes,
-                out: &mut *out,
-            },
-        )
-        .and_then(|r| r);
-        if r.is_err() {
-            out.fill(F::ZERO);
-        }
-        r
+/// Runs `op` on `backend`.
+fn run<F: Float>(backend: Backend, op: Op, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
+    let rows = x.len().checked_div(classes).unwrap_or(0);
+    check_shape(x.len(), rows, classes)?;
+    let want = if op == Op::LogSumExp { rows } else { x.len() };
+    check_len("out", out.len(), want)?;
+    let r = task(
+        backend,
+        OpTask {
+            op,
+            x,
+            classes,
+            out: &mut *out,
+        },
+    )
+    .and_then(|r| r);
+    if r.is_err() {
+        out.fill(F::ZERO);
     }
-
-    /// `out[r] = log Σⱼ exp x[r, j]` for each row of `x` (`rows × classes`), computed as
-    /// `m + log Σ exp(xⱼ − m)`: exact for rows of huge logits, `−∞` for a row of `−∞` only.
-    ///
-    /// # Errors
-    /// Shapes; [`Error::NonFinite`] for NaN or `+∞`. On an error `out` is zeroed.
-    pub fn logsumexp<F: Float>(&self, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
-        self.run(Op::LogSumExp, x, classes, out)
-    }
-
-    /// `out[r, j] = exp(x[r, j] − lse_r)`, each row of `out` summing to 1 (one `exp` per
-    /// element). `−∞` entries give exactly 0.
-    ///
-    /// # Errors
-    /// As [`RowOps::logsumexp`], and [`Error::InvalidInput`] for a row of `−∞` only.
-    pub fn softmax<F: Float>(&self, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
-        self.run(Op::Softmax, x, classes, out)
-    }
-
-    /// `out[r, j] = (x[r, j] − m_r) − log Σ exp(x[r, ·] − m_r)`, never forming `lse − x` at the
-    /// scale of the logits (exact for rows like `[1e8, 1e8]`).
-    ///
-    /// # Errors
-    /// As [`RowOps::softmax`].
-    pub fn log_softmax<F: Float>(&self, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
-        self.run(Op::LogSoftmax, x, classes, out)
-    }
+    r
 }
+
+/// The utilities on a backend: one definition for [`RowOps`] (the best backend) and
+/// `On<RowOps>` (pinned).
+macro_rules! row_ops {
+    ($ty:ty, $backend:expr) => {
+        impl $ty {
+            /// `out[r] = log Σⱼ exp x[r, j]` for each row of `x` (`rows × classes`), computed as
+            /// `m + log Σ exp(xⱼ − m)`: exact for rows of huge logits, `−∞` for a row of `−∞` only.
+            ///
+            /// # Errors
+            /// Shapes; [`Error::NonFinite`] for NaN or `+∞`. On an error `out` is zeroed.
+            pub fn logsumexp<F: Float>(
+                &self,
+                x: &[F],
+                classes: usize,
+                out: &mut [F],
+            ) -> Result<()> {
+                run($backend(self), Op::LogSumExp, x, classes, out)
+            }
+
+            /// `out[r, j] = exp(x[r, j] − lse_r)`, each row of `out` summing to 1 (one `exp` per
+            /// element). `−∞` entries give exactly 0.
+            ///
+            /// # Errors
+            /// As [`RowOps::logsumexp`], and [`Error::InvalidInput`] for a row of `−∞` only.
+            pub fn softmax<F: Float>(&self, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
+                run($backend(self), Op::Softmax, x, classes, out)
+            }
+
+            /// `out[r, j] = (x[r, j] − m_r) − log Σ exp(x[r, ·] − m_r)`, never forming `lse − x` at the
+            /// scale of the logits (exact for rows like `[1e8, 1e8]`).
+            ///
+            /// # Errors
+            /// As [`RowOps::softmax`].
+            pub fn log_softmax<F: Float>(
+                &self,
+                x: &[F],
+                classes: usize,
+                out: &mut [F],
+            ) -> Result<()> {
+                run($backend(self), Op::LogSoftmax, x, classes, out)
+            }
+        }
+    };
+}
+
+row_ops!(RowOps, |_: &RowOps| Backend::active());
+row_ops!(On<RowOps>, |o: &On<RowOps>| o.pinned_backend());
 
 /// [`RowOps::logsumexp`] on the best backend.
 ///
@@ -220,7 +242,7 @@ impl RowOps {
 /// # Errors
 /// As [`RowOps::logsumexp`].
 pub fn logsumexp<F: Float>(x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
-    RowOps::default().logsumexp(x, classes, out)
+    RowOps.logsumexp(x, classes, out)
 }
 
 /// [`RowOps::softmax`] on the best backend.
@@ -228,7 +250,7 @@ pub fn logsumexp<F: Float>(x: &[F], classes: usize, out: &mut [F]) -> Result<()>
 /// # Errors
 /// As [`RowOps::softmax`].
 pub fn softmax<F: Float>(x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
-    RowOps::default().softmax(x, classes, out)
+    RowOps.softmax(x, classes, out)
 }
 
 /// [`RowOps::log_softmax`] on the best backend.
@@ -236,5 +258,5 @@ pub fn softmax<F: Float>(x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
 /// # Errors
 /// As [`RowOps::log_softmax`].
 pub fn log_softmax<F: Float>(x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
-    RowOps::default().log_softmax(x, classes, out)
+    RowOps.log_softmax(x, classes, out)
 }
