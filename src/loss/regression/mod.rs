@@ -11,6 +11,7 @@ mod poisson_nll;
 mod pseudo_huber;
 mod quantile;
 mod smooth_l1;
+mod tweedie;
 
 pub use expectile::Expectile;
 pub use gaussian_nll::GaussianNll;
@@ -22,3 +23,4 @@ pub use poisson_nll::PoissonNll;
 pub use pseudo_huber::PseudoHuber;
 pub use quantile::Quantile;
 pub use smooth_l1::SmoothL1;
+pub use tweedie::Tweedie;
