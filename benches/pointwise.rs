@@ -20,9 +20,9 @@
 //!
 //! Each iteration uses the next of [`PAIRS`] different input pairs, so the branch predictor
 //! cannot learn one pair's residual signs; residuals are normal-ish with scale 2, so they
-//! straddle Huber's δ = 1 and the quantile kink at 0. The log-link loss (Tweedie) gets its
-//! own pairs: log-normal targets, a third of them 0, and log-predictions
-//! `ln(target + 1) + N(0, 0.5²)`-ish. Inputs are
+//! straddle Huber's δ = 1 and the quantile kink at 0. The log-link losses (Tweedie, gamma)
+//! get their own pairs: log-normal targets (a third of them 0 for Tweedie, which the gamma
+//! pairs replace by 1) and log-predictions `ln(target + 1) + N(0, 0.5²)`-ish. Inputs are
 //! generated lazily (only when a benchmark of that precision and size passes the filter) and
 //! dropped after their size.
 
@@ -271,6 +271,20 @@ fn scalar_tweedie<F: Elem>(p: &[F], t: &[F], g: &mut [F], rho: f64) -> f64 {
     sum / n as f64
 }
 
+/// XGBoost's gamma objective as its loop: `ℓ = y e^(−s) + s`.
+#[inline(never)]
+fn scalar_gamma<F: Elem>(p: &[F], t: &[F], g: &mut [F]) -> f64 {
+    let n = p.len();
+    let inv = F::from_f64(1.0 / n as f64);
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let r = t * (-p).exp();
+        sum += (r + p).to_f64();
+        *g = (F::ONE - r) * inv;
+    }
+    sum / n as f64
+}
+
 // ---------------------------------------------------------------------------------------
 // The streaming floor: read p and t, write g, reduce Σ r² in f64 lanes.
 // ---------------------------------------------------------------------------------------
@@ -380,6 +394,13 @@ impl Case for Tweedie {
     const NAME: &'static str = "tweedie";
     fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
         scalar_tweedie(p, t, g, self.power)
+    }
+}
+
+impl Case for Gamma {
+    const NAME: &'static str = "gamma";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_gamma(p, t, g)
     }
 }
 
@@ -524,10 +545,13 @@ fn bench_precision<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
         bench_case::<F, _>(c, Huber { delta: 1.0 }, n, &mut data, floor, Data::new);
         bench_case::<F, _>(c, LogCosh, n, &mut data, floor, Data::new);
         bench_case::<F, _>(c, Quantile { tau: 0.9 }, n, &mut data, floor, Data::new);
-        // The log-link loss has inputs of its own (targets ≥ 0).
+        // The log-link losses have inputs of their own (targets ≥ 0, or > 0 for gamma).
         data = None;
         let tweedie_data = |n| Data::log_link(n, true);
         bench_case::<F, _>(c, Tweedie::default(), n, &mut data, floor, tweedie_data);
+        data = None;
+        let gamma_data = |n| Data::log_link(n, false);
+        bench_case::<F, _>(c, Gamma::default(), n, &mut data, floor, gamma_data);
     }
 }
 

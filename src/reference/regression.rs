@@ -106,3 +106,14 @@ pub fn tweedie(p: f64, t: f64, power: f64, deviance: bool) -> f64 {
         nll
     }
 }
+
+/// Gamma with log-prediction `p = ln μ`: the negative log-likelihood `t·e^(−p) + p`
+/// (XGBoost's `reg:gamma`), or the unit deviance `2·(ln(μ/t) + t/μ − 1)` (scikit-learn's
+/// `mean_gamma_deviance`).
+pub fn gamma(p: f64, t: f64, deviance: bool) -> f64 {
+    if deviance {
+        2.0 * ((p - log(t)) + t * exp(-p) - 1.0)
+    } else {
+        t * exp(-p) + p
+    }
+}

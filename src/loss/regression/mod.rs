@@ -2,6 +2,7 @@
 //! mean, with optional per-element weights.
 
 mod expectile;
+mod gamma;
 mod gaussian_nll;
 mod huber;
 mod log_cosh;
@@ -14,6 +15,7 @@ mod smooth_l1;
 mod tweedie;
 
 pub use expectile::Expectile;
+pub use gamma::Gamma;
 pub use gaussian_nll::GaussianNll;
 pub use huber::Huber;
 pub use log_cosh::LogCosh;
