@@ -119,8 +119,9 @@ impl Pointwise for Tweedie {
         }
         let ly = ln(t);
         // u = ln(μ/y); +∞ at y = 0, clamped so that the terms below see a finite x (then
-        // C = 0 and the value is exactly 2B/b).
-        let u = p.sub(ly).min(c(f64::MAX));
+        // C = 0 and the value is exactly 2B/b). f32::MAX is finite in both precisions; for
+        // y > 0 the clamp binds only where s is so large that B is already +∞.
+        let u = p.sub(ly).min(c(f32::MAX as f64));
         let big_c = exp(ly.mul(c(b)));
         let pos = mul_expm1mx(big_c, u.mul(c(b)), big_b).mul(c(2.0 / b));
         let neg = mul_expm1mx(big_c, u.mul(c(-a)), big_a).mul(c(2.0 / a));
