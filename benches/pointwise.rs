@@ -20,8 +20,11 @@
 //!
 //! Each iteration uses the next of [`PAIRS`] different input pairs, so the branch predictor
 //! cannot learn one pair's residual signs; residuals are normal-ish with scale 2, so they
-//! straddle Huber's δ = 1 and the quantile kink at 0. Inputs are generated lazily (only when
-//! a benchmark of that precision and size passes the filter) and dropped after their size.
+//! straddle Huber's δ = 1 and the quantile kink at 0. The log-link losses (Tweedie, gamma)
+//! get their own pairs: log-normal targets (a third of them 0 for Tweedie, which the gamma
+//! pairs replace by 1) and log-predictions `ln(target + 1) + N(0, 0.5²)`-ish. Inputs are
+//! generated lazily (only when a benchmark of that precision and size passes the filter) and
+//! dropped after their size.
 
 #![allow(missing_docs)]
 
@@ -142,6 +145,32 @@ impl<F: Elem> Data<F> {
             grad: vec![F::ZERO; n],
         }
     }
+
+    /// Pairs for the log-link losses: `target = e^(N(0, 1))`, every third 0 when `zeros`
+    /// (else 1), and `pred = ln(target + 1) + N(0, 0.5²)`-ish.
+    fn log_link(n: usize, zeros: bool) -> Self {
+        let pairs = (0..PAIRS as u64)
+            .map(|k| {
+                let mut rng = Rng(0x1065_0000 + k);
+                let mut pred = Vec::with_capacity(n);
+                let mut target = Vec::with_capacity(n);
+                for i in 0..n {
+                    let t = if i % 3 == 0 {
+                        if zeros { 0.0 } else { 1.0 }
+                    } else {
+                        rng.normalish().exp()
+                    };
+                    pred.push(F::from_f64((t + 1.0).ln() + 0.5 * rng.normalish()));
+                    target.push(F::from_f64(t));
+                }
+                (pred, target)
+            })
+            .collect();
+        Data {
+            pairs,
+            grad: vec![F::ZERO; n],
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -218,6 +247,40 @@ fn scalar_quantile<F: Elem>(p: &[F], t: &[F], g: &mut [F], tau: f64) -> f64 {
         } else {
             *g = F::ZERO;
         }
+    }
+    sum / n as f64
+}
+
+/// XGBoost's Tweedie objective as its loop: `ℓ = y e^((1−ρ)s)/(ρ−1) + e^((2−ρ)s)/(2−ρ)`.
+#[inline(never)]
+fn scalar_tweedie<F: Elem>(p: &[F], t: &[F], g: &mut [F], rho: f64) -> f64 {
+    let n = p.len();
+    let inv = F::from_f64(1.0 / n as f64);
+    let (a, b) = (F::from_f64(1.0 - rho), F::from_f64(2.0 - rho));
+    let (ia, ib) = (
+        F::from_f64(1.0 / (rho - 1.0)),
+        F::from_f64(1.0 / (2.0 - rho)),
+    );
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let ya = t * (a * p).exp();
+        let eb = (b * p).exp();
+        sum += (ya * ia + eb * ib).to_f64();
+        *g = (eb - ya) * inv;
+    }
+    sum / n as f64
+}
+
+/// XGBoost's gamma objective as its loop: `ℓ = y e^(−s) + s`.
+#[inline(never)]
+fn scalar_gamma<F: Elem>(p: &[F], t: &[F], g: &mut [F]) -> f64 {
+    let n = p.len();
+    let inv = F::from_f64(1.0 / n as f64);
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let r = t * (-p).exp();
+        sum += (r + p).to_f64();
+        *g = (F::ONE - r) * inv;
     }
     sum / n as f64
 }
@@ -327,6 +390,20 @@ trait Case: PointwiseLoss {
     fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64;
 }
 
+impl Case for Tweedie {
+    const NAME: &'static str = "tweedie";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_tweedie(p, t, g, self.power)
+    }
+}
+
+impl Case for Gamma {
+    const NAME: &'static str = "gamma";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_gamma(p, t, g)
+    }
+}
+
 impl Case for Mse {
     const NAME: &'static str = "mse";
     fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
@@ -397,13 +474,15 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
         .measurement_time(Duration::from_millis(measure));
 }
 
-/// One group `pointwise/<loss>/<prec>/<n>`: every available backend, `scalar`, `floor`.
+/// One group `pointwise/<loss>/<prec>/<n>`: every available backend, `scalar`, `floor`, on
+/// inputs from `make` (generated on first use into `data`).
 fn bench_case<F: Elem, L: Case>(
     c: &mut Criterion,
     loss: L,
     n: usize,
     data: &mut Option<Data<F>>,
     floor: FloorIsa,
+    make: fn(usize) -> Data<F>,
 ) {
     let mut group = c.benchmark_group(format!("pointwise/{}/{}/{n}", L::NAME, F::NAME));
     configure(&mut group, n);
@@ -412,7 +491,7 @@ fn bench_case<F: Elem, L: Case>(
     for backend in Backend::available() {
         let pinned = loss.on(backend).expect("available backend");
         group.bench_function(backend.name(), |b| {
-            let Data { pairs, grad } = data.get_or_insert_with(|| Data::new(n));
+            let Data { pairs, grad } = data.get_or_insert_with(|| make(n));
             let mut k = 0;
             b.iter(|| {
                 let (p, t) = &pairs[k % PAIRS];
@@ -431,7 +510,7 @@ fn bench_case<F: Elem, L: Case>(
     }
 
     group.bench_function("scalar", |b| {
-        let d = data.get_or_insert_with(|| Data::new(n));
+        let d = data.get_or_insert_with(|| make(n));
         if !checked {
             check_agreement(loss, d);
             checked = true;
@@ -446,7 +525,7 @@ fn bench_case<F: Elem, L: Case>(
     });
 
     group.bench_function("floor", |b| {
-        let Data { pairs, grad } = data.get_or_insert_with(|| Data::new(n));
+        let Data { pairs, grad } = data.get_or_insert_with(|| make(n));
         let mut k = 0;
         b.iter(|| {
             let (p, t) = &pairs[k % PAIRS];
@@ -462,10 +541,17 @@ fn bench_precision<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
     for n in SIZES {
         // Generated on first use by a benchmark that passed the filter, freed after this size.
         let mut data: Option<Data<F>> = None;
-        bench_case::<F, _>(c, Mse, n, &mut data, floor);
-        bench_case::<F, _>(c, Huber { delta: 1.0 }, n, &mut data, floor);
-        bench_case::<F, _>(c, LogCosh, n, &mut data, floor);
-        bench_case::<F, _>(c, Quantile { tau: 0.9 }, n, &mut data, floor);
+        bench_case::<F, _>(c, Mse, n, &mut data, floor, Data::new);
+        bench_case::<F, _>(c, Huber { delta: 1.0 }, n, &mut data, floor, Data::new);
+        bench_case::<F, _>(c, LogCosh, n, &mut data, floor, Data::new);
+        bench_case::<F, _>(c, Quantile { tau: 0.9 }, n, &mut data, floor, Data::new);
+        // The log-link losses have inputs of their own (targets ≥ 0, or > 0 for gamma).
+        data = None;
+        let tweedie_data = |n| Data::log_link(n, true);
+        bench_case::<F, _>(c, Tweedie::default(), n, &mut data, floor, tweedie_data);
+        data = None;
+        let gamma_data = |n| Data::log_link(n, false);
+        bench_case::<F, _>(c, Gamma::default(), n, &mut data, floor, gamma_data);
     }
 }
 

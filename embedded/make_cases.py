@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes src/cases.rs: the firmware's conformance subset, a few PyTorch float64 cases of
-every pointwise loss from ../tests/data/*.json (sum and mean reductions, lengths 7 and 8),
+"""Writes src/cases.rs: the firmware's conformance subset, a few float64 cases (PyTorch's,
+mpmath's for Tweedie and gamma) of every pointwise loss from ../tests/data/*.json (sum and mean reductions, lengths 7 and 8),
 hand-computed cases for the losses PyTorch lacks (expectile, pseudo-Huber), and row cases:
 cross-entropy from ../tests/data/softmax.json (a label, label smoothing, ignore_index with
 class weights), and softmax and multi-label BCE computed here in float64 with Python's math
@@ -27,6 +27,10 @@ def params(loss, p):
         return [int(p.get("log_input", True)), int(p.get("full", False)), p.get("eps", 1e-8)]
     if loss == "gaussian_nll":
         return [int(p.get("full", False)), p.get("eps", 1e-6)]
+    if loss == "tweedie":
+        return [p["power"], int(p["deviance"])]
+    if loss == "gamma":
+        return [int(p["deviance"])]
     return []
 
 

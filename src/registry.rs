@@ -76,9 +76,12 @@ impl Family {
 pub enum Domain {
     /// Any real prediction and target (the regression losses).
     Real,
-    /// A real prediction (a log-rate) and a count target `t ≥ 0` (Poisson NLL; a negative
-    /// count is `InvalidInput`).
+    /// A real prediction (a log-rate or log-mean) and a target `t ≥ 0` (Poisson NLL,
+    /// Tweedie; a negative target is `InvalidInput`).
     Count,
+    /// A real prediction (a log-mean) and a target `t > 0` (gamma; a target `≤ 0` is
+    /// `InvalidInput`).
+    Positive,
     /// A probability `p ∈ [0, 1]` and a target `y ∈ [0, 1]` (BCE).
     Probability,
     /// A real logit and a target `y ∈ [0, 1]` (BCE with logits, focal).
@@ -491,6 +494,58 @@ pub const LOSSES: &[LossInfo] = &[
         ],
         shape: Shape::Pointwise {
             domain: Domain::Count,
+        },
+    },
+    LossInfo {
+        name: "tweedie",
+        type_name: "Tweedie",
+        family: Family::Regression,
+        summary: "`ℓ = y e^((1−ρ)s)/(ρ−1) + e^((2−ρ)s)/(2−ρ)` or the deviance `2(ℓ(s) − ℓ(ln y))`, `s = ln μ`",
+        equivalent: "XGBoost `reg:tweedie`, LightGBM `tweedie`; scikit-learn `mean_tweedie_deviance`",
+        vectors: &["tweedie"],
+        title: "Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn `mean_tweedie_deviance`)",
+        ctor: "Tweedie { power, deviance: flag(deviance)? }",
+        params: &[
+            real(
+                "power",
+                "the variance power rho, finite, strictly between 1 and 2 (XGBoost's tweedie_variance_power; default 1.5)",
+            ),
+            flag(
+                "deviance",
+                "0: the negative log-likelihood (XGBoost's and LightGBM's objective; default); 1: the unit deviance (scikit-learn)",
+            ),
+        ],
+        formula: &[
+            "s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)",
+            "deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B",
+            "deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)",
+            "a negative target is LOSSKIT_STATUS_INVALID_INPUT",
+        ],
+        shape: Shape::Pointwise {
+            domain: Domain::Count,
+        },
+    },
+    LossInfo {
+        name: "gamma",
+        type_name: "Gamma",
+        family: Family::Regression,
+        summary: "`ℓ = y e^(−s) + s` or the deviance `2(ln(μ/y) + y/μ − 1)`, `s = ln μ`",
+        equivalent: "XGBoost `reg:gamma`, LightGBM `gamma`; scikit-learn `mean_gamma_deviance`",
+        vectors: &["gamma"],
+        title: "Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`)",
+        ctor: "Gamma { deviance: flag(deviance)? }",
+        params: &[flag(
+            "deviance",
+            "0: the negative log-likelihood (XGBoost's and LightGBM's objective; default); 1: the unit deviance (scikit-learn)",
+        )],
+        formula: &[
+            "s = pred = ln(mu), y = target > 0, A = y exp(-s)",
+            "deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A",
+            "deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A",
+            "a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT",
+        ],
+        shape: Shape::Pointwise {
+            domain: Domain::Positive,
         },
     },
     LossInfo {
@@ -992,6 +1047,10 @@ macro_rules! for_each_pointwise_loss {
                 |p, t| $crate::reference::regression::log_cosh(p, t)),
             (poisson_nll, $crate::loss::regression::PoissonNll::default(),
                 |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8)),
+            (tweedie, $crate::loss::regression::Tweedie { power: 1.3, deviance: false },
+                |p, t| $crate::reference::regression::tweedie(p, t, 1.3, false)),
+            (gamma, $crate::loss::regression::Gamma { deviance: false },
+                |p, t| $crate::reference::regression::gamma(p, t, false)),
             (bce, $crate::loss::classification::Bce,
                 |p, t| $crate::reference::classification::bce(p, t)),
             (bce_with_logits, $crate::loss::classification::BceWithLogits { pos_weight: 3.0 },

@@ -3498,6 +3498,856 @@ losskit_status losskit_poisson_nll_hessian_diag_f64(const double *pred,
                                                     double *hess);
 
 /*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the reduced loss, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_value_f32(const float *pred,
+                                         const float *target,
+                                         const float *weight,
+                                         size_t len,
+                                         double power,
+                                         int32_t deviance,
+                                         int32_t reduction,
+                                         double divisor,
+                                         float *value_out);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the reduced loss, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_value_f64(const double *pred,
+                                         const double *target,
+                                         const double *weight,
+                                         size_t len,
+                                         double power,
+                                         int32_t deviance,
+                                         int32_t reduction,
+                                         double divisor,
+                                         double *value_out);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the per-element losses, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_value_elementwise_f32(const float *pred,
+                                                     const float *target,
+                                                     const float *weight,
+                                                     size_t len,
+                                                     double power,
+                                                     int32_t deviance,
+                                                     float *out);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the per-element losses, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_value_elementwise_f64(const double *pred,
+                                                     const double *target,
+                                                     const double *weight,
+                                                     size_t len,
+                                                     double power,
+                                                     int32_t deviance,
+                                                     double *out);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the gradient, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_grad_f32(const float *pred,
+                                        const float *target,
+                                        const float *weight,
+                                        size_t len,
+                                        double power,
+                                        int32_t deviance,
+                                        int32_t reduction,
+                                        double divisor,
+                                        int32_t grad_mode,
+                                        float *grad);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the gradient, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_grad_f64(const double *pred,
+                                        const double *target,
+                                        const double *weight,
+                                        size_t len,
+                                        double power,
+                                        int32_t deviance,
+                                        int32_t reduction,
+                                        double divisor,
+                                        int32_t grad_mode,
+                                        double *grad);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the reduced loss and its gradient in one pass, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_value_and_grad_f32(const float *pred,
+                                                  const float *target,
+                                                  const float *weight,
+                                                  size_t len,
+                                                  double power,
+                                                  int32_t deviance,
+                                                  int32_t reduction,
+                                                  double divisor,
+                                                  int32_t grad_mode,
+                                                  float *grad,
+                                                  float *value_out);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the reduced loss and its gradient in one pass, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_value_and_grad_f64(const double *pred,
+                                                  const double *target,
+                                                  const double *weight,
+                                                  size_t len,
+                                                  double power,
+                                                  int32_t deviance,
+                                                  int32_t reduction,
+                                                  double divisor,
+                                                  int32_t grad_mode,
+                                                  double *grad,
+                                                  double *value_out);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the Hessian diagonal, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_hessian_diag_f32(const float *pred,
+                                                const float *target,
+                                                const float *weight,
+                                                size_t len,
+                                                double power,
+                                                int32_t deviance,
+                                                int32_t reduction,
+                                                double divisor,
+                                                int32_t grad_mode,
+                                                float *hess);
+
+/*
+ Tweedie loss on log-predictions (XGBoost `reg:tweedie`, scikit-learn
+ `mean_tweedie_deviance`): the Hessian diagonal, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target >= 0, a = power - 1, b = 2 - power, A = y exp(-a s), B = exp(b s)
+ deviance = 0:  l = A / a + B / b,  dl/dpred = B - A,  d2l/dpred2 = a A + b B
+ deviance = 1:  l = 2 (A / a + B / b - y^b / (a b)),  dl/dpred = 2 (B - A),  d2l/dpred2 = 2 (a A + b B)
+ a negative target is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `power`: the variance power rho, finite, strictly between 1 and 2 (XGBoost's
+   tweedie_variance_power; default 1.5).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_tweedie_hessian_diag_f64(const double *pred,
+                                                const double *target,
+                                                const double *weight,
+                                                size_t len,
+                                                double power,
+                                                int32_t deviance,
+                                                int32_t reduction,
+                                                double divisor,
+                                                int32_t grad_mode,
+                                                double *hess);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ reduced loss, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_value_f32(const float *pred,
+                                       const float *target,
+                                       const float *weight,
+                                       size_t len,
+                                       int32_t deviance,
+                                       int32_t reduction,
+                                       double divisor,
+                                       float *value_out);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ reduced loss, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_value_f64(const double *pred,
+                                       const double *target,
+                                       const double *weight,
+                                       size_t len,
+                                       int32_t deviance,
+                                       int32_t reduction,
+                                       double divisor,
+                                       double *value_out);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ per-element losses, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_value_elementwise_f32(const float *pred,
+                                                   const float *target,
+                                                   const float *weight,
+                                                   size_t len,
+                                                   int32_t deviance,
+                                                   float *out);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ per-element losses, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_value_elementwise_f64(const double *pred,
+                                                   const double *target,
+                                                   const double *weight,
+                                                   size_t len,
+                                                   int32_t deviance,
+                                                   double *out);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ gradient, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_grad_f32(const float *pred,
+                                      const float *target,
+                                      const float *weight,
+                                      size_t len,
+                                      int32_t deviance,
+                                      int32_t reduction,
+                                      double divisor,
+                                      int32_t grad_mode,
+                                      float *grad);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ gradient, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_grad_f64(const double *pred,
+                                      const double *target,
+                                      const double *weight,
+                                      size_t len,
+                                      int32_t deviance,
+                                      int32_t reduction,
+                                      double divisor,
+                                      int32_t grad_mode,
+                                      double *grad);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ reduced loss and its gradient in one pass, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_value_and_grad_f32(const float *pred,
+                                                const float *target,
+                                                const float *weight,
+                                                size_t len,
+                                                int32_t deviance,
+                                                int32_t reduction,
+                                                double divisor,
+                                                int32_t grad_mode,
+                                                float *grad,
+                                                float *value_out);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ reduced loss and its gradient in one pass, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_value_and_grad_f64(const double *pred,
+                                                const double *target,
+                                                const double *weight,
+                                                size_t len,
+                                                int32_t deviance,
+                                                int32_t reduction,
+                                                double divisor,
+                                                int32_t grad_mode,
+                                                double *grad,
+                                                double *value_out);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ Hessian diagonal, `float`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_hessian_diag_f32(const float *pred,
+                                              const float *target,
+                                              const float *weight,
+                                              size_t len,
+                                              int32_t deviance,
+                                              int32_t reduction,
+                                              double divisor,
+                                              int32_t grad_mode,
+                                              float *hess);
+
+/*
+ Gamma loss on log-predictions (XGBoost `reg:gamma`, scikit-learn `mean_gamma_deviance`): the
+ Hessian diagonal, `double`.
+
+ ```text
+ s = pred = ln(mu), y = target > 0, A = y exp(-s)
+ deviance = 0:  l = A + s,  dl/dpred = 1 - A,  d2l/dpred2 = A
+ deviance = 1:  l = 2 (ln(mu / y) + A - 1),  dl/dpred = 2 (1 - A),  d2l/dpred2 = 2 A
+ a target <= 0 is LOSSKIT_STATUS_INVALID_INPUT
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
+   1: the unit deviance (scikit-learn).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`, `INVALID_INPUT`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_gamma_hessian_diag_f64(const double *pred,
+                                              const double *target,
+                                              const double *weight,
+                                              size_t len,
+                                              int32_t deviance,
+                                              int32_t reduction,
+                                              double divisor,
+                                              int32_t grad_mode,
+                                              double *hess);
+
+/*
  Binary cross-entropy on probabilities (PyTorch `BCELoss`): the reduced loss, `float`.
 
  ```text

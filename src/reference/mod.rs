@@ -14,13 +14,14 @@ impl Domain {
     /// Maps an arbitrary real pair into the domain, deterministically: a probability is
     /// `σ(p)` (0 and 1 for large `|p|`), a log-probability `−|p|`, a `[0, 1]` target (also a
     /// KL target) is `(t + 1)/2` clamped (a third each of 0, 1 and soft for `t` uniform on
-    /// `[−3, 3]`), a label is the sign of `t` (+1 for 0), a count is `|t|`. `Real` leaves the
-    /// pair alone.
+    /// `[−3, 3]`), a label is the sign of `t` (+1 for 0), a count is `|t|`, a positive
+    /// target `|t|` (1 for 0). `Real` leaves the pair alone.
     pub fn place(self, p: f64, t: f64) -> (f64, f64) {
         let unit = |t: f64| (0.5 * t + 0.5).clamp(0.0, 1.0);
         match self {
             Domain::Real => (p, t),
             Domain::Count => (p, libm::fabs(t)),
+            Domain::Positive => (p, if t == 0.0 { 1.0 } else { libm::fabs(t) }),
             Domain::Probability => (1.0 / (1.0 + libm::exp(-p)), unit(t)),
             Domain::Logit => (p, unit(t)),
             Domain::LogProbability => (-libm::fabs(p), unit(t)),
@@ -33,7 +34,7 @@ impl Domain {
     /// the regression kinks.
     pub fn near_kink(self, p: f64, t: f64, h: f64) -> bool {
         match self {
-            Domain::Real | Domain::Count => false,
+            Domain::Real | Domain::Count | Domain::Positive => false,
             Domain::Probability => !(1e-3..=1.0 - 1e-3).contains(&p),
             Domain::Logit | Domain::LogProbability => false,
             // Breakpoints of the margin losses: z = y·x ∈ {−1, 0, 1}.

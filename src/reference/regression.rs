@@ -86,3 +86,34 @@ pub fn gaussian_nll(p: f64, t: f64, var: f64, full: bool, eps: f64) -> f64 {
     }
     l
 }
+
+/// Tweedie with log-prediction `p = ln μ` and power `ρ ∈ (1, 2)`: the negative
+/// log-likelihood `−t·e^((1−ρ)p)/(1−ρ) + e^((2−ρ)p)/(2−ρ)` (XGBoost's `reg:tweedie`), or
+/// the unit deviance `2·(t^(2−ρ)/((1−ρ)(2−ρ)) − t·μ^(1−ρ)/(1−ρ) + μ^(2−ρ)/(2−ρ))`
+/// (scikit-learn's `mean_tweedie_deviance`). A term with `t = 0` is 0.
+pub fn tweedie(p: f64, t: f64, power: f64, deviance: bool) -> f64 {
+    let (a, b) = (1.0 - power, 2.0 - power);
+    let first = if t == 0.0 { 0.0 } else { t * exp(a * p) / a };
+    let nll = -first + exp(b * p) / b;
+    if deviance {
+        let c = if t == 0.0 {
+            0.0
+        } else {
+            exp(b * log(t)) / (a * b)
+        };
+        2.0 * (c + nll)
+    } else {
+        nll
+    }
+}
+
+/// Gamma with log-prediction `p = ln μ`: the negative log-likelihood `t·e^(−p) + p`
+/// (XGBoost's `reg:gamma`), or the unit deviance `2·(ln(μ/t) + t/μ − 1)` (scikit-learn's
+/// `mean_gamma_deviance`).
+pub fn gamma(p: f64, t: f64, deviance: bool) -> f64 {
+    if deviance {
+        2.0 * ((p - log(t)) + t * exp(-p) - 1.0)
+    } else {
+        t * exp(-p) + p
+    }
+}

@@ -35,6 +35,11 @@
 //!   `u` plus `δ/u ≈ δ·2^−e·(1 − f + f²)`. For `u ∈ [√½, √2)` that is `f + δ = x` exactly, so
 //!   tiny `x` gives `x`. Specials as `ln` of `u`; the result takes the sign of `x` (so
 //!   `log1p(−0) = −0`).
+//! * `mul_exp(y, x) = y·e^x` (`y ≥ 0`): `y = m·2^e` by `frexp`, `e^x = e^r·2^n` as in `exp`,
+//!   then `(e^r·m)·2^(n + e)` in two normal steps, so neither `e^x`'s overflow nor its
+//!   subnormal range is met where the product is finite and normal.
+//! * `expm1mx(x) = e^x − 1 − x`: `((s − x) + tail)·scale` from `expm1`'s double-length parts,
+//!   which for `|x| ≤ ln2/2` is the polynomial term `x²P(x)` alone: no cancellation near 0.
 //! * `tanh(x) = sign(x)·t/(t + 2)`, `t = expm1(2|x|)` kept as a double-length `s + lo`;
 //!   the rounding of `t + 2` and `lo` are folded back after the one division. `|x|` is clamped
 //!   to 9.5 (f32) / 20 (f64), beyond which the result rounds to 1 (and the formula gives 1).
@@ -46,12 +51,14 @@
 //! function of the widened input (an f64 formula for the composites), in f32 ulps of that
 //! value. f64: ordered-bits distance to `libm`'s result (`exp`, `ln`, `log1p`, `expm1`) or to
 //! a careful f64 formula on `libm::exp`/`expm1`/`log1p` with exact sums and quotients
-//! (`tanh`); it includes the reference's own error (up
+//! (`tanh`; `expm1mx`: the Taylor series in double-double on `[−2, 8]`; `mul_exp`:
+//! `(m·e^x)·2^e` for `|x| ≤ 700`); it includes the reference's own error (up
 //! to about 1 ulp), so an f64 figure of 1 means "within one ulp of libm". `exp`, `ln` and
 //! `log1p` in f32 are also checked on all 2^32 inputs (`cargo test --release --lib --
 //! --ignored exhaustive`). Portable is a default x86_64 build (SSE2, `mul_add` not fused).
 //! AVX-512 performs the same fused operations as AVX2, so it should match the AVX2 column;
-//! it was not run (the measuring CPU has no AVX-512), but its tests run wherever it is.
+//! it was not run (the measuring CPU has no AVX-512), but its tests run wherever it is (it
+//! matched AVX2 for `expm1mx` and `mul_exp`, measured on a CPU with AVX-512F).
 //!
 //! | function | f32 portable | f32 AVX2 | f64 portable | f64 AVX2 | budget |
 //! |---|---|---|---|---|---|
@@ -60,6 +67,8 @@
 //! | `log1p` | 0.906 (all 2^32: 0.939) | 0.906 (all 2^32: 0.931) | 1 | 1 | 2 |
 //! | `expm1` | 1.019 | 0.879 | 1 | 1 | 2 |
 //! | `tanh` | 1.248 | 1.175 | 2 | 2 | 3 |
+//! | `expm1mx` | 2.069 | 1.964 | 2 | 2 | 3 |
+//! | `mul_exp` (10^6 pairs) | 1.506 | 1.486 | 2 | 2 | 2 (f32), 3 (f64) |
 
 use super::{Float, Vector};
 
@@ -195,16 +204,23 @@ fn exp_reduce<V: Vector>(x: V) -> (V, V, V) {
     (n, r_hi, q)
 }
 
+/// `y·2^n` for integral `n` with `|n| ≤ 2·(largest normal exponent) − 2`, as
+/// `y·2^n1·2^n2` with both halves in the normal exponent range: where `y·2^n1` is normal
+/// it is exact, and the second product rounds once, also into the subnormal range.
+#[inline(always)]
+fn scale_pow2<V: Vector>(y: V, n: V) -> V {
+    let n1 = round_mul(n, 0.5);
+    let n2 = n.sub(n1);
+    y.mul(n1.pow2i()).mul(n2.pow2i())
+}
+
 /// `e^x` for `x` already clamped to `[lo, hi]` of [`exp`] (or NaN).
 #[inline(always)]
 fn exp_clamped<V: Vector>(x: V) -> V {
     let (n, r_hi, q) = exp_reduce(x);
     let y = k(x, 1.0).add(r_hi.add(q));
-    // 2^n = 2^n1 · 2^n2 with both halves in the normal exponent range: y·2^n1 is exact and
-    // the second product rounds once, also into the subnormal range.
-    let n1 = round_mul(n, 0.5);
-    let n2 = n.sub(n1);
-    y.mul(n1.pow2i()).mul(n2.pow2i())
+    // |n| ≤ 150 (f32) / 1077 (f64): y·2^n1 is exact, as n1 ≈ n/2.
+    scale_pow2(y, n)
 }
 
 /// The lower clamp of `exp`: below it the result rounds to 0, and `n/2` is a normal exponent.
@@ -226,6 +242,62 @@ pub(crate) fn exp<V: Vector>(x: V) -> V {
 #[inline(always)]
 fn exp_nonpositive<V: Vector>(x: V) -> V {
     exp_clamped(k(x, exp_lo::<V>()).max(x))
+}
+
+/// `y·e^x` for `y ≥ 0` (finite) without the overflow or underflow of `e^x` alone: finite
+/// wherever the product is (`1e-30·e^100` in f32), and as accurate as [`exp`] plus one
+/// rounding, also where `e^x` would be subnormal (`1e30·e^−100`). `y = m·2^e` (subnormal
+/// `y` scaled first, as in [`ln`]) and `e^x = e^r·2^n`; then `(e^r·m)·2^(n + e)`, the power
+/// of two applied by [`scale_pow2`]. `y = ±0` gives `+0` for every `x`; `x` is clamped to
+/// `±200` (f32) / `±1500` (f64), beyond which every product with a finite `y ≠ 0` is 0 or
+/// `+inf`. A NaN `x` gives NaN.
+#[inline(always)]
+pub(crate) fn mul_exp<V: Vector>(y: V, x: V) -> V {
+    let (min_pos, pre, scale, lim, emax) = if is_f32::<V>() {
+        (f32::MIN_POSITIVE as f64, 24.0, 16777216.0, 200.0, 127.0)
+    } else {
+        (f64::MIN_POSITIVE, 54.0, 18014398509481984.0, 1500.0, 1023.0)
+    };
+    let tiny = y.lt(k(y, min_pos));
+    let (m, e) = V::select(tiny, y.mul(k(y, scale)), y).frexp();
+    let e = V::select(tiny, e.sub(k(y, pre)), e);
+    let (n, r_hi, q) = exp_reduce(clamp(x, -lim, lim));
+    let z = k(x, 1.0).add(r_hi.add(q)).mul(m);
+    // z ∈ [0.7, 2.9): beyond [−2·emax + 2, 2·emax] the result is 0 or +inf anyway, and
+    // within it both halves of the exponent are normal.
+    let t = clamp(n.add(e), 2.0 - 2.0 * emax, 2.0 * emax);
+    let zero = k(y, 0.0);
+    V::select(y.eq(zero), zero, scale_pow2(z, t))
+}
+
+/// `e^x − 1 − x`, accurate to a few ulps everywhere, also for tiny `x` (≈ `x²/2`) where
+/// `expm1(x) − x` cancels. With [`expm1_parts`]' double-length `e^x − 1 = (s + tail)·scale`:
+/// `((s − x) + tail)·scale`. For `|x| ≤ ln2/2` the reduction is trivial (`s = x` exactly,
+/// `tail = x²P(x)`), so this is the polynomial's `x²P(x)`; elsewhere `s − x` is exact
+/// wherever `x/2 ≤ s ≤ 2x` and one rounding of a result at least `E(ln2/2)` beyond, and
+/// `scale = 2` only where `|x|` is far below an ulp of `s`. `+inf` above the overflow
+/// threshold (and at `+inf`), `−1 − x` far below 0 (`+inf` at `−inf`), NaN gives NaN.
+#[inline(always)]
+pub(crate) fn expm1mx<V: Vector>(x: V) -> V {
+    let (s, tail, scale) = expm1_parts(x);
+    // x clamped above as expm1_parts clamps it (there s·scale overflows), not below: there
+    // s + tail is −1 and the result −1 − x.
+    let hi = if is_f32::<V>() { 89.0 } else { 710.0 };
+    s.sub(x.min(k(x, hi))).add(tail).mul(scale)
+}
+
+/// `c·(e^x − 1 − x)` for `c ≥ 0`, given `ce = c·e^x` computed by the caller (with
+/// [`mul_exp`] or [`exp`], to their accuracy): `c·expm1mx(x)` for `x < 2`, and
+/// `ce − c·(1 + x)` beyond (the cancellation there amplifies errors at most 2.4-fold, at
+/// `x = 2`), so a large `x` with
+/// a small `c` (`e^x` overflowing, the product not) stays finite. `+inf` where `ce` is
+/// (never `∞ − ∞`); `c = 0` with a finite `x` gives 0 below 2 and `ce` beyond.
+#[inline(always)]
+pub(crate) fn mul_expm1mx<V: Vector>(c: V, x: V, ce: V) -> V {
+    let one = k(x, 1.0);
+    let inf = k(x, f64::INFINITY);
+    let far = V::select(ce.lt(inf), ce.sub(c.mul(one.add(x))), inf);
+    V::select(x.lt(k(x, 2.0)), c.mul(expm1mx(x)), far)
 }
 
 /// `e^x − 1 = (s + tail)·scale` with `|tail| < |s|` and `scale ∈ {1, 2}` (2 only when `x` is
@@ -444,21 +516,24 @@ mod tests {
         Log1p,
         Expm1,
         Tanh,
+        Expm1mx,
+        /// `y·e^x` ([`mul_exp`]): the only function of two inputs, `ys` and `xs`.
+        MulExp,
     }
 
     impl Fun {
         /// The accuracy budget in ulps (see the module docs).
         fn budget(self) -> f64 {
             match self {
-                Fun::Exp | Fun::Ln | Fun::Log1p | Fun::Expm1 => 2.0,
+                Fun::Exp | Fun::Ln | Fun::Log1p | Fun::Expm1 | Fun::MulExp => 2.0,
                 _ => 3.0,
             }
         }
     }
 
-    /// `out[i] = f(xs[i])` with the vectors of `v`'s backend.
+    /// `out[i] = f(xs[i])` (for `MulExp`: `ys[i]·e^xs[i]`) with the vectors of `v`'s backend.
     #[inline(always)]
-    fn apply<V: Vector>(v: V, f: Fun, xs: &[V::Elem], out: &mut [V::Elem]) {
+    fn apply<V: Vector>(v: V, f: Fun, xs: &[V::Elem], ys: &[V::Elem], out: &mut [V::Elem]) {
         #[inline(always)]
         fn map<V: Vector>(v: V, xs: &[V::Elem], out: &mut [V::Elem], g: impl Fn(V) -> V) {
             for (x, o) in xs.chunks(V::LANES).zip(out.chunks_mut(V::LANES)) {
@@ -471,24 +546,31 @@ mod tests {
             Fun::Log1p => map(v, xs, out, log1p),
             Fun::Expm1 => map(v, xs, out, expm1),
             Fun::Tanh => map(v, xs, out, tanh),
+            Fun::Expm1mx => map(v, xs, out, expm1mx),
+            Fun::MulExp => {
+                let chunks = xs.chunks(V::LANES).zip(ys.chunks(V::LANES));
+                for ((x, y), o) in chunks.zip(out.chunks_mut(V::LANES)) {
+                    mul_exp(v.load(y), v.load(x)).store(o);
+                }
+            }
         }
     }
 
     /// Runs `f` over `xs` on backend `b` (compiled for its features, as the losses are).
-    fn eval<F: Prec>(b: Backend, f: Fun, xs: &[F], out: &mut [F]) {
+    fn eval<F: Prec>(b: Backend, f: Fun, xs: &[F], ys: &[F], out: &mut [F]) {
         match b {
-            Backend::Portable => apply(F::lanes(Portable), f, xs, out),
+            Backend::Portable => apply(F::lanes(Portable), f, xs, ys, out),
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => {
                 let t = Avx2::new().expect("listed by Backend::available");
                 // SAFETY: the token exists, so the CPU has AVX2 and FMA.
-                unsafe { eval_avx2(t, f, xs, out) }
+                unsafe { eval_avx2(t, f, xs, ys, out) }
             }
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => {
                 let t = Avx512::new().expect("listed by Backend::available");
                 // SAFETY: the token exists, so the CPU has AVX-512F, AVX2 and FMA.
-                unsafe { eval_avx512(t, f, xs, out) }
+                unsafe { eval_avx512(t, f, xs, ys, out) }
             }
             #[allow(unreachable_patterns)]
             _ => unreachable!("backend {b} is not available"),
@@ -497,14 +579,14 @@ mod tests {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn eval_avx2<F: Prec>(t: Avx2, f: Fun, xs: &[F], out: &mut [F]) {
-        apply(F::lanes(t), f, xs, out)
+    fn eval_avx2<F: Prec>(t: Avx2, f: Fun, xs: &[F], ys: &[F], out: &mut [F]) {
+        apply(F::lanes(t), f, xs, ys, out)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
-    fn eval_avx512<F: Prec>(t: Avx512, f: Fun, xs: &[F], out: &mut [F]) {
-        apply(F::lanes(t), f, xs, out)
+    fn eval_avx512<F: Prec>(t: Avx512, f: Fun, xs: &[F], ys: &[F], out: &mut [F]) {
+        apply(F::lanes(t), f, xs, ys, out)
     }
 
     /// The reference in f64: `libm`, or a careful formula for the composites.
@@ -515,7 +597,62 @@ mod tests {
             Fun::Log1p => libm::log1p(x),
             Fun::Expm1 => libm::expm1(x),
             Fun::Tanh => tanh_ref(x),
+            Fun::Expm1mx => expm1mx_ref(x),
+            Fun::MulExp => unreachable!("a function of two inputs: see mul_exp_accuracy"),
         }
+    }
+
+    /// `e^x − 1 − x` to well under an f64 ulp: the Taylor series summed in double-double
+    /// on `[−2, 8]`; below, `e^x + (−1 − x)` (`−1 − x` exact, `e^x` under an eighth of the
+    /// result); above, `expm1(x) − x` (at most 1.01-fold cancellation).
+    fn expm1mx_ref(x: f64) -> f64 {
+        if x.is_nan() || x == f64::INFINITY {
+            return x;
+        }
+        if x < -2.0 {
+            return libm::exp(x) + (-1.0 - x);
+        }
+        if x > 8.0 {
+            return libm::expm1(x) - x;
+        }
+        // Double-double arithmetic: exact sums (TwoSum, Fast2Sum) and products (Dekker).
+        let two_sum = |a: f64, b: f64| {
+            let s = a + b;
+            let bb = s - a;
+            (s, (a - (s - bb)) + (b - bb))
+        };
+        let fast = |a: f64, b: f64| {
+            let s = a + b;
+            (s, b - (s - a))
+        };
+        let split = |a: f64| {
+            let c = 134217729.0 * a;
+            let hi = c - (c - a);
+            (hi, a - hi)
+        };
+        let two_prod = |a: f64, b: f64| {
+            let p = a * b;
+            let ((ah, al), (bh, bl)) = (split(a), split(b));
+            (p, ((ah * bh - p) + ah * bl + al * bh) + al * bl)
+        };
+        // term = x^k/k! and sum, both double-double, from k = 2 (x²/2: halving is exact).
+        let (p, e) = two_prod(x, x);
+        let (mut th, mut tl) = (0.5 * p, 0.5 * e);
+        let (mut sh, mut sl) = (th, tl);
+        for k in 3..100 {
+            let k = k as f64;
+            let (p, e) = two_prod(th, x);
+            let (p, e) = fast(p, e + tl * x);
+            let q = p / k;
+            let (m, me) = two_prod(q, k);
+            (th, tl) = fast(q, (((p - m) - me) + e) / k);
+            let (s, e) = two_sum(sh, th);
+            (sh, sl) = fast(s, e + sl + tl);
+            if th.abs() <= 1e-40 * sh.abs() {
+                break;
+            }
+        }
+        sh + sl
     }
 
     /// `t/(t + 2)` with `t = expm1(2|x|)`, the sum and quotient carried exactly to one final
@@ -777,13 +914,14 @@ mod tests {
     fn random_input<F: Prec>(f: Fun, rng: &mut Rng, i: usize) -> F {
         let (elo, ehi) = F::exp_range();
         let (wide, narrow) = match f {
-            Fun::Exp | Fun::Expm1 => ((elo, ehi), (-2.0, 2.0)),
+            Fun::Exp | Fun::Expm1 | Fun::Expm1mx => ((elo, ehi), (-2.0, 2.0)),
             Fun::Ln => ((0.0, 4.0), (1.0 - 1.0 / 64.0, 1.0 + 1.0 / 64.0)),
             Fun::Log1p => ((-1.0, 4.0), (-1.0 / 64.0, 1.0 / 64.0)),
             Fun::Tanh => (
                 (-2.0 * F::thresholds()[9], 2.0 * F::thresholds()[9]),
                 (-1.0, 1.0),
             ),
+            Fun::MulExp => unreachable!("see mul_exp_accuracy"),
         };
         loop {
             let x = match i % 4 {
@@ -819,7 +957,7 @@ mod tests {
     /// Measures `f` on `xs` with references `want` on every backend, updating `worst`.
     fn measure<F: Prec>(f: Fun, xs: &[F], want: &[f64], out: &mut [F], worst: &mut [Worst<F>]) {
         for (b, w) in Backend::available().zip(worst.iter_mut()) {
-            eval(b, f, xs, &mut out[..xs.len()]);
+            eval(b, f, xs, &[], &mut out[..xs.len()]);
             for ((&x, &g), &r) in xs.iter().zip(out.iter()).zip(want) {
                 let u = F::ulps(g, r);
                 if u > w.ulps || u.is_nan() {
@@ -902,6 +1040,129 @@ mod tests {
         accuracy_expm1_f64: Expm1, f64;
         accuracy_tanh_f32: Tanh, f32;
         accuracy_tanh_f64: Tanh, f64;
+        accuracy_expm1mx_f32: Expm1mx, f32;
+        accuracy_expm1mx_f64: Expm1mx, f64;
+    }
+
+    /// `mul_exp(y, x) = y·e^x` on every backend against an f64 reference, in ulps of the
+    /// result: `y` from the edge values (0, subnormals, `MIN_POSITIVE`, 1, `MAX`) and random
+    /// bit patterns, `x` from the thresholds of `e^x` alone and of the product, the clamp,
+    /// and uniform over the range where the product can be finite and non-zero. The f32
+    /// reference is `y·e^x` in f64 (exact but for one rounding of `e^x`); the f64 one is
+    /// `(m·e^x)·2^e` with `y = m·2^e`, so `x` stays where `e^x` is normal (`|x| ≤ 700`), and
+    /// the measured maximum includes its own error (about 1 ulp).
+    fn mul_exp_accuracy<F: Prec>() {
+        let f32s = F::MANTISSA_DIGITS == 24;
+        let (lim, xmax) = if f32s {
+            (200.0, 200.0)
+        } else {
+            (1500.0, 700.0)
+        };
+        let reference = |y: F, x: F| -> f64 {
+            let (y, x) = (y.to_f64(), x.to_f64());
+            if y == 0.0 {
+                0.0
+            } else if f32s {
+                y * libm::exp(x)
+            } else {
+                let (m, e) = libm::frexp(y);
+                libm::ldexp(libm::exp(x) * m, e)
+            }
+        };
+        let c = |v: f64| F::from_f64(v);
+        let mut yb = vec![
+            F::ZERO,
+            F::smallest_subnormal(),
+            F::largest_subnormal(),
+            F::min_positive(),
+            F::ONE,
+            c(0.75),
+            c(1e-20),
+            c(1e20),
+            F::max(),
+        ];
+        let mut xb = vec![0.0, 1.0, -1.0, 50.0, -50.0, 100.0, -100.0, xmax, -xmax];
+        for t in F::thresholds().into_iter().take(4) {
+            xb.extend([t, -t, 2.0 * t, -2.0 * t]);
+        }
+        let mut rng = Rng(0x3e11 ^ F::MANTISSA_DIGITS as u64);
+        for _ in 0..64 {
+            let y = F::random_bits(&mut rng);
+            if y.is_finite() && y > F::ZERO {
+                yb.push(y);
+            }
+        }
+        let (mut ys, mut xs) = (Vec::new(), Vec::new());
+        for &y in &yb {
+            for &x in &xb {
+                let x = c(x);
+                if x.to_f64().abs() <= xmax {
+                    ys.push(y);
+                    xs.push(x);
+                }
+            }
+        }
+        while ys.len() < 1_000_000 {
+            let y = F::random_bits(&mut rng);
+            if y.is_finite() && y >= F::ZERO {
+                ys.push(y);
+                xs.push(c(rng.uniform(-xmax, xmax)));
+            }
+        }
+        let want: Vec<f64> = ys.iter().zip(&xs).map(|(&y, &x)| reference(y, x)).collect();
+        let mut out = vec![F::ZERO; ys.len()];
+        for b in Backend::available() {
+            eval(b, Fun::MulExp, &xs, &ys, &mut out);
+            let mut worst = (0.0, 0);
+            for i in 0..ys.len() {
+                let u = F::ulps(out[i], want[i]);
+                if u > worst.0 || u.is_nan() {
+                    worst = (u, i);
+                }
+            }
+            let i = worst.1;
+            println!(
+                "MulExp {} {b}: max {:.3} ulp at y = {:e}, x = {:e} (got {:e}, want {:e}); {} inputs",
+                F::NAME,
+                worst.0,
+                ys[i],
+                xs[i],
+                out[i],
+                want[i],
+                ys.len()
+            );
+            let budget = if f32s { 2.0 } else { 3.0 };
+            assert!(worst.0 <= budget, "MulExp {} {b}: {} ulp", F::NAME, worst.0);
+            // Beyond the clamp: 0 or +inf as the product, never NaN; y = 0 gives 0.
+            for (y, x, want) in [
+                (F::ZERO, c(lim * 2.0), F::ZERO),
+                (F::ZERO, c(-lim * 2.0), F::ZERO),
+                (F::ZERO, F::max(), F::ZERO),
+                (F::smallest_subnormal(), F::max(), c(f64::INFINITY)),
+                (F::max(), -F::max(), F::ZERO),
+                (F::ONE, c(f64::INFINITY), c(f64::INFINITY)),
+                (F::ONE, c(f64::NEG_INFINITY), F::ZERO),
+            ] {
+                let mut o = [F::ONE];
+                eval(b, Fun::MulExp, &[x], &[y], &mut o);
+                assert!(
+                    o[0].to_f64() == want.to_f64(),
+                    "MulExp {} {b}: {y:e}·e^{x:e} = {:e}, want {want:e}",
+                    F::NAME,
+                    o[0]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn accuracy_mul_exp_f32() {
+        mul_exp_accuracy::<f32>();
+    }
+
+    #[test]
+    fn accuracy_mul_exp_f64() {
+        mul_exp_accuracy::<f64>();
     }
 
     /// Exact special values (bitwise, so the sign of zero counts) on every backend.
@@ -954,6 +1215,13 @@ mod tests {
             (Fun::Tanh, s, s),
             (Fun::Tanh, -s, -s),
             (Fun::Tanh, nan, nan),
+            (Fun::Expm1mx, zero, zero),
+            (Fun::Expm1mx, s, zero),
+            (Fun::Expm1mx, inf, inf),
+            (Fun::Expm1mx, max, inf),
+            (Fun::Expm1mx, -inf, inf),
+            (Fun::Expm1mx, -max, max),
+            (Fun::Expm1mx, nan, nan),
         ];
         let same =
             |a: F, b: F| (a.is_nan() && b.is_nan()) || a.to_f64().to_bits() == b.to_f64().to_bits();
@@ -963,7 +1231,7 @@ mod tests {
                 for len in [1, 3, 16, 17] {
                     let xs = vec![x; len];
                     let mut out = vec![F::ZERO; len];
-                    eval(b, f, &xs, &mut out);
+                    eval(b, f, &xs, &[], &mut out);
                     for &got in &out {
                         assert!(
                             same(got, want),

@@ -1,5 +1,6 @@
-//! Every case of `tests/data/regression.json` (PyTorch float64 autograd), on every backend,
-//! in f32 and f64, through every verb that the case's expectations cover.
+//! Every case of `tests/data/regression.json` (PyTorch float64 autograd) and
+//! `tests/data/tweedie_gamma.json` (mpmath), on every backend, in f32 and f64, through every
+//! verb that the case's expectations cover.
 
 use crate::common::{Prec, close, num, nums, run_vectors};
 use losskit::prelude::*;
@@ -168,6 +169,19 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             };
             check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
         }
+        "tweedie" => {
+            let l = Tweedie {
+                power: f("power", 1.5),
+                deviance: b("deviance", false),
+            };
+            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
+        }
+        "gamma" => {
+            let l = Gamma {
+                deviance: b("deviance", false),
+            };
+            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
+        }
         "gaussian_nll" => {
             let l = GaussianNll {
                 full: b("full", false),
@@ -182,4 +196,10 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
 #[test]
 fn regression_vectors_pass_on_every_backend_in_f32_and_f64() {
     run_vectors("regression.json", run_case::<f64>, run_case::<f32>);
+}
+
+/// The Tweedie and gamma losses against mpmath (`scripts/vectors_tweedie_gamma.py`).
+#[test]
+fn tweedie_gamma_vectors_pass_on_every_backend_in_f32_and_f64() {
+    run_vectors("tweedie_gamma.json", run_case::<f64>, run_case::<f32>);
 }

@@ -70,6 +70,7 @@ fn no_verb_allocates_and_the_counter_works() {
     let placed: Vec<(Domain, Vec<f32>, Vec<f32>)> = [
         Domain::Real,
         Domain::Count,
+        Domain::Positive,
         Domain::Probability,
         Domain::Logit,
         Domain::Sign,

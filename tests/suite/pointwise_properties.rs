@@ -433,6 +433,7 @@ fn check_errors<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
         let outside: &[(&str, usize, f32)] = match domain {
             Domain::Real => &[],
             Domain::Count => &[("target", 1, -0.5), ("target", 1, -f32::MIN_POSITIVE)],
+            Domain::Positive => &[("target", 1, 0.0), ("target", 1, -0.0), ("target", 1, -2.0)],
             Domain::Probability => &[("target", 1, 1.5), ("pred", 0, -0.25), ("pred", 0, 2.0)],
             Domain::Logit => &[("target", 1, -0.5), ("target", 1, 1.0 + f32::EPSILON)],
             Domain::Sign => &[("target", 1, 0.0), ("target", 1, 0.5), ("target", 1, -3.0)],
@@ -560,3 +561,19 @@ macro_rules! property_tests {
 }
 
 losskit::for_each_pointwise_loss!(property_tests);
+
+/// The same properties for configurations the registry does not list (it holds one instance
+/// per loss): the deviance forms of the Tweedie and gamma losses, whose value is evaluated
+/// differently from their likelihoods'.
+mod other_configurations {
+    use super::*;
+    use losskit::reference::regression::{gamma, tweedie};
+
+    property_tests! {
+        (tweedie_deviance, Tweedie { power: 1.7, deviance: true },
+            |p, t| tweedie(p, t, 1.7, true), Domain::Count),
+        (tweedie_deviance_near_1, Tweedie { power: 1.05, deviance: true },
+            |p, t| tweedie(p, t, 1.05, true), Domain::Count),
+        (gamma_deviance, Gamma { deviance: true }, |p, t| gamma(p, t, true), Domain::Positive),
+    }
+}

@@ -175,6 +175,29 @@ int main(void) {
           "negative count (target[3] = -1)");
     CHECK(v == SENTINEL, "value written on error");
 
+    /* Tweedie: a negative target (target[3] = -1) is INVALID_INPUT, a power outside (1, 2)
+     * INVALID_PARAMETER (checked first); gamma: a target <= 0 (target[0] = 0) is
+     * INVALID_INPUT; deviance is a 0/1 flag. */
+    CHECK(losskit_tweedie_value_f32(pred, target, NULL, N, 1.5, 1, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_INPUT,
+          "tweedie negative target");
+    CHECK(losskit_tweedie_value_f32(pred, target, NULL, N, 2.0, 0, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_PARAMETER,
+          "tweedie power 2");
+    CHECK(losskit_tweedie_value_f32(pred, target, NULL, N, 1.0, 0, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_PARAMETER,
+          "tweedie power 1");
+    fill(grad, SENTINEL);
+    CHECK(losskit_gamma_value_and_grad_f32(pred, target, NULL, N, 0, 0, 0.0,
+                                           LOSSKIT_GRAD_MODE_ADD, grad, &v) ==
+              LOSSKIT_STATUS_INVALID_INPUT,
+          "gamma zero target");
+    CHECK(all_equal(grad, SENTINEL), "gamma: add mode untouched");
+    CHECK(losskit_gamma_value_f32(pred, target, NULL, N, 2, 0, 0.0, &v) ==
+              LOSSKIT_STATUS_INVALID_PARAMETER,
+          "gamma deviance 2");
+    CHECK(v == SENTINEL, "value written on error");
+
     /* KL divergence: a negative target probability (target[3] = -1) is INVALID_INPUT, a
      * log-probability target may be negative; log_target is a 0/1 flag; a -inf pred is
      * NON_FINITE. */

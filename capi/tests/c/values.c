@@ -1,6 +1,6 @@
 /* Values of the regression losses and the KL divergence, every verb through the C API, f32
- * and f64, against PyTorch float64 autograd (cases.h) or hand-computed / Python float64
- * results; reductions, weights and add mode. The row losses are in rows.c.
+ * and f64, against PyTorch float64 autograd or mpmath (Tweedie, gamma) (cases.h), or
+ * hand-computed / Python float64 results; reductions, weights and add mode. The row losses are in rows.c.
  * Built with -std=c99 -Wall -Wextra -Werror -pedantic, and again as C++. */
 #include "losskit.h"
 #include "cases.h"
@@ -105,6 +105,9 @@ static const double pseudo_huber_h_hess[3] = {1.0, 1.0 / (2.0 * SQRT2), 1.0 / (2
 /* log_target = 0 (PyTorch's default), and 1 (the targets' logs, Python float64 references). */
 #define KL_P() 0,
 #define KL_LOG_P() 1,
+/* Tweedie: power 1.5, the deviance; gamma: the likelihood (mpmath references). */
+#define TWEEDIE_P() 1.5, 1,
+#define GAMMA_P() 0,
 #define NO_HESS ((const double *)NULL)
 
 /* Gaussian NLL (pred, target, var), both gradients. */
@@ -176,6 +179,8 @@ int main(void) {
     BOTH(pseudo_huber, PSEUDO_HUBER_P, pseudo_huber_h, pseudo_huber_h_hess);
     BOTH(log_cosh, NO_PARAMS, log_cosh_33, log_cosh_33_hess);
     BOTH(poisson_nll, POISSON_P, poisson_nll_111, NO_HESS);
+    BOTH(tweedie, TWEEDIE_P, tweedie_16, tweedie_16_hess);
+    BOTH(gamma, GAMMA_P, gamma_38, gamma_38_hess);
     BOTH(kl_div, KL_P, kl_div_69, kl_div_hess);
     BOTH(kl_div, KL_LOG_P, kl_div_log, kl_div_hess);
     CHECK_GAUSSIAN(double, f64, TOL_F64);

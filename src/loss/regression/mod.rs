@@ -2,6 +2,7 @@
 //! mean, with optional per-element weights.
 
 mod expectile;
+mod gamma;
 mod gaussian_nll;
 mod huber;
 mod log_cosh;
@@ -11,8 +12,10 @@ mod poisson_nll;
 mod pseudo_huber;
 mod quantile;
 mod smooth_l1;
+mod tweedie;
 
 pub use expectile::Expectile;
+pub use gamma::Gamma;
 pub use gaussian_nll::GaussianNll;
 pub use huber::Huber;
 pub use log_cosh::LogCosh;
@@ -22,3 +25,4 @@ pub use poisson_nll::PoissonNll;
 pub use pseudo_huber::PseudoHuber;
 pub use quantile::Quantile;
 pub use smooth_l1::SmoothL1;
+pub use tweedie::Tweedie;
