@@ -193,6 +193,35 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            in_place: true,
+            ..softmax(
+                "poly1",
+                labelled!(
+                    |b, c| Poly1::<f32> {
+                        backend: Some(b),
+                        ..Poly1::default()
+                    },
+                    in_place
+                ),
+            )
+        },
+        Case {
+            in_place: true,
+            ..softmax(
+                "poly1 (smoothing, class weights, ε = −1)",
+                labelled!(
+                    |b, c| Poly1::<f32> {
+                        backend: Some(b),
+                        epsilon: -1.0,
+                        label_smoothing: 0.1,
+                        class_weights: Some(&CLASS_WEIGHTS[..c.classes]),
+                        ..Poly1::default()
+                    },
+                    in_place
+                ),
+            )
+        },
+        Case {
             labelled: false,
             in_place: true,
             second_is_targets: true,

@@ -1,5 +1,5 @@
 //! Losses over `rows × classes` logits (row-major): softmax cross-entropy with integer
-//! labels or soft targets, NLL, softmax focal, distillation, multiclass
+//! labels or soft targets, Poly-1, NLL, softmax focal, distillation, multiclass
 //! hinges, and the row utilities `logsumexp`, `softmax`, `log_softmax`.
 //!
 //! Every verb validates its arguments first and writes nothing on such an error. A row
@@ -137,6 +137,7 @@ mod distillation;
 mod focal;
 mod margin;
 mod nll;
+mod poly1;
 mod utilities;
 
 pub use cross_entropy::{CrossEntropy, RowOutputs, SoftCrossEntropy};
@@ -144,6 +145,7 @@ pub use distillation::Distillation;
 pub use focal::SoftmaxFocal;
 pub use margin::{MultiMargin, MulticlassHinge};
 pub use nll::Nll;
+pub use poly1::Poly1;
 pub use utilities::{RowOps, log_softmax, logsumexp, softmax};
 
 use crate::label::{Label, classify};
