@@ -26,7 +26,7 @@ use crate::{Backend, Out, Reduction, Result};
 /// ℓ       = CE + ε·w_y·(1 − p_t)
 /// CE      = (1 − α)·w_y·(lse − z_y) + (α/U)·Σⱼ wⱼ·(lse − zⱼ)          (CrossEntropy's)
 /// p_t     = Σ_c y'_c·p_c = (1 − α)·p_y + α/U,     y' = (1 − α)·onehot(y) + α/U
-/// 1 − p_t = (1 − α)·(1 − p_y) + α·(1 − 1/U),      1 − p_y = −expm1(z_y − lse)
+/// 1 − p_t = (1 − α)·(1 − p_y) + α·(1 − 1/U),      1 − p_y = Σ_{j≠y} pⱼ
 /// ∂ℓ/∂zⱼ  = (A + K)·pⱼ − (α/U)·wⱼ − ((1 − α)·w_y + K)·[j = y]
 ///           A = (1 − α)·w_y + (α/U)·Σ wⱼ,   K = ε·w_y·(1 − α)·p_y
 /// ```
@@ -46,11 +46,14 @@ use crate::{Backend, Out, Reduction, Result};
 /// reward lowering a confident `p_t`. `ε = 0` is [`CrossEntropy`](super::CrossEntropy)
 /// (bit for bit); the paper's code suggests `ε = 1` for a first try.
 ///
-/// **Accuracy.** `1 − p_y` is `−expm1` of the shifted `log p_y = (z_y − m) − ln S`, never
-/// `1 − p_y` from a rounded `p_y`, so the ε term has no cancellation as `p_t → 1` and is
-/// as accurate as the cross-entropy term beside it (both come from the row sum `S`); as
+/// **Accuracy.** With `m = maxⱼ zⱼ` and `S = Σ exp(zⱼ − m)` (the sums cross-entropy
+/// already has), `1 − p_y` is `(S − 1)/S` when the label holds the row's largest logit
+/// (`exp(z_y − m) = 1`: the other classes' share, never `1 − p_y` from a rounded `p_y`) and
+/// `1 − exp(z_y − m)/S` otherwise (then `p_y ≤ ½`), so the ε term has no cancellation as
+/// `p_t → 1` and is as accurate as the cross-entropy term beside it (both come from `S`); as
 /// `p_t → 0` it tends to `1 − α/U` exactly. Rows like `[1e8, 1e8]` or `[3e38, 3e38]` give
-/// `ln 2 + ε/2`.
+/// `ln 2 + ε/2`. The ε term costs a division per row, and an `exp` where the label is not
+/// the row's largest logit.
 ///
 /// `−∞` logits are masks (probability 0), as for cross-entropy: a label on a mask (or
 /// smoothing over all classes with a masked one) makes the value `+∞` with a finite
@@ -114,10 +117,17 @@ impl Rule for Poly1Rule {
     #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s, _]: [f64; 2]) -> Coef {
         let ce = CeRow::new(self.alpha, st);
-        let log_py = st.zy - ce.ln_sum;
-        // 1 − p_y without cancellation as p_y → 1; exactly 1 for a masked label.
-        let q = -libm::expm1(log_py);
-        let p_y = libm::exp(log_py);
+        // 1 − p_y without cancellation, and no transcendental for a label on the row's max
+        // (the common, confident case): there exp(z_y − m) = 1 and 1 − p_y = (S − 1)/S, the
+        // other classes' share. Otherwise p_y ≤ ½ (S ≥ 1 + e_y) and 1 − p_y loses nothing; a
+        // masked label has p_y = 0 exactly.
+        let (p_y, q) = if st.zy == 0.0 {
+            let inv = 1.0 / st.sum;
+            (inv, (st.sum - 1.0) * inv)
+        } else {
+            let p = libm::exp(st.zy) / st.sum;
+            (p, 1.0 - p)
+        };
         // 1 − p_t as two non-negative terms: the label's and the smoothing's constant.
         let smooth_rest = if self.alpha > 0.0 {
             self.alpha * (1.0 - 1.0 / st.unmasked)
