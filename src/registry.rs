@@ -759,6 +759,51 @@ pub const LOSSES: &[LossInfo] = &[
         },
     },
     LossInfo {
+        name: "poly1",
+        type_name: "Poly1",
+        family: Family::Softmax,
+        summary: "`CE + ε·w_y(1 − p_t)`, `p_t = Σ y'ⱼpⱼ` (`y'` the smoothed one-hot)",
+        equivalent: "Poly-1 of PolyLoss (Leng et al. 2022), on `torch.nn.CrossEntropyLoss`",
+        vectors: &["poly1"],
+        title: "Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with PyTorch's class weights, ignore_index and label smoothing",
+        ctor: "Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), \
+               label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)?, backend: None }",
+        params: &[
+            real(
+                "epsilon",
+                "the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy)",
+            ),
+            IGNORE_INDEX,
+            USE_IGNORE_INDEX,
+            real("label_smoothing", "a in [0, 1] (default 0)"),
+            flag(
+                "smooth_unmasked_only",
+                "1: spread a over the classes whose logit is finite only; 0: over all C classes, as PyTorch (default)",
+            ),
+        ],
+        formula: &[
+            "y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)",
+            "p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])",
+            "p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)",
+            "dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]",
+            "-inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)",
+        ],
+        shape: Shape::Rows {
+            x: "logits",
+            against: Against::Labels,
+            weights: Some("class_weights"),
+            verbs: &[
+                "value",
+                "value_elementwise",
+                "grad",
+                "value_and_grad",
+                "value_and_grad_in_place",
+            ],
+            mean: "the sum of `w[label]` over the rows not ignored (PyTorch's cross-entropy; the epsilon term included); all ignored gives 0",
+            errors: SOFTMAX_ERRORS,
+        },
+    },
+    LossInfo {
         name: "nll",
         type_name: "Nll",
         family: Family::Softmax,
@@ -1046,6 +1091,7 @@ macro_rules! for_each_row_loss {
         $m! {
             (cross_entropy, $crate::loss::softmax::CrossEntropy<'static, f64>),
             (soft_cross_entropy, $crate::loss::softmax::SoftCrossEntropy<'static, f64>),
+            (poly1, $crate::loss::softmax::Poly1<'static, f64>),
             (nll, $crate::loss::softmax::Nll<'static, f64>),
             (softmax_focal, $crate::loss::softmax::SoftmaxFocal<'static, f64>),
             (distillation, $crate::loss::softmax::Distillation),

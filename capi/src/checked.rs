@@ -730,7 +730,7 @@ pub(crate) mod aux {
 pub(crate) mod rows {
     use super::*;
     use losskit::prelude::{
-        CrossEntropy, Distillation, MultiMargin, MulticlassHinge, Nll, SoftCrossEntropy,
+        CrossEntropy, Distillation, MultiMargin, MulticlassHinge, Nll, Poly1, SoftCrossEntropy,
         SoftmaxFocal,
     };
 
@@ -877,6 +877,7 @@ pub(crate) mod rows {
     }
     labelled!(
         ['w, F: Float] CrossEntropy<'w, F>,
+        ['w, F: Float] Poly1<'w, F>,
         ['w, F: Float] Nll<'w, F>,
         ['w, F: Float] SoftmaxFocal<'w, F>,
         ['w, F: Float] MultiMargin<'w, F>,
@@ -892,6 +893,18 @@ pub(crate) mod rows {
             r: Reduction,
         ) -> losskit::Result<F> {
             CrossEntropy::value_and_grad_in_place(self, x, d.classes, d.labels, r)
+        }
+    }
+
+    impl<F: Float> InPlace<F> for Poly1<'_, F> {
+        #[inline]
+        fn value_and_grad_in_place(
+            &self,
+            x: &mut [F],
+            d: &Data<'_, F>,
+            r: Reduction,
+        ) -> losskit::Result<F> {
+            Poly1::value_and_grad_in_place(self, x, d.classes, d.labels, r)
         }
     }
 
