@@ -7,8 +7,9 @@
 //! python3 scripts/bench_table.py --prefix classification/     # one markdown table
 //! ```
 //!
-//! Benchmark IDs are `classification/<loss>/<f32|f64>/<N>/<impl>`, where `<impl>` is a
-//! backend name (`portable`, `avx2`, `avx512`: every backend this CPU can run) or `scalar`:
+//! Benchmark IDs are `classification/<loss>/<f32|f64>/<N>/<impl>` (`N` is `<rows>x<classes>`
+//! for the row losses, cross-entropy and Poly-1), where `<impl>` is a backend name
+//! (`portable`, `avx2`, `avx512`: every backend this CPU can run) or `scalar`:
 //! the loop a careful person writes without SIMD: f32 (or f64) data, an f64 accumulator,
 //! `libm` functions, branches, one `exp` and one `log1p` per element (the focal loss adds
 //! torchvision's `pow(1 − p_t, γ)` and `pow(1 − p_t, γ − 1)` for the gradient); built with
@@ -323,6 +324,7 @@ fn bench_precision<F: Elem>(c: &mut Criterion) {
         );
     }
     bench_cross_entropy::<F>(c);
+    bench_poly1::<F>(c);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -421,6 +423,117 @@ fn bench_cross_entropy<F: Elem>(c: &mut Criterion) {
                             classes,
                             y,
                             Reduction::Mean,
+                        )
+                        .unwrap(),
+                    )
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Poly-1 (cross-entropy + ε·(1 − p_t)), the same inputs as cross-entropy: IDs
+// `classification/poly1/<prec>/<rows>x<classes>/<impl>`; its ratio to the cross-entropy group
+// of the same shape is the cost of the ε term (one `exp` and one `expm1` per row).
+// ---------------------------------------------------------------------------------------
+
+/// `(rows, classes)`: a small head, an ImageNet-sized head.
+const POLY1_SHAPES: [(usize, usize); 2] = [(4096, 10), (256, 1000)];
+
+/// The paper's first try.
+const POLY1_EPSILON: f64 = 1.0;
+
+/// The naive loop: cross-entropy's, plus `ε·(1 − p_y)` per row and the factor
+/// `1 + ε·p_y` on the row's gradient.
+#[inline(never)]
+fn scalar_poly1<F: Elem>(x: &[F], classes: usize, labels: &[u32], g: &mut [F]) -> f64 {
+    let rows = labels.len();
+    let inv_rows = 1.0 / rows as f64;
+    let mut total = 0.0f64;
+    for r in 0..rows {
+        let row = &x[r * classes..(r + 1) * classes];
+        let grow = &mut g[r * classes..(r + 1) * classes];
+        let mut m = row[0];
+        for &v in row {
+            if v > m {
+                m = v;
+            }
+        }
+        let mut s = 0.0f64;
+        for &v in row {
+            s += (v - m).exp().to_f64();
+        }
+        let y = labels[r] as usize;
+        let p_y = libm::exp((row[y] - m).to_f64()) / s;
+        total += libm::log(s) - (row[y] - m).to_f64() + POLY1_EPSILON * (1.0 - p_y);
+        let k = (1.0 + POLY1_EPSILON * p_y) * inv_rows;
+        let c = F::from_f64(k / s);
+        for (gj, &v) in grow.iter_mut().zip(row) {
+            *gj = (v - m).exp() * c;
+        }
+        grow[y] = grow[y] - F::from_f64(k);
+    }
+    total * inv_rows
+}
+
+fn bench_poly1<F: Elem>(c: &mut Criterion) {
+    for (rows, classes) in POLY1_SHAPES {
+        let id = format!("classification/poly1/{}/{rows}x{classes}", F::NAME);
+        let mut group = c.benchmark_group(&id);
+        group
+            .throughput(Throughput::Elements((rows * classes) as u64))
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2))
+            .sample_size(20);
+        let sets: Vec<(Vec<F>, Vec<u32>)> = (0..SETS as u64)
+            .map(|k| {
+                let mut rng = Rng(0x9017_0000 + k);
+                let x = (0..rows * classes)
+                    .map(|_| F::from_f64(2.0 * rng.normalish()))
+                    .collect();
+                let y = (0..rows)
+                    .map(|_| (rng.next() % classes as u64) as u32)
+                    .collect();
+                (x, y)
+            })
+            .collect();
+        let mut grad = vec![F::ZERO; rows * classes];
+        let poly = Poly1::<F> {
+            epsilon: POLY1_EPSILON,
+            ..Poly1::default()
+        };
+        // The crate and the baseline agree on the first set, so the baseline is a fair one.
+        let (x, y) = &sets[0];
+        let v_ref = scalar_poly1(x, classes, y, &mut grad);
+        let v = poly
+            .value(x, classes, y, Reduction::Mean)
+            .expect("valid inputs")
+            .to_f64();
+        let tol = if F::MANTISSA_DIGITS < 53 { 1e-4 } else { 1e-9 };
+        assert!(rel(v, v_ref) < tol, "{id}: crate {v} vs scalar {v_ref}");
+        let mut k = 0;
+        group.bench_function("scalar", |b| {
+            b.iter(|| {
+                let (x, y) = &sets[k % SETS];
+                k += 1;
+                black_box(scalar_poly1(black_box(x), classes, y, &mut grad))
+            })
+        });
+        for backend in Backend::available() {
+            let poly = poly.on(backend).expect("an available backend");
+            group.bench_function(backend.name(), |b| {
+                b.iter(|| {
+                    let (x, y) = &sets[k % SETS];
+                    k += 1;
+                    black_box(
+                        poly.value_and_grad(
+                            black_box(x),
+                            classes,
+                            y,
+                            Reduction::Mean,
+                            &mut grad[..],
                         )
                         .unwrap(),
                     )

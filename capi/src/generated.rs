@@ -10481,6 +10481,734 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
     }
 }
 
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the reduced loss, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch's cross-entropy; the
+/// epsilon term included); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the reduced loss, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` over the `rows` rows, `scale` from `reduction`: MEAN
+/// divides by the sum of `w[label]` over the rows not ignored (PyTorch's cross-entropy; the
+/// epsilon term included); all ignored gives 0; SUM: 1; DIVISOR: 1/divisor.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the loss of each row, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_elementwise_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            out,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the loss of each row, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `out[r] = l[r]` for r < rows (PyTorch's `reduction="none"`), 0 for ignored rows.
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `out`: `rows` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_elementwise_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_elementwise(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            out,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the gradient, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch's
+/// cross-entropy; the epsilon term included); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the gradient, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `grad[i] (= or +=) dL/dlogits[i]` of `L = scale * sum_r l[r]` (the reduced loss), `scale` as
+/// in `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch's
+/// cross-entropy; the epsilon term included); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::grad(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, grad_mode, grad,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the reduced loss and its gradient
+/// in one pass, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch's
+/// cross-entropy; the epsilon term included); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_and_grad_f32(
+    logits: *const f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the reduced loss and its gradient
+/// in one pass, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `grad[i] (= or +=) dL/dlogits[i]`, `scale` as in
+/// `value` (MEAN divides by the sum of `w[label]` over the rows not ignored (PyTorch's
+/// cross-entropy; the epsilon term included); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add).
+/// - `grad`: `rows * classes` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_and_grad_f64(
+    logits: *const f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits, x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, grad_mode, grad, value_out,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the reduced loss, overwriting the
+/// logits with its gradient, `float`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
+/// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
+/// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
+/// unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
+/// ignored (PyTorch's cross-entropy; the epsilon term included); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major, overwritten by the gradient.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f32(
+    logits: *mut f32,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f32,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad_in_place(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits.cast_const(), x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, value_out,
+        )
+    }
+}
+
+/// Poly-1 loss (Leng et al. 2022, PolyLoss): softmax cross-entropy plus epsilon (1 - p_t), with
+/// PyTorch's class weights, ignore_index and label smoothing: the reduced loss, overwriting the
+/// logits with its gradient, `double`.
+///
+/// ```text
+/// y = label, w = class weights (1 without), a = label_smoothing, C = classes (the finite ones with smooth_unmasked_only)
+/// p = softmax(logits),  lse = log sum_j exp logits[j],  CE = (1 - a) w[y] (lse - logits[y]) + (a / C) sum_j w[j] (lse - logits[j])
+/// p_t = (1 - a) p[y] + a / C (the paper's sum_j t[j] p[j], t the smoothed one-hot);  l = CE + epsilon w[y] (1 - p_t)
+/// dl/dlogits[j] = (A + K) p[j] - (a / C) w[j] - ((1 - a) w[y] + K) [j = y],  A = (1 - a) w[y] + (a / C) sum_j w[j],  K = epsilon w[y] (1 - a) p[y]
+/// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
+/// ```
+///
+/// `*value_out = L = scale * sum_r l[r]` and `logits[i] = dL/dlogits[i]`: the gradient
+/// overwrites the logits (no second buffer, as Liger-Kernel), bit-identical to
+/// `value_and_grad`. Every row is checked before anything is written: on any error `logits` is
+/// unchanged. `scale` as in `value` (MEAN divides by the sum of `w[label]` over the rows not
+/// ignored (PyTorch's cross-entropy; the epsilon term included); all ignored gives 0).
+///
+/// Arguments:
+/// - `logits`: `rows * classes` elements, row-major, overwritten by the gradient.
+/// - `rows`, `classes`: > 0 (a 0 gives `LOSSKIT_STATUS_EMPTY`; arrays of 0 elements may then be
+///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
+///   `INVALID_PARAMETER`).
+/// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
+///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
+/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
+///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
+/// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
+///   in 0..classes.
+/// - `label_smoothing`: a in [0, 1] (default 0).
+/// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
+///   all C classes, as PyTorch (default).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
+/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
+/// whose logits are all -inf).
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f64(
+    logits: *mut f64,
+    rows: usize,
+    classes: usize,
+    labels: *const i64,
+    class_weights: *const f64,
+    epsilon: f64,
+    ignore_index: i64,
+    use_ignore_index: i32,
+    label_smoothing: f64,
+    smooth_unmasked_only: i32,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe {
+        rows::value_and_grad_in_place(
+            |class_weights| Ok(Poly1 { epsilon, class_weights, ignore_index: flag(use_ignore_index)?.then_some(ignore_index), label_smoothing, smooth_unmasked_only: flag(smooth_unmasked_only)? }),
+            rows::In { x: logits.cast_const(), x2: None, labels: Some(labels), weights: class_weights, rows, classes },
+            rows::labels,
+            reduction, divisor, value_out,
+        )
+    }
+}
+
 /// Negative log-likelihood on log-probabilities (PyTorch `NLLLoss`): the reduced loss, `float`.
 ///
 /// ```text

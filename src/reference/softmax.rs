@@ -46,6 +46,22 @@ pub fn cross_entropy(
     v + z_loss * lse * lse
 }
 
+/// Poly-1 of one row with label `y` (Leng et al. 2022): `CE + ε·w_y·(1 − p_t)`, where CE is
+/// [`cross_entropy`] (PyTorch's weighted, label-smoothed form) and `p_t = Σ_c y'_c·p_c` with
+/// the smoothed one-hot target `y' = (1 − α)·onehot(y) + α/C`, as the paper's code.
+pub fn poly1(x: &[f64], y: usize, weights: Option<&[f64]>, alpha: f64, epsilon: f64) -> f64 {
+    let c = x.len() as f64;
+    let lse = logsumexp(x);
+    let p_t: f64 = (0..x.len())
+        .map(|j| {
+            let target = if j == y { 1.0 - alpha } else { 0.0 } + alpha / c;
+            target * exp(x[j] - lse)
+        })
+        .sum();
+    let w_y = weights.map_or(1.0, |w| w[y]);
+    cross_entropy(x, y, weights, alpha, 0.0, None) + epsilon * w_y * (1.0 - p_t)
+}
+
 /// Soft-target cross-entropy of one row: `Σⱼ wⱼ t'ⱼ (lse − xⱼ)`, `t' = (1 − ε)t + ε/C`.
 pub fn soft_cross_entropy(x: &[f64], t: &[f64], weights: Option<&[f64]>, eps: f64) -> f64 {
     let lse = logsumexp(x);

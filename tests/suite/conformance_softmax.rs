@@ -1,5 +1,6 @@
-//! Every case of `tests/data/softmax.json` (PyTorch float64 autograd), on every backend, in
-//! f32 and f64. Each case checks the value (per row for reduction "none") and the gradient;
+//! Every case of `tests/data/softmax.json` (PyTorch float64 autograd) and of
+//! `tests/data/poly1.json` (mpmath, `scripts/vectors_poly1.py`), on every backend, in f32 and
+//! f64. Each case checks the value (per row for reduction "none") and the gradient;
 //! where a loss has them, also that `value_and_grad` equals `value` and `grad` bit for bit
 //! and that the in-place form equals the out-of-place one bit for bit.
 
@@ -213,6 +214,52 @@ fn check_labelled<F: Float, L: for<'y> RowElementwise<F, &'y [i64]>>(
     }
 }
 
+/// Poly-1 (`tests/data/poly1.json`): the four verbs, the in-place form bit-identical to
+/// `value_and_grad`, and at `ε = 0` every result bit-identical to `CrossEntropy`'s.
+fn poly1<F: Float>(case: &Value, backend: Backend) -> Result<Got, String> {
+    let p = &case["params"];
+    let (rows, cols) = (
+        p["rows"].as_u64().unwrap() as usize,
+        p["cols"].as_u64().unwrap() as usize,
+    );
+    let w: Option<Vec<F>> = case["inputs"]
+        .get("class_weights")
+        .map(|_| input(case, "class_weights"));
+    let poly = Poly1 {
+        epsilon: p["epsilon"].as_f64().unwrap(),
+        class_weights: w.as_deref(),
+        ignore_index: p.get("ignore_index").and_then(Value::as_i64),
+        label_smoothing: p["label_smoothing"].as_f64().unwrap(),
+        smooth_unmasked_only: p
+            .get("smooth_unmasked_only")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    };
+    let pinned = poly.on(backend).map_err(err)?;
+    let got = check_labelled::<F, _>(&pinned, case, "logits")?;
+    if let Some(r) = reduction(p, rows) {
+        let mut inplace: Vec<F> = input(case, "logits");
+        let v = pinned
+            .value_and_grad_in_place(&mut inplace, cols, &labels(case), r)
+            .map_err(err)?;
+        same("in-place value", &[v.to_f64()], &got.value)?;
+        same("in-place grad", &widen(&inplace), &got.grad)?;
+    }
+    if poly.epsilon == 0.0 {
+        let ce = CrossEntropy {
+            class_weights: poly.class_weights,
+            ignore_index: poly.ignore_index,
+            label_smoothing: poly.label_smoothing,
+            smooth_unmasked_only: poly.smooth_unmasked_only,
+            ..CrossEntropy::default()
+        };
+        let want = check_labelled::<F, _>(&ce.on(backend).map_err(err)?, case, "logits")?;
+        same("ε = 0 value vs cross_entropy", &got.value, &want.value)?;
+        same("ε = 0 grad vs cross_entropy", &got.grad, &want.grad)?;
+    }
+    Ok(got)
+}
+
 fn kl_div<F: Float>(case: &Value, backend: Backend) -> Result<Got, String> {
     let p = &case["params"];
     let rows = p["rows"].as_u64().unwrap() as usize;
@@ -329,6 +376,7 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             check_labelled::<F, _>(&l, case, "log_probs")?
         }
         "kl_div" => kl_div::<F>(case, backend)?,
+        "poly1" => poly1::<F>(case, backend)?,
         "distillation" => distillation::<F>(case, backend)?,
         other => return Err(format!("no loss named {other} in losskit")),
     };
@@ -339,4 +387,9 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
 #[test]
 fn softmax_vectors_pass_on_every_backend_in_f32_and_f64() {
     run_vectors("softmax.json", run_case::<f64>, run_case::<f32>);
+}
+
+#[test]
+fn poly1_vectors_pass_on_every_backend_in_f32_and_f64() {
+    run_vectors("poly1.json", run_case::<f64>, run_case::<f32>);
 }

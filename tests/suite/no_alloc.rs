@@ -200,6 +200,19 @@ fn row_losses_do_not_allocate() {
                 .unwrap()
                 .value_and_grad(&x, c, &y, Reduction::Mean, &mut g[..])
                 .unwrap();
+            let poly = Poly1 {
+                class_weights: Some(&w),
+                label_smoothing: 0.1,
+                ..Poly1::default()
+            }
+            .on(backend)
+            .unwrap();
+            poly.value_and_grad(&x, c, &ignored, Reduction::Mean, Out::add(&mut g))
+                .unwrap();
+            poly.value_elementwise(&x, c, &y, &mut per_row).unwrap();
+            h.copy_from_slice(&x);
+            poly.value_and_grad_in_place(&mut h, c, &y, Reduction::Sum)
+                .unwrap();
             Distillation {
                 temperature: 2.0,
                 ..Distillation::default()

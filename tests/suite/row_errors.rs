@@ -186,6 +186,24 @@ fn cases() -> Vec<Case> {
             })
         },
         Case {
+            in_place: true,
+            ..softmax("poly1", |b, c| {
+                or_in_place(Poly1::<f32>::default().on(b)?, c, labels)
+            })
+        },
+        Case {
+            in_place: true,
+            ..softmax("poly1 (smoothing, class weights, ε = −1)", |b, c| {
+                let poly = Poly1::<f32> {
+                    epsilon: -1.0,
+                    label_smoothing: 0.1,
+                    class_weights: Some(&CLASS_WEIGHTS[..c.classes]),
+                    ..Poly1::default()
+                };
+                or_in_place(poly.on(b)?, c, labels)
+            })
+        },
+        Case {
             labelled: false,
             in_place: true,
             second_is_targets: true,

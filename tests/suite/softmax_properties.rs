@@ -1,7 +1,8 @@
 //! Properties of the row-softmax losses on every backend: agreement with the f64 oracle and
 //! with central finite differences (gradients, Hessian diagonal, Hessian–vector product),
 //! row lengths around the lane counts up to a 128256-class vocabulary, shift invariance at
-//! 1e8 and 3e38, `−∞` masks, all-ignored batches, the error contract, extreme logits.
+//! 1e8 and 3e38, `−∞` masks, all-ignored batches, the error contract, extreme logits; Poly-1
+//! bit-identical to cross-entropy at ε = 0.
 
 use crate::common::backends;
 use losskit::prelude::*;
@@ -581,12 +582,451 @@ fn errors_leave_outputs_as_the_contract_says() {
     }
 }
 
+/// The configurations of `Poly1` the gradient checks sweep: ε at the domain's edge, the
+/// paper's first try and a large one, with and without weights and smoothing.
+fn poly1_configs<'w>(w: &'w [f64]) -> Vec<Poly1<'w, f64>> {
+    let mut out = Vec::new();
+    for epsilon in [-1.0, 1.0, 2.5] {
+        let base = Poly1 {
+            epsilon,
+            ..Poly1::default()
+        };
+        out.extend([
+            base,
+            Poly1 {
+                class_weights: Some(w),
+                ..base
+            },
+            Poly1 {
+                label_smoothing: 0.1,
+                ..base
+            },
+            Poly1 {
+                class_weights: Some(w),
+                label_smoothing: 0.2,
+                ..base
+            },
+        ]);
+    }
+    out
+}
+
+#[test]
+fn poly1_agrees_with_the_oracle_and_finite_differences() {
+    let mut rng = Rng(13);
+    let x = rng.vec(ROWS * C, 2.0);
+    let w: Vec<f64> = (0..C).map(|j| 0.5 + j as f64 * 0.25).collect();
+    let labels = [3i64, -100, 6];
+    for backend in backends() {
+        for poly in poly1_configs(&w) {
+            let cfg = poly;
+            let poly = cfg.on(backend).unwrap();
+            let row_loss = |x: &[f64], r: usize, y: usize| {
+                oracle::poly1(
+                    &x[r * C..(r + 1) * C],
+                    y,
+                    cfg.class_weights,
+                    cfg.label_smoothing,
+                    cfg.epsilon,
+                )
+            };
+            let sum = |x: &[f64]| row_loss(x, 0, 3) + row_loss(x, 2, 6);
+            // Mean divides by Σ w_y over the rows not ignored (the ε term included).
+            let total_w: f64 = [3usize, 6]
+                .iter()
+                .map(|&y| cfg.class_weights.map_or(1.0, |w| w[y]))
+                .sum();
+            let mean = |x: &[f64]| sum(x) / total_w;
+            let batch = |x: &[f64]| sum(x) / 4.0;
+            for (r, f) in [
+                (Reduction::Mean, &mean as &dyn Fn(&[f64]) -> f64),
+                (Reduction::Sum, &sum),
+                (Reduction::Divisor(4.0), &batch),
+            ] {
+                let what = format!("{backend} ε={} {r:?} {poly:?}", cfg.epsilon);
+                let v = poly.value(&x, C, &labels, r).unwrap();
+                assert_close(&format!("{what}: value"), &[v], &[f(&x)], 1e-12);
+                let mut g = vec![0.0; x.len()];
+                poly.grad(&x, C, &labels, r, &mut g[..]).unwrap();
+                assert_close(&format!("{what}: grad"), &g, &fd(f, &x, 1e-5), 1e-7);
+                let mut g2 = vec![0.0; x.len()];
+                let v2 = poly.value_and_grad(&x, C, &labels, r, &mut g2[..]).unwrap();
+                assert_eq!(v.to_bits(), v2.to_bits(), "{what}: value_and_grad value");
+                assert_eq!(g, g2, "{what}: value_and_grad grad");
+                let mut inplace = x.clone();
+                let v3 = poly
+                    .value_and_grad_in_place(&mut inplace, C, &labels, r)
+                    .unwrap();
+                assert_eq!(v.to_bits(), v3.to_bits(), "{what}: in-place value");
+                assert_eq!(g, inplace, "{what}: in-place grad");
+            }
+            let mut per_row = [9.0; ROWS];
+            poly.value_elementwise(&x, C, &labels, &mut per_row)
+                .unwrap();
+            assert_close(
+                "per row",
+                &per_row,
+                &[row_loss(&x, 0, 3), 0.0, row_loss(&x, 2, 6)],
+                1e-12,
+            );
+        }
+    }
+}
+
+/// `ε = 0` takes the same path through the driver as `CrossEntropy`, with every term of the
+/// ε rule exactly 0: the results are the same bits, on the narrow (C ≤ 32) and the wide
+/// schedule, with weights, smoothing (also mask-aware), ignored rows and masks, in write,
+/// accumulate and in-place modes.
+fn poly1_zero_case<F: Float>(backend: Backend, classes: usize) {
+    let rows = 9;
+    let mut rng = Rng(classes as u64 + 5);
+    let mut x: Vec<F> = rng
+        .vec(rows * classes, 4.0)
+        .into_iter()
+        .map(F::from_f64)
+        .collect();
+    x[classes + 2] = F::from_f64(f64::NEG_INFINITY);
+    let w: Vec<F> = (0..classes)
+        .map(|j| F::from_f64(0.25 + (j % 5) as f64 * 0.5))
+        .collect();
+    let labels: Vec<i64> = (0..rows)
+        .map(|r| {
+            if r == 4 {
+                -100
+            } else {
+                ((r * 3 + 1) % classes) as i64
+            }
+        })
+        .collect();
+    let bits = |v: &[F]| v.iter().map(|e| e.to_f64().to_bits()).collect::<Vec<_>>();
+    for (weights, smoothing, aware) in [
+        (None, 0.0, false),
+        (Some(&w[..]), 0.0, false),
+        (Some(&w[..]), 0.15, false),
+        (None, 0.3, true),
+    ] {
+        let ce = CrossEntropy {
+            class_weights: weights,
+            label_smoothing: smoothing,
+            smooth_unmasked_only: aware,
+            ..CrossEntropy::default()
+        }
+        .on(backend)
+        .unwrap();
+        let poly = Poly1 {
+            epsilon: 0.0,
+            class_weights: weights,
+            label_smoothing: smoothing,
+            smooth_unmasked_only: aware,
+            ..Poly1::default()
+        }
+        .on(backend)
+        .unwrap();
+        let what = format!("{backend} C={classes} {weights:?} α={smoothing} aware={aware}");
+        for r in [Reduction::Mean, Reduction::Sum] {
+            let a = ce.value(&x, classes, &labels, r).unwrap();
+            let b = poly.value(&x, classes, &labels, r).unwrap();
+            assert_eq!(a.to_f64().to_bits(), b.to_f64().to_bits(), "{what}: value");
+            let start: Vec<F> = (0..x.len())
+                .map(|i| F::from_f64(i as f64 * 0.125))
+                .collect();
+            let (mut ga, mut gb) = (start.clone(), start.clone());
+            ce.value_and_grad(&x, classes, &labels, r, Out::add(&mut ga))
+                .unwrap();
+            poly.value_and_grad(&x, classes, &labels, r, Out::add(&mut gb))
+                .unwrap();
+            assert_eq!(bits(&ga), bits(&gb), "{what}: accumulated gradient");
+            ce.grad(&x, classes, &labels, r, &mut ga[..]).unwrap();
+            poly.grad(&x, classes, &labels, r, &mut gb[..]).unwrap();
+            assert_eq!(bits(&ga), bits(&gb), "{what}: gradient");
+            let (mut ia, mut ib) = (x.clone(), x.clone());
+            ce.value_and_grad_in_place(&mut ia, classes, &labels, r)
+                .unwrap();
+            poly.value_and_grad_in_place(&mut ib, classes, &labels, r)
+                .unwrap();
+            assert_eq!(bits(&ia), bits(&ib), "{what}: in place");
+        }
+        let (mut ea, mut eb) = (vec![F::ZERO; rows], vec![F::ZERO; rows]);
+        ce.value_elementwise(&x, classes, &labels, &mut ea).unwrap();
+        poly.value_elementwise(&x, classes, &labels, &mut eb)
+            .unwrap();
+        assert_eq!(bits(&ea), bits(&eb), "{what}: per row");
+    }
+}
+
+#[test]
+fn poly1_with_epsilon_zero_is_cross_entropy_bit_for_bit() {
+    for backend in backends() {
+        for classes in [7, 40] {
+            poly1_zero_case::<f32>(backend, classes);
+            poly1_zero_case::<f64>(backend, classes);
+        }
+    }
+}
+
+#[test]
+fn poly1_is_exact_for_huge_logits_and_confident_rows() {
+    let ln2 = core::f64::consts::LN_2;
+    for backend in backends() {
+        let poly = Poly1::<f32> {
+            epsilon: 1.5,
+            ..Poly1::default()
+        }
+        .on(backend)
+        .unwrap();
+        // Shift invariance: multiples of 8 stay exact after adding 1e8 in f32.
+        let base = [0.0f32, -8.0, 16.0, 8.0, -24.0];
+        for offset in [1e8f32, -1e8] {
+            let x: Vec<f32> = base.iter().map(|v| v + offset).collect();
+            let (mut g, mut g0) = ([0.0f32; 5], [0.0f32; 5]);
+            let v = poly
+                .value_and_grad(&x, 5, &[3u8], Reduction::Sum, &mut g)
+                .unwrap();
+            let v0 = poly
+                .value_and_grad(&base, 5, &[3u8], Reduction::Sum, &mut g0)
+                .unwrap();
+            assert_eq!((v, g), (v0, g0), "offset {offset}");
+        }
+        // p_t = 1/2 and 1/3 at the ends of the f32 range.
+        for big in [1e8f32, 3e38, f32::MAX] {
+            let v = poly.value(&[big, big], 2, &[1u8], Reduction::Sum).unwrap();
+            assert!(
+                (v as f64 - (ln2 + 0.75)).abs() < 1e-6,
+                "[{big}; 2] gives {v}"
+            );
+            let v = poly
+                .value(&[-big, -big, -big], 3, &[0u8], Reduction::Sum)
+                .unwrap();
+            let want = 3f64.ln() + 1.5 * 2.0 / 3.0;
+            assert!((v as f64 - want).abs() < 1e-6, "[-{big}; 3] gives {v}");
+        }
+        // p_t → 0: 1 − p_t is exactly 1 and the gradient p − onehot (K = ε·p_y = 0).
+        let mut g = [0.0f32; 2];
+        let v = poly
+            .value_and_grad(&[0.0f32, -1000.0], 2, &[1u8], Reduction::Sum, &mut g)
+            .unwrap();
+        assert_eq!((v, g), (1001.5, [1.0, -1.0]));
+        // lse − x_y = 6e38 is beyond f32: +∞ with the finite gradient.
+        let v = poly
+            .value_and_grad(&[3e38f32, -3e38], 2, &[1u8], Reduction::Sum, &mut g)
+            .unwrap();
+        assert_eq!((v, g), (f32::INFINITY, [1.0, -1.0]));
+        let p64 = Poly1::<f64> {
+            epsilon: 1.5,
+            ..Poly1::default()
+        }
+        .on(backend)
+        .unwrap();
+        let v = p64
+            .value(&[3e38f64, -3e38], 2, &[1u8], Reduction::Sum)
+            .unwrap();
+        assert_eq!(v, 6e38);
+        // p_t → 1: 1 − p_t ≈ 1e-5 to 1e-11 keeps f32's relative precision (1 − p_t formed
+        // from a rounded f32 p_t would keep a few digits at best). The gradient's label
+        // entry is (A + K)·p_y − (1 + K), as cross-entropy's p_y − 1: exact to a few ulp of
+        // its coefficients, not relative to its tiny size.
+        for gap in [12.0f32, 18.0, 25.0] {
+            let x = [0.0f32, -gap, -gap - 1.0];
+            let xs: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+            let want = oracle::poly1(&xs, 0, None, 0.0, 1.5);
+            let v = poly
+                .value_and_grad(&x, 3, &[0u8], Reduction::Sum, &mut [0.0f32; 3])
+                .unwrap();
+            assert!(
+                ((v as f64 - want) / want).abs() < 1e-5,
+                "gap {gap}: {v:e} vs {want:e}"
+            );
+            // (1 + ε·p_y)·(p − onehot), with p_y − 1 summed from the other classes.
+            let lse = oracle::logsumexp(&xs);
+            let p: Vec<f64> = xs.iter().map(|v| (v - lse).exp()).collect();
+            let k = 1.0 + 1.5 * p[0];
+            let want_g = [-k * (p[1] + p[2]), k * p[1], k * p[2]];
+            let mut g = [0.0f64; 3];
+            p64.grad(&xs, 3, &[0u8], Reduction::Sum, &mut g[..])
+                .unwrap();
+            for (j, (g, w)) in g.iter().zip(want_g).enumerate() {
+                let tol = 1e-9 * w.abs() + 4.0 * f64::EPSILON * k;
+                assert!((g - w).abs() <= tol, "gap {gap} grad[{j}]: {g:e} vs {w:e}");
+            }
+        }
+        // A smoothed row at p_t → 0 and 1: 1 − p_t tends to (1 − α) + α(1 − 1/C) and α(1 − 1/C).
+        let smooth = Poly1::<f64> {
+            label_smoothing: 0.2,
+            ..*p64.loss()
+        }
+        .on(backend)
+        .unwrap();
+        for (y, want_rest) in [(1u8, 1.0 - 0.2 / 2.0), (0, 0.2 / 2.0)] {
+            let v = smooth
+                .value(&[1e30, -1e30], 2, &[y], Reduction::Sum)
+                .unwrap();
+            let ce = oracle::cross_entropy(&[1e30, -1e30], y as usize, None, 0.2, 0.0, None);
+            assert_close("smoothed extremes", &[v], &[ce + 1.5 * want_rest], 1e-15);
+        }
+    }
+}
+
+#[test]
+fn poly1_masks_ignored_rows_and_parameters() {
+    let ninf = f64::NEG_INFINITY;
+    let x = [1.0, ninf, 0.5, ninf, 2.0, -1.0];
+    let finite = [1.0, 0.5];
+    for backend in backends() {
+        let poly = Poly1 {
+            epsilon: 2.0,
+            ..Poly1::default()
+        }
+        .on(backend)
+        .unwrap();
+        // Row 1's label sits on a mask: +∞, with the gradient p − onehot (p_y = 0, K = 0).
+        let mut g = [9.0; 6];
+        let v = poly
+            .value_and_grad(&x, 3, &[0u8, 0], Reduction::Sum, &mut g)
+            .unwrap();
+        assert_eq!(v, f64::INFINITY);
+        assert_eq!((g[1], g[3]), (0.0, -1.0));
+        let p1 = 1.0 / (1.0 + (-3.0f64).exp());
+        assert_close("masked-label gradient", &g[4..], &[p1, 1.0 - p1], 1e-15);
+        // An unmasked label: the loss of the finite classes, gradient 0 at the mask.
+        let v = poly
+            .value_and_grad(&x[..3], 3, &[0u8], Reduction::Sum, &mut g[..3])
+            .unwrap();
+        let f = |z: &[f64]| oracle::poly1(z, 0, None, 0.0, 2.0);
+        assert_close("masked row", &[v], &[f(&finite)], 1e-14);
+        assert_close(
+            "masked row grad",
+            &[g[0], g[2]],
+            &fd(&f, &finite, 1e-6),
+            1e-8,
+        );
+        assert_eq!(g[1], 0.0);
+        // Smoothing over all classes puts weight on the mask (+∞, finite gradient); over
+        // the unmasked ones only it is Poly-1 of the unmasked classes (U = 2).
+        let smooth = Poly1 {
+            label_smoothing: 0.2,
+            ..*poly.loss()
+        }
+        .on(backend)
+        .unwrap();
+        let v = smooth
+            .value_and_grad(&x[..3], 3, &[0u8], Reduction::Sum, &mut g[..3])
+            .unwrap();
+        assert_eq!(v, f64::INFINITY);
+        assert!(g[..3].iter().all(|v| v.is_finite()));
+        let aware = Poly1 {
+            smooth_unmasked_only: true,
+            ..*smooth.loss()
+        }
+        .on(backend)
+        .unwrap();
+        let v = aware
+            .value_and_grad(&x[..3], 3, &[0u8], Reduction::Sum, &mut g[..3])
+            .unwrap();
+        let f = |z: &[f64]| oracle::poly1(z, 0, None, 0.2, 2.0);
+        assert_close("mask-aware smoothing", &[v], &[f(&finite)], 1e-14);
+        assert_close(
+            "mask-aware grad",
+            &[g[0], g[2]],
+            &fd(&f, &finite, 1e-6),
+            1e-8,
+        );
+        assert_eq!(g[1], 0.0);
+        // All ignored, or zero total weight: value 0 and a zero gradient (PyTorch: NaN).
+        let mut g = [7.0f32; 4];
+        let p32 = Poly1::<f32> {
+            epsilon: 2.0,
+            label_smoothing: 0.1,
+            ..Poly1::default()
+        }
+        .on(backend)
+        .unwrap();
+        let v = p32
+            .value_and_grad(
+                &[1.0, 2.0, 3.0, 4.0],
+                2,
+                &[-100i32, -100],
+                Reduction::Mean,
+                &mut g,
+            )
+            .unwrap();
+        assert_eq!((v, g), (0.0, [0.0; 4]));
+        let zero_w = [0.0f32, 0.0];
+        let v = Poly1 {
+            class_weights: Some(&zero_w),
+            ..*p32.loss()
+        }
+        .on(backend)
+        .unwrap()
+        .value_and_grad(
+            &[1.0, 2.0, 3.0, 4.0],
+            2,
+            &[0u32, 1],
+            Reduction::Mean,
+            &mut g,
+        )
+        .unwrap();
+        assert_eq!((v, g), (0.0, [0.0; 4]));
+        // ε: finite and ≥ −1 (−1 itself is accepted); label_smoothing in [0, 1].
+        for epsilon in [
+            -1.0 - 1e-12,
+            -2.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert!(
+                matches!(
+                    Poly1 {
+                        epsilon,
+                        ..*poly.loss()
+                    }
+                    .on(backend)
+                    .unwrap()
+                    .value(&finite, 2, &[0u8], Reduction::Sum),
+                    Err(Error::InvalidParameter {
+                        name: "epsilon",
+                        ..
+                    })
+                ),
+                "ε = {epsilon}"
+            );
+        }
+        let v = Poly1 {
+            epsilon: -1.0,
+            ..*poly.loss()
+        }
+        .on(backend)
+        .unwrap()
+        .value(&finite, 2, &[0u8], Reduction::Sum)
+        .unwrap();
+        assert_close(
+            "ε = −1",
+            &[v],
+            &[oracle::poly1(&finite, 0, None, 0.0, -1.0)],
+            1e-14,
+        );
+        assert!(matches!(
+            Poly1 {
+                label_smoothing: 1.5,
+                ..*poly.loss()
+            }
+            .on(backend)
+            .unwrap()
+            .value(&finite, 2, &[0u8], Reduction::Sum),
+            Err(Error::InvalidParameter {
+                name: "label_smoothing",
+                ..
+            })
+        ));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     /// Finite logits over the whole f32 range (with some masks) give a finite value and
     /// gradient whenever the label is not masked and the true value is representable; each
-    /// gradient row sums to about 0 (softmax minus one-hot).
+    /// gradient row sums to about 0 (softmax minus one-hot); for cross-entropy and Poly-1.
     #[test]
     fn extreme_logits_stay_finite(
         exps in prop::collection::vec((-38i32..=38, -1.0f32..1.0, 0u8..10), 2..40),
@@ -602,6 +1042,7 @@ proptest! {
         let y = unmasked[label_pick % unmasked.len()];
         let xs: Vec<f64> = x.iter().map(|&v| v as f64).collect();
         let want = oracle::cross_entropy(&xs, y, None, 0.0, 0.0, None);
+        let want_poly = oracle::poly1(&xs, y, None, 0.0, 1.5);
         for backend in backends() {
             let ce = CrossEntropy::default().on(backend).unwrap();
             let mut g = vec![0.0f32; c];
@@ -615,6 +1056,20 @@ proptest! {
             prop_assert!(g.iter().all(|v| v.is_finite()));
             let s: f64 = g.iter().map(|&v| v as f64).sum();
             prop_assert!(s.abs() < 1e-5, "gradient row sums to {s}");
+            // Poly-1 (ε = 1.5) likewise: 1 − p_t ∈ [0, 1] never overflows or cancels.
+            let poly = Poly1 { epsilon: 1.5, ..Poly1::default() }.on(backend).unwrap();
+            let v = poly.value_and_grad(&x, c, &[y as u32], Reduction::Sum, &mut g[..]).unwrap();
+            if want_poly <= f32::MAX as f64 {
+                prop_assert!(
+                    (v as f64 - want_poly).abs() <= 1e-5 * want_poly.abs().max(1.0),
+                    "poly1 {v} vs {want_poly}"
+                );
+            } else {
+                prop_assert_eq!(v, f32::INFINITY);
+            }
+            prop_assert!(g.iter().all(|v| v.is_finite()));
+            let s: f64 = g.iter().map(|&v| v as f64).sum();
+            prop_assert!(s.abs() < 2.5e-5, "poly1 gradient row sums to {s}");
         }
     }
 }

@@ -239,6 +239,77 @@ static void other_values(void) {
     CHECK(close_all(g, distillation_84_grad, N, 1e-9), "distillation add mode");
 }
 
+/* Poly-1: against the mpmath vectors (tests/data/poly1.json), class weights, smoothing 0.1,
+ * epsilon 0.5, row 1 ignored; in place, add mode, f32, epsilon = 0 is cross-entropy, and
+ * the parameter statuses. */
+static void poly1_values(void) {
+    double g[N], g2[N], x[N], v = 0.0, v2 = 0.0, out[R];
+    float x32[N], w32[C], v32 = 0.0f;
+    const double *w = poly1_29_class_weights;
+    size_t i;
+
+    STATUS(losskit_poly1_value_f64(poly1_29_logits, R, C, poly1_29_labels, w, 0.5, -100, 1, 0.1,
+                                   0, MEAN, 0.0, &v),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v, poly1_29_value, TOL, 1.0), "poly1 value %.17g", v);
+    STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, 0.5, -100,
+                                            1, 0.1, 0, MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to(v, poly1_29_value, TOL, 1.0) && close_all(g, poly1_29_grad, N, TOL),
+          "poly1 value_and_grad");
+    fill(g2, N, -1.0);
+    STATUS(losskit_poly1_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, 0.5, -100, 1, 0.1, 0,
+                                  MEAN, 0.0, ADD, g2),
+           LOSSKIT_STATUS_OK);
+    for (i = 0; i < N; i++) g2[i] += 1.0;
+    CHECK(close_all(g2, poly1_29_grad, N, 1e-9), "poly1 grad add mode");
+    memcpy(x, poly1_29_logits, sizeof x);
+    STATUS(losskit_poly1_value_and_grad_in_place_f64(x, R, C, poly1_29_labels, w, 0.5, -100, 1,
+                                                     0.1, 0, MEAN, 0.0, &v2),
+           LOSSKIT_STATUS_OK);
+    CHECK(v2 == v && memcmp(x, g, sizeof x) == 0, "poly1 in place == value_and_grad");
+    to_f32(x32, poly1_29_logits, N);
+    to_f32(w32, w, C);
+    STATUS(losskit_poly1_value_f32(x32, R, C, poly1_29_labels, w32, 0.5, -100, 1, 0.1, 0, MEAN,
+                                   0.0, &v32),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_to((double)v32, poly1_29_value, TOL32, 1.0), "poly1 f32 %g", (double)v32);
+    STATUS(losskit_poly1_value_elementwise_f64(poly1_19_logits, R, C, poly1_19_labels,
+                                               poly1_19_class_weights, 0.5, -100, 1, 0.1, 0, out),
+           LOSSKIT_STATUS_OK);
+    CHECK(close_all(out, poly1_19_values, R, TOL) && out[1] == 0.0, "poly1 per row");
+
+    /* epsilon = 0: cross-entropy, bit for bit */
+    STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, 0.0, -100,
+                                            1, 0.1, 0, MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_OK);
+    STATUS(losskit_cross_entropy_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w,
+                                                    -100, 1, 0.1, 0, 0.0, 0.0, MEAN, 0.0, WRITE,
+                                                    g2, &v2),
+           LOSSKIT_STATUS_OK);
+    CHECK(v == v2 && memcmp(g, g2, sizeof g) == 0, "poly1 at epsilon 0 != cross_entropy");
+
+    /* epsilon finite and >= -1, smoothing in [0, 1], the flag: nothing written */
+    v = SENTINEL;
+    fill(g, N, SENTINEL);
+    STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, -1.5, -100,
+                                            1, 0.0, 0, MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w,
+                                            (double)NAN, -100, 1, 0.0, 0, MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, 1.0, -100,
+                                            1, 1.5, 0, MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, 1.0, -100,
+                                            1, 0.0, 2, MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    CHECK(all_equal(g, N, SENTINEL) && v == SENTINEL, "poly1: written on a parameter error");
+    STATUS(losskit_poly1_value_f64(poly1_29_logits, R, C, poly1_29_labels, w, -1.0, -100, 1, 0.0,
+                                   0, MEAN, 0.0, &v),
+           LOSSKIT_STATUS_OK);
+}
+
 static void multilabel_values(void) {
     double g[N], h[N], e[N], out[R], v = 0.0, v2 = 0.0;
     float x32[N], t32[N], pw32[C], w32[C], g32[N], v32 = 0.0f;
@@ -832,6 +903,7 @@ int main(void) {
     cross_entropy_values();
     soft_cross_entropy_values();
     other_values();
+    poly1_values();
     multilabel_values();
     utility_values();
     cross_entropy_statuses();

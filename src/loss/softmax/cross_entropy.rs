@@ -100,6 +100,44 @@ impl<F: Float, L: Label> RowInPlace<F, &[L]> for CrossEntropy<'_, F> {}
 impl<F: Float, L: Label> RowHessianDiag<F, &[L]> for CrossEntropy<'_, F> {}
 impl<F: Float, L: Label> RowHvp<F, &[L]> for CrossEntropy<'_, F> {}
 
+/// One row of PyTorch's class-weighted, label-smoothed cross-entropy, unscaled: the value and
+/// the coefficients of its gradient `total·pⱼ − smooth·wⱼ − on_label·[j = y]`. Shared by the
+/// rules built on cross-entropy ([`CrossEntropy`], [`Poly1`](super::Poly1)), each its own
+/// [`Rule`], so that none pays for another's terms.
+#[derive(Clone, Copy)]
+pub(super) struct CeRow {
+    /// `ln S` (`lse = max + ln S`).
+    pub ln_sum: f64,
+    /// `(1 − ε)·w_y`, the label's share.
+    pub on_label: f64,
+    /// `ε/C` (`C` the unmasked classes under mask-aware smoothing), each class's share.
+    pub smooth: f64,
+    /// `A = (1 − ε)·w_y + (ε/C)·Σ wⱼ`, the coefficient of `pⱼ`.
+    pub total: f64,
+    /// `(1 − ε)·w_y·(lse − z_y) + (ε/C)·Σ wⱼ·(lse − zⱼ)`, in shifted log space.
+    pub value: f64,
+}
+
+impl CeRow {
+    /// The row with label smoothing `eps`.
+    #[inline]
+    pub(super) fn new(eps: f64, st: &RowStats) -> Self {
+        let smooth = if eps > 0.0 { eps / st.unmasked } else { 0.0 };
+        let on_label = (1.0 - eps) * st.wy;
+        let total = on_label + smooth * st.tau;
+        // One logarithm per row (a software routine on FPUs without f64).
+        let ln_sum = st.ln_sum();
+        let value = total * ln_sum - xmul(on_label, st.zy) - xmul(smooth, st.dot);
+        CeRow {
+            ln_sum,
+            on_label,
+            smooth,
+            total,
+            value,
+        }
+    }
+}
+
 /// The per-row formula of [`CrossEntropy`].
 #[derive(Clone, Copy)]
 struct CeRule {
@@ -110,17 +148,14 @@ struct CeRule {
 impl Rule for CeRule {
     #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s_ce, s_z]: [f64; 2]) -> Coef {
-        let smooth = if self.eps > 0.0 {
-            self.eps / st.unmasked
-        } else {
-            0.0
-        };
-        let on_label = (1.0 - self.eps) * st.wy;
-        let total = on_label + smooth * st.tau;
-        // One logarithm per row (a software routine on FPUs without f64).
-        let ln_sum = st.ln_sum();
+        let CeRow {
+            ln_sum,
+            on_label,
+            smooth,
+            total,
+            value: ce,
+        } = CeRow::new(self.eps, st);
         let lse = st.max + ln_sum;
-        let ce = total * ln_sum - xmul(on_label, st.zy) - xmul(smooth, st.dot);
         let z = self.z_loss * lse * lse;
         Coef {
             value: xmul(s_ce, ce) + xmul(s_z, z),

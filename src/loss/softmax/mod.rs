@@ -1,5 +1,5 @@
 //! Losses over `rows × classes` logits (row-major): softmax cross-entropy with integer
-//! labels or soft targets, NLL, softmax focal, distillation, multiclass
+//! labels or soft targets, Poly-1, NLL, softmax focal, distillation, multiclass
 //! hinges, and the row utilities `logsumexp`, `softmax`, `log_softmax`.
 //!
 //! Every loss here implements [`RowLoss`](crate::RowLoss) (and the capability traits of the
@@ -48,6 +48,7 @@ mod distillation;
 mod focal;
 mod margin;
 mod nll;
+mod poly1;
 mod utilities;
 
 pub use cross_entropy::{CrossEntropy, RowOutputs, SoftCrossEntropy};
@@ -55,6 +56,7 @@ pub use distillation::{Distillation, Teacher};
 pub use focal::SoftmaxFocal;
 pub use margin::{MultiMargin, MulticlassHinge};
 pub use nll::Nll;
+pub use poly1::Poly1;
 pub use utilities::{RowOps, log_softmax, logsumexp, softmax};
 
 use crate::label::{Label, classify};
