@@ -27,7 +27,8 @@ use crate::simd::{Float, Vector};
 ///   Hessian is `∂²ℓ/∂s² = y·e^(−s)` where it computes it exactly (`regression_obj.cu`); its
 ///   newest sources damp it to `(2·y·e^(−s) + 1)/3`, which is not the second derivative.
 ///   Its `gamma-nloglik` metric (dispersion 1) is the weighted mean of `ℓ`, and
-///   `gamma-deviance` the weighted mean of `d` (with a `1e-9` added to `μ` there).
+///   `gamma-deviance` the weighted mean of `d` evaluated with a small constant (`kRtEps`)
+///   added to both `y` and `μ`.
 /// * **LightGBM** `objective="gamma"`: the same gradient and Hessian without weights (with
 ///   weights its source computes the gradient `1 − w·y·e^(−s)`, not `w·(1 − y·e^(−s))`;
 ///   losskit weights the whole term). LightGBM checks the labels as for its Poisson
