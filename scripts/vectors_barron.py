@@ -211,10 +211,11 @@ def case(cid, alpha, c, reduction, pred, target, weight):
 
 
 # The shapes the tests must cover: the named members and limits, both sides of alpha = 0 and
-# alpha = 2 (1e-8 and 1e-3 away), the formula boundaries 1 and 3, and large |alpha|.
-ALPHAS = [NEG_INF, -1e6, -1000.0, -30.0, -4.0, -2.0, -1.0, -0.5, -1e-3, -1e-8, 0.0, 1e-8,
+# alpha = 2 (1e-8 and 1e-3 away), the formula boundaries 1 and 3, and large |alpha|
+# (up to 1e12; the loss takes |alpha| <= 2^64).
+ALPHAS = [NEG_INF, -1e12, -1e6, -1000.0, -30.0, -4.0, -2.0, -1.0, -0.5, -1e-3, -1e-8, 0.0, 1e-8,
           1e-3, 0.25, 0.5, 1.0, 1.0 + 1e-8, 1.5, 2.0 - 1e-3, 2.0 - 1e-8, 2.0, 2.0 + 1e-8,
-          2.0 + 1e-3, 2.5, 3.0, 4.0, 10.0, 50.0]
+          2.0 + 1e-3, 2.5, 3.0, 4.0, 10.0, 50.0, 1e10]
 SCALES = [1.0, 0.3, 2.5]
 # Scaled residuals from 0 through tiny (series of d/d alpha) to huge (the log1p(sqrt(u))
 # path); cases leaving the f32 range are dropped per alpha.

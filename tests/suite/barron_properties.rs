@@ -8,7 +8,7 @@
 //! * continuity through the members that have formulas of their own (`α` = 0, 1, 2);
 //! * weights, reductions and accumulation of the `α` verbs;
 //! * finite inputs of any magnitude never give NaN, and an overflowed residual gives the
-//!   limits as `|x| → ∞`;
+//!   results at the true residual;
 //! * the parameter checks and the error contract of the `α` verbs.
 
 use crate::common::backends;
@@ -452,9 +452,8 @@ fn alpha_verbs_weights_reductions_and_accumulation() {
     }
 }
 
-/// Finite inputs of any magnitude give no NaN in any output, for every shape, scale and
-/// backend, in both precisions; an overflowed residual (`f32::MAX − (−f32::MAX)`) gives the
-/// limits as `|x| → ∞`.
+/// Finite inputs of any magnitude give no NaN in any output, for every shape (and the
+/// largest `|α|`), scale and backend, in both precisions.
 #[test]
 fn finite_inputs_of_any_magnitude_never_give_nan() {
     let mags = [
@@ -482,7 +481,8 @@ fn finite_inputs_of_any_magnitude_never_give_nan() {
     }
     let p64: Vec<f64> = widen(&p);
     let t64: Vec<f64> = widen(&t);
-    for &alpha in &ALPHAS {
+    let big = 18446744073709551616.0; // 2^64, the largest |α|
+    for &alpha in ALPHAS.iter().chain(&[-big, -1e12, 1e12, big]) {
         for c in [1.0, 0.4, 1e-18, 1e18] {
             for backend in backends() {
                 let l = Barron { alpha, scale: c }.on(backend).unwrap();
@@ -491,56 +491,73 @@ fn finite_inputs_of_any_magnitude_never_give_nan() {
             }
         }
     }
-    for &alpha in &ALPHAS {
+}
+
+/// The four per-element outputs of one element (value, gradient, Hessian, `∂ρ/∂α`).
+fn outputs<F: Float>(l: &On<Barron>, p: F, t: F) -> [f64; 4] {
+    let (mut e, mut g, mut h, mut d) = ([F::ZERO], [F::ZERO], [F::ZERO], [F::ZERO]);
+    l.value_elementwise(&[p], &[t], None, &mut e).unwrap();
+    l.grad(&[p], &[t], None, Reduction::Sum, &mut g[..])
+        .unwrap();
+    l.hessian_diag(&[p], &[t], None, Reduction::Sum, &mut h[..])
+        .unwrap();
+    l.grad_alpha_elementwise(&[p], &[t], None, Reduction::Sum, &mut d[..])
+        .unwrap();
+    [e[0], g[0], h[0], d[0]].map(|x| x.to_f64())
+}
+
+/// A residual `p − t` (or `(p − t)/c`) beyond the float range gives the results at the true
+/// residual, not a limit: f32 against the f64 kernel on the same inputs (where the
+/// residual is finite), f64 at `p − t = 2·f64::MAX`, `c = 4` against `p/4 − t/4`, `c = 1` (the
+/// same `x = (p − t)/c`: value and `∂ρ/∂α` equal, gradient ×4, Hessian ×16).
+#[test]
+fn an_overflowed_residual_gives_the_results_at_the_true_residual() {
+    let big = 18446744073709551616.0; // 2^64
+    for &alpha in ALPHAS.iter().chain(&[-big, big]) {
         for backend in backends() {
-            let c = 0.5;
-            let l = Barron { alpha, scale: c }.on(backend).unwrap();
-            let (p, t) = ([f32::MAX, -f32::MAX], [-f32::MAX, f32::MAX]);
-            let mut e = [0.0f32; 2];
-            let (mut g, mut h, mut d) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2]);
-            l.value_elementwise(&p, &t, None, &mut e).unwrap();
-            l.grad(&p, &t, None, Reduction::Sum, &mut g[..]).unwrap();
-            l.hessian_diag(&p, &t, None, Reduction::Sum, &mut h[..])
-                .unwrap();
-            l.grad_alpha_elementwise(&p, &t, None, Reduction::Sum, &mut d[..])
-                .unwrap();
-            let b = (alpha - 2.0).abs();
-            let value = if alpha == f64::NEG_INFINITY {
-                1.0
-            } else if alpha < 0.0 {
-                b / -alpha
-            } else {
-                f64::INFINITY
-            };
-            let grad = if alpha < 1.0 {
-                0.0
-            } else if alpha == 1.0 {
-                1.0 / c
-            } else {
-                f64::INFINITY
-            };
-            let hess = if alpha < 2.0 {
-                0.0
-            } else if alpha == 2.0 {
-                1.0 / (c * c)
-            } else {
-                f64::INFINITY
-            };
-            let da = if alpha < 0.0 {
-                2.0 / (alpha * alpha)
-            } else {
-                f64::INFINITY
-            };
-            let tag = format!("alpha={alpha} [{backend}]");
-            for (what, got, want) in [
-                ("value", e, value),
-                ("grad", [g[0], -g[1]], grad),
-                ("hess", h, hess),
-                ("dalpha", d, da),
+            for (p, t, c) in [
+                (f32::MAX, -f32::MAX, 0.5),
+                (-f32::MAX, 3e38, 2.0),
+                (1e30, -1e30, 1e-18),
             ] {
-                for x in got {
-                    assert_eq!(x, want as f32, "{tag}: {what} at an infinite residual");
+                let l = Barron { alpha, scale: c }.on(backend).unwrap();
+                let got = outputs::<f32>(&l, p, t);
+                let want = outputs::<f64>(&l, p as f64, t as f64);
+                for (i, what) in ["value", "grad", "hess", "dalpha"].iter().enumerate() {
+                    let (g, w) = (got[i], want[i]);
+                    let tag = format!("alpha={alpha} c={c} [{backend}] p={p:e} t={t:e}: {what}");
+                    if w.abs() > f32::MAX as f64 {
+                        assert_eq!(g, w.signum() * f64::INFINITY, "{tag}: {g:e} vs f64 {w:e}");
+                    } else if w.abs() >= 1e-30 {
+                        assert!(near(g, w, 2e-5, 0.0), "{tag}: {g:e} vs f64 {w:e}");
+                    } else {
+                        assert!(g.abs() <= 1e-29, "{tag}: {g:e} vs f64 {w:e}");
+                    }
                 }
+            }
+            // p − t overflows f64; with c = 4, x = (p − t)/4 is the x of (p/4 − t/4)/1.
+            let (p, t) = (f64::MAX, -f64::MAX);
+            let got = outputs::<f64>(&Barron { alpha, scale: 4.0 }.on(backend).unwrap(), p, t);
+            let want = outputs::<f64>(
+                &Barron { alpha, scale: 1.0 }.on(backend).unwrap(),
+                p / 4.0,
+                t / 4.0,
+            );
+            for (i, (what, f)) in [
+                ("value", 1.0),
+                ("grad", 4.0),
+                ("hess", 16.0),
+                ("dalpha", 1.0),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let (g, w) = (got[i] * f, want[i]);
+                assert!(
+                    // Both carry the rounding of exponents up to ~700 (ln of 1e308, twice).
+                    (g == w) || near(g, w, 2e-12, 1e-300),
+                    "alpha={alpha} [{backend}] f64 {what}: {g:e} vs {w:e}"
+                );
             }
         }
     }
@@ -602,6 +619,8 @@ fn parameters_are_checked_and_alpha_verbs_keep_the_error_contract() {
         (1.0, f64::INFINITY, "scale"),
         (1.0, 1e-20, "scale"),
         (1.0, 1e20, "scale"),
+        (1e20, 1.0, "alpha"),
+        (-1e20, 1.0, "alpha"),
     ] {
         let l = Barron { alpha, scale };
         let is =
@@ -627,6 +646,11 @@ fn parameters_are_checked_and_alpha_verbs_keep_the_error_contract() {
         ));
         assert_eq!(g, [7.0; 3], "wrote on a validation error");
     }
+    let widest = Barron {
+        alpha: -18446744073709551616.0,
+        scale: 9223372036854775808.0,
+    };
+    assert!(widest.value(&p, &t, None, Reduction::Sum).is_ok());
     let edge = Barron {
         alpha: f64::NEG_INFINITY,
         scale: 1e-18,

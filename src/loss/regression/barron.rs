@@ -51,24 +51,28 @@
 //! reference code's autodiff gives 0 at `α = 0` and `α = 2`, its special cases.)
 //!
 //! Accuracy, measured against the mpmath vectors (`tests/data/barron.json`: every member,
-//! `α` 1e-8 and 1e-3 from 0 and 2, `|α|` up to 1e6, residuals from 1e-30 to 2e30), as
-//! relative errors: f64 values within 3.5e-15, `∂ρ/∂α` within 5e-15 (both 1.5e-14 at
-//! `α = 50`, where `ρ ≈ e^62` carries the rounding of its exponent 62 times), gradients
-//! within 2.1e-14; f32 values and `∂ρ/∂α` within 1.6e-6, gradients within 1.7e-5 (at
-//! residuals beyond 1e20, where `e^(mL)` has `|mL| ≈ 140`, and 5e-6 below 1e10).
+//! `α` 1e-8 and 1e-3 from 0 and 2, `α` from −1e12 to 1e10, residuals from 1e-30 to 2e30),
+//! as relative errors: f64 values and `∂ρ/∂α` within 1.5e-14, gradients within 1.1e-13;
+//! f32 values and `∂ρ/∂α` within 4.2e-6, gradients within 1.7e-5. The largest are where the
+//! result is an exponential with a large argument, whose rounding it carries that many
+//! times over: `ρ ≈ e^62` at `α = 50`, `e^(−z/2)` with `z/2 ≈ 265` for Welsch-like shapes at
+//! `x = 23`, and in f32 `e^(mL)` with `|mL| ≈ 140` at residuals beyond 1e20 (below 1e10 the
+//! f32 gradients are within 5e-6).
 //!
 //! Overflow: `z` and `u` are never formed where they would overflow (`L = 2 log1p(√u)` for
-//! large `u`, `z e^(mL) = (x e^(mL/2))²`), so a finite result is finite for every finite
-//! residual. A residual that overflows to `±∞` (or `x` beyond the float range) gives the
-//! loss's limit as `|x| → ∞`: `ρ → b/|α|` for `α < 0` (1 for Welsch) and `+∞` otherwise,
-//! `∂ρ/∂p → 0` for `α < 1`, `±1/c` for `α = 1`, `±∞` above; `∂²ρ/∂p² → 0` for `α < 2`;
-//! `∂ρ/∂α → 2/α²` for `α < 0` and `+∞` otherwise.
+//! large `u`, `z e^(mL) = (x e^(mL/2))²`), and where `u` is below the float range (large
+//! `|α|`, tiny `x`) `½ b L = ½ z · L/u` keeps the value `½ z`. Where `x` itself overflows (a
+//! residual `p − t` beyond the float range, or `(p − t)/c`), `ln|x|` is taken from
+//! `p·2⁻⁶⁴ − t·2⁻⁶⁴` and each formula is evaluated with it in the exponent (a branch the
+//! common path does not take), so every result is the one at the true residual: finite
+//! wherever that is (for example `ρ` for `α < 1` and `∂ρ/∂p` for `α < 2` at
+//! `p = f32::MAX, t = −f32::MAX`), `+∞` where it is beyond the float range.
 
 use crate::reduction::{Out, Reduction};
 use crate::shape::pointwise::{
     self, Inputs, On, Outcome, Outputs, Pointwise, PointwiseLoss, Terms, verb,
 };
-use crate::simd::math::{exp, expm1, log1p};
+use crate::simd::math::{exp, expm1, ln, log1p};
 use crate::simd::{Backend, Float, Vector};
 use crate::{Error, Result};
 
@@ -76,7 +80,7 @@ use crate::{Error, Result};
 /// at `α = 1`, Cauchy at `α = 0`, Geman–McClure at `α = −2`, Welsch at `α = −∞`, and every
 /// shape between.
 ///
-/// `alpha` is a finite number or `f64::NEG_INFINITY`; `scale` is the width `c` of the
+/// `alpha` is finite (`|α| ≤ 2⁶⁴`) or `f64::NEG_INFINITY`; `scale` is the width `c` of the
 /// quadratic bowl around 0. The verbs of [`PointwiseLoss`] give the loss, its gradient and
 /// Hessian diagonal with respect to `pred`; [`grad_alpha`](Barron::grad_alpha),
 /// [`grad_alpha_elementwise`](Barron::grad_alpha_elementwise) and
@@ -109,9 +113,10 @@ use crate::{Error, Result};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Barron {
-    /// The shape `α`: any finite number, or `f64::NEG_INFINITY` (Welsch). Lower is more
-    /// robust. NaN and `+∞` (whose limit `e^(x²/2) − 1` is not a robust loss) are
-    /// rejected. Default 1 (Charbonnier, the middle of the adaptive loss's range `(0, 2)`).
+    /// The shape `α`: `f64::NEG_INFINITY` (Welsch), or finite with `|α| ≤ 2⁶⁴` (beyond, the
+    /// loss is Welsch's to f64 precision, or overflows). Lower is more robust. NaN and `+∞`
+    /// (whose limit `e^(x²/2) − 1` is not a robust loss) are rejected. Default 1
+    /// (Charbonnier, the middle of the adaptive loss's range `(0, 2)`).
     pub alpha: f64,
     /// The scale `c`: the loss is quadratic for `|p − t| ≲ c`. In `[2⁻⁶³, 2⁶³]`, so that `1/c`
     /// and `1/c²` are normal f32 numbers. Default 1.
@@ -127,6 +132,12 @@ impl Default for Barron {
     }
 }
 
+/// The largest finite `|α|` (`2⁶⁴`): the constants of the lane formulas (`|α − 2|/2`,
+/// `1/√|α − 2|`, …) stay normal f32 numbers, and beyond it the loss is Welsch's (`α = −∞`)
+/// to f64 precision (the exponent `(α/2) log1p(x²/|α − 2|)` is `−x²/2` to within
+/// `(2 + x²/2)/|α|` relative) or overflows for all but the smallest residuals.
+const ALPHA_MAX: f64 = 18446744073709551616.0;
+
 /// The smallest and largest `scale` (`2⁻⁶³`, `2⁶³`).
 const SCALE_MIN: f64 = 1.0 / 9223372036854775808.0;
 const SCALE_MAX: f64 = 9223372036854775808.0;
@@ -134,10 +145,10 @@ const SCALE_MAX: f64 = 9223372036854775808.0;
 impl Barron {
     /// The checks of [`Pointwise::check`].
     fn check_params(&self) -> Result<()> {
-        if self.alpha.is_nan() || self.alpha == f64::INFINITY {
+        if !(self.alpha == f64::NEG_INFINITY || libm::fabs(self.alpha) <= ALPHA_MAX) {
             return Err(Error::InvalidParameter {
                 name: "alpha",
-                rule: "must be finite or -inf",
+                rule: "must be -inf or finite with |alpha| <= 2^64",
             });
         }
         if !(SCALE_MIN..=SCALE_MAX).contains(&self.scale) {
@@ -177,30 +188,8 @@ impl Barron {
             inv_sqrt_b: 1.0 / libm::sqrt(b),
             inv_c,
             inv_c2: inv_c * inv_c,
-            value_inf: if alpha < 0.0 {
-                // b/|α|; 1 for Welsch (α = −∞, b = ∞).
-                if alpha == f64::NEG_INFINITY {
-                    1.0
-                } else {
-                    b / -alpha
-                }
-            } else {
-                f64::INFINITY
-            },
-            grad_inf: if alpha < 1.0 {
-                0.0
-            } else if alpha == 1.0 {
-                inv_c
-            } else {
-                f64::INFINITY
-            },
-            hess_inf: if alpha < 2.0 {
-                0.0
-            } else if alpha == 2.0 {
-                inv_c * inv_c
-            } else {
-                f64::INFINITY
-            },
+            ln_b: libm::log(b),
+            ln_inv_c: -libm::log(self.scale),
         }
     }
 
@@ -231,12 +220,6 @@ impl Barron {
                 alpha_series(k.s, t)
             },
             sigma: if alpha > 2.0 { 1.0 } else { -1.0 },
-            d_inf: if alpha < 0.0 {
-                // 2/α², 0 for Welsch.
-                2.0 / (alpha * alpha)
-            } else {
-                f64::INFINITY
-            },
         }
     }
 }
@@ -278,10 +261,10 @@ struct Kernel {
     inv_c: f64,
     /// `1/c²`.
     inv_c2: f64,
-    /// The limits of `ρ`, `|∂ρ/∂p|` and `∂²ρ/∂p²` as `|x| → ∞`.
-    value_inf: f64,
-    grad_inf: f64,
-    hess_inf: f64,
+    /// `ln b`.
+    ln_b: f64,
+    /// `ln(1/c)`.
+    ln_inv_c: f64,
 }
 
 /// A vector of `like`'s backend with every lane `c` (rounded to the element type).
@@ -348,12 +331,27 @@ fn exprel_prime<V: Vector>(y: V) -> V {
     V::select(y.abs().lt(one), exprel_prime_series(y), closed)
 }
 
-/// The parts every general formula shares, for `a = |x| ≥ 0`: `(L, w, 1/(1 + u))` with
-/// `L = log1p(u)`, `w = u/(1 + u)`. Where `q = a/√b` is large, `L = 2 log1p(q)`
-/// (`ln(1 + q²) − 2 ln(1 + q) < 2/q` is below rounding there) and `w = 1`, so that `u = q²`
-/// is only used where it is finite.
+/// What every general formula needs of `a = |x| ≥ 0`.
+#[derive(Clone, Copy)]
+struct Parts<V: Vector> {
+    /// `L = log1p(u)`, `u = a²/b`.
+    l: V,
+    /// `u` (finite where `moderate`).
+    u: V,
+    /// `w = u/(1 + u)`.
+    w: V,
+    /// `1/(1 + u)`.
+    iu: V,
+    /// `q = a/√b` below the threshold where `u = q²` is formed.
+    moderate: V::Mask,
+}
+
+/// The [`Parts`] of `a`. Where `q = a/√b` is large, `L = 2 log1p(q)` (`ln(1 + q²) −
+/// 2 ln(1 + q) < 2/q` is below rounding there) and `w = 1`, so that `u = q²` is only used
+/// where it is finite; where `q` itself overflows (`b < 1`, `a` near the top of the range),
+/// `L = 2 log1p(a) − ln b` (`a ≥ 2^30` there too). One `log1p` in every case.
 #[inline(always)]
-fn parts<V: Vector>(kern: &Kernel, a: V) -> (V, V, V) {
+fn parts<V: Vector>(kern: &Kernel, a: V) -> Parts<V> {
     let one = k(a, 1.0);
     // f32: 2/q ≤ 2^-29 against L ≥ 41; f64: 2^-59 against L ≥ 83. q² stays finite below.
     let big = if is_f32::<V>() {
@@ -363,11 +361,20 @@ fn parts<V: Vector>(kern: &Kernel, a: V) -> (V, V, V) {
     };
     let q = a.mul(k(a, kern.inv_sqrt_b));
     let moderate = q.lt(k(a, big));
+    let q_over = q.eq(k(a, f64::INFINITY));
     let u = q.mul(q);
-    let l = log1p(V::select(moderate, u, q)).mul(V::select(moderate, one, k(a, 2.0)));
+    let arg = V::select(moderate, u, V::select(q_over, a, q));
+    let l = log1p(arg)
+        .mul(V::select(moderate, one, k(a, 2.0)))
+        .sub(V::select(q_over, k(a, kern.ln_b), k(a, 0.0)));
     let iu = one.div(one.add(u));
-    let w = V::select(moderate, u.mul(iu), one);
-    (l, w, iu)
+    Parts {
+        l,
+        u,
+        w: V::select(moderate, u.mul(iu), one),
+        iu,
+        moderate,
+    }
 }
 
 /// `√(1 + a²)`, taken as `a` where that is the correctly rounded value (so `a²` never
@@ -387,38 +394,46 @@ fn hypot1<V: Vector>(a: V) -> (V, V::Mask) {
 }
 
 impl Kernel {
-    /// `(r, a, a == ∞)` for `a = |r|/c`.
+    /// `(r, a, huge)` for `a = |r|/c`; `huge` marks the lanes where `a` overflowed (a
+    /// residual `p − t` beyond the float range, or `|r|/c`), which [`Kernel::huge`] serves.
     #[inline(always)]
     fn residual<V: Vector>(&self, p: V, t: V) -> (V, V, V::Mask) {
         let r = p.sub(t);
         let a = r.abs().mul(k(p, self.inv_c));
         (r, a, a.eq(k(p, f64::INFINITY)))
     }
-}
 
-impl Pointwise for Kernel {
-    fn check(&self) -> Result<()> {
-        // The parameters were checked by `Barron::check` before the constants were made.
-        Ok(())
+    /// For the lanes whose `a = |x|` overflowed: `(ln a, L)` with
+    /// `ln a = ln|p·2⁻⁶⁴ − t·2⁻⁶⁴| + ln(2⁶⁴/c)` (the scaled difference is finite, as
+    /// `1/c ≤ 2⁶³`) and `L = log1p(a²/b) = 2 ln a − ln b` (they differ by `b/a²`, far below
+    /// rounding there). Every formula is then written with `ln a` in the exponent, so that
+    /// the result is the loss at the true residual: finite wherever that is.
+    #[inline(always)]
+    fn huge<V: Vector>(&self, p: V, t: V) -> (V, V) {
+        let k64 = k(p, 1.0 / 18446744073709551616.0);
+        let la = ln(p.mul(k64).sub(t.mul(k64)).abs())
+            .add(k(p, self.ln_inv_c + 64.0 * core::f64::consts::LN_2));
+        (la, la.add(la).sub(k(p, self.ln_b)))
     }
 
+    /// `(ρ, |∂ρ/∂p|)` for finite `a`.
     #[inline(always)]
-    fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
-        let (r, a, infinite) = self.residual(p, t);
-        let one = k(p, 1.0);
-        let half = k(p, 0.5);
-        let inv_c = k(p, self.inv_c);
-        // (ρ, |∂ρ/∂p|)
-        let (value, grad) = match self.member {
+    fn value_grad<V: Vector>(&self, a: V) -> (V, V) {
+        let one = k(a, 1.0);
+        let half = k(a, 0.5);
+        let inv_c = k(a, self.inv_c);
+        match self.member {
             Member::L2 => (half.mul(a).mul(a), a.mul(inv_c)),
             Member::Welsch => {
                 let hz = half.mul(a).mul(a);
-                (expm1(hz.neg()).neg(), a.mul(exp(hz.neg())).mul(inv_c))
+                // x e^(−z/2) as (x e^(−z/4)) e^(−z/4): no 0·∞ where e^(−z/2) underflows.
+                let h = exp(half.mul(hz).neg());
+                (expm1(hz.neg()).neg(), a.mul(h).mul(h).mul(inv_c))
             }
             Member::Cauchy => {
-                let (l, _, _) = parts(self, a);
+                let pp = parts(self, a);
                 // 1/(1/a + a/2) = a/(1 + a²/2) without forming a² (and 0 at a = 0).
-                (l, inv_c.div(one.div(a).add(half.mul(a))))
+                (pp.l, inv_c.div(one.div(a).add(half.mul(a))))
             }
             Member::Charbonnier => {
                 let (sq, moderate) = hypot1(a);
@@ -429,38 +444,69 @@ impl Pointwise for Kernel {
                 )
             }
             Member::NearL2 => {
-                let (l, _, _) = parts(self, a);
-                let v = l.mul(k(p, self.m));
+                let pp = parts(self, a);
+                let v = pp.l.mul(k(a, self.m));
                 let h = exp(half.mul(v));
                 let ah = a.mul(h);
                 // z e^v + b expm1(v), with z e^v = (a e^(v/2))² finite wherever ρ is.
                 let value = ah
-                    .mul_add(ah, k(p, self.b).mul(expm1(v)))
-                    .mul(k(p, self.inv_alpha));
+                    .mul_add(ah, k(a, self.b).mul(expm1(v)))
+                    .mul(k(a, self.inv_alpha));
                 (value, ah.mul(h).mul(inv_c))
             }
             Member::General => {
-                let (l, _, _) = parts(self, a);
-                let value = k(p, 0.5 * self.b).mul(l).mul(exprel(l.mul(k(p, self.s))));
-                let h = exp(half.mul(l.mul(k(p, self.m))));
-                (value, a.mul(h).mul(h).mul(inv_c))
+                let pp = parts(self, a);
+                let e = exprel(pp.l.mul(k(a, self.s)));
+                // ½ b L = ½ z · L/u: the second where u is formed, so that a tiny u (below
+                // the float range for large b) still gives ½ z, not 0.
+                let ratio = V::select(pp.u.eq(k(a, 0.0)), one, pp.l.div(pp.u));
+                let bl = V::select(pp.moderate, a.mul(a).mul(ratio), k(a, self.b).mul(pp.l));
+                let h = exp(half.mul(pp.l.mul(k(a, self.m))));
+                (half.mul(bl).mul(e), a.mul(h).mul(h).mul(inv_c))
             }
-        };
-        Terms {
-            value: V::select(infinite, k(p, self.value_inf), value),
-            grad: V::select(infinite, k(p, self.grad_inf), grad).copysign(r),
-            grad_aux: r,
         }
     }
 
+    /// `(ρ, |∂ρ/∂p|)` at the lanes [`Kernel::huge`] serves (`a²` beyond the float range:
+    /// Welsch is 1 with gradient 0, Charbonnier `a` with `1/c`).
     #[inline(always)]
-    fn hess<V: Vector>(&self, p: V, t: V, _a: V) -> V {
-        let (_, a, infinite) = self.residual(p, t);
+    fn value_grad_huge<V: Vector>(&self, p: V, t: V) -> (V, V) {
+        let (la, l) = self.huge(p, t);
         let one = k(p, 1.0);
         let half = k(p, 0.5);
-        let inv_c2 = k(p, self.inv_c2);
-        let zero = k(p, 0.0);
-        let h = match self.member {
+        let ln_inv_c = k(p, self.ln_inv_c);
+        match self.member {
+            Member::L2 => (half.mul(exp(la.add(la))), exp(la.add(ln_inv_c))),
+            Member::Welsch => (one, k(p, 0.0)),
+            // a/(1 + a²/2) = 2/a to rounding.
+            Member::Cauchy => (l, k(p, 2.0 * self.inv_c).mul(exp(la.neg()))),
+            Member::Charbonnier => (exp(la), k(p, self.inv_c)),
+            Member::NearL2 => {
+                let v = l.mul(k(p, self.m));
+                let value = exp(la.add(la).add(v))
+                    .add(k(p, self.b).mul(expm1(v)))
+                    .mul(k(p, self.inv_alpha));
+                (value, exp(la.add(v).add(ln_inv_c)))
+            }
+            Member::General => {
+                let v = l.mul(k(p, self.m));
+                let e = exprel(l.mul(k(p, self.s)));
+                (
+                    k(p, 0.5 * self.b).mul(l).mul(e),
+                    exp(la.add(v).add(ln_inv_c)),
+                )
+            }
+        }
+    }
+
+    /// `∂²ρ/∂p²` for finite `a`.
+    #[inline(always)]
+    fn hess_finite<V: Vector>(&self, a: V) -> V {
+        let one = k(a, 1.0);
+        let half = k(a, 0.5);
+        let inv_c2 = k(a, self.inv_c2);
+        let zero = k(a, 0.0);
+        match self.member {
             Member::L2 => inv_c2,
             Member::Welsch => {
                 let e = exp(half.mul(a).mul(a).neg());
@@ -481,15 +527,70 @@ impl Pointwise for Kernel {
                 inv_c2.mul(i).mul(i).mul(i)
             }
             Member::NearL2 | Member::General => {
-                let (l, w, iu) = parts(self, a);
-                let h = exp(half.mul(l.mul(k(p, self.m))));
+                let pp = parts(self, a);
+                let h = exp(half.mul(pp.l.mul(k(a, self.m))));
                 // 1 + (α − 2) w = 1/(1 + u) + (α − 1) w: two terms of one sign for α ≥ 1
                 // (1 − w would cancel for large u near α = 1); for α < 1 the zero of
                 // 1 + (α − 1) u is the Hessian's own.
-                inv_c2.mul(h).mul(h).mul(k(p, self.alpha_m1).mul_add(w, iu))
+                inv_c2
+                    .mul(h)
+                    .mul(h)
+                    .mul(k(a, self.alpha_m1).mul_add(pp.w, pp.iu))
             }
-        };
-        V::select(infinite, k(p, self.hess_inf), h)
+        }
+    }
+
+    /// `∂²ρ/∂p²` at the lanes [`Kernel::huge`] serves.
+    #[inline(always)]
+    fn hess_huge<V: Vector>(&self, p: V, t: V) -> V {
+        let (la, l) = self.huge(p, t);
+        let inv_c2 = k(p, self.inv_c2);
+        match self.member {
+            Member::L2 => inv_c2,
+            Member::Welsch => k(p, 0.0),
+            // (1 − z/2)/(1 + z/2)² = −2/z to rounding.
+            Member::Cauchy => k(p, -2.0 * self.inv_c2).mul(exp(la.add(la).neg())),
+            Member::Charbonnier => inv_c2.mul(exp(la.add(la).add(la).neg())),
+            // w = 1, 1/(1 + u) = 0.
+            Member::NearL2 | Member::General => {
+                exp(l.mul(k(p, self.m)).add(k(p, 2.0 * self.ln_inv_c))).mul(k(p, self.alpha_m1))
+            }
+        }
+    }
+}
+
+impl Pointwise for Kernel {
+    fn check(&self) -> Result<()> {
+        // The parameters were checked by `Barron::check` before the constants were made.
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
+        let (r, a, huge) = self.residual(p, t);
+        let (mut value, mut grad) = self.value_grad(a);
+        // Rare (an overflowed residual): a branch, so the common path pays one test.
+        if V::mask_any(huge) {
+            let (hv, hg) = self.value_grad_huge(p, t);
+            value = V::select(huge, hv, value);
+            grad = V::select(huge, hg, grad);
+        }
+        Terms {
+            value,
+            grad: grad.copysign(r),
+            grad_aux: r,
+        }
+    }
+
+    #[inline(always)]
+    fn hess<V: Vector>(&self, p: V, t: V, _a: V) -> V {
+        let (_, a, huge) = self.residual(p, t);
+        let h = self.hess_finite(a);
+        if V::mask_any(huge) {
+            V::select(huge, self.hess_huge(p, t), h)
+        } else {
+            h
+        }
     }
 }
 
@@ -550,76 +651,97 @@ struct AlphaKernel<const W: bool> {
     series: [f64; SERIES_TERMS],
     /// `sign(α − 2)`.
     sigma: f64,
-    /// The limit of `∂ρ/∂α` as `|x| → ∞`.
-    d_inf: f64,
 }
 
 impl<const W: bool> AlphaKernel<W> {
+    /// The closed form of `∂ρ/∂α` for this `α`'s [`Form`] (not `Welsch`, `Pole`), given
+    /// `L`, `w` and `x = a` (or, with `huge`, `x = ln a`, `w = 1`).
+    #[inline(always)]
+    fn closed<V: Vector>(&self, l: V, w: V, x: V, huge: bool) -> V {
+        let kern = &self.k;
+        let one = k(l, 1.0);
+        let half = k(l, 0.5);
+        let quarter_b = k(l, 0.25 * kern.b);
+        let v = l.mul(k(l, kern.m));
+        match self.form {
+            Form::NearL2 => {
+                let h = exp(half.mul(v));
+                let em = expm1(v);
+                let b = k(l, kern.b);
+                // z e^v = (a e^(v/2))², or e^(2 ln a + v).
+                let zev = if huge {
+                    exp(x.add(x).add(v))
+                } else {
+                    let ah = x.mul(h);
+                    ah.mul(ah)
+                };
+                let inv_alpha = k(l, kern.inv_alpha);
+                let rho = b.mul_add(em, zev).mul(inv_alpha);
+                let first = b.mul(h).mul_add(h, zev).mul(half.mul(l.sub(w)));
+                first.add(k(l, self.sigma).mul(em)).sub(rho).mul(inv_alpha)
+            }
+            Form::Middle => {
+                let y = l.mul(k(l, kern.s));
+                let ll = l.mul(l);
+                quarter_b.mul(ll.mul_add(exprel_prime(y), l.mul(exprel(v).sub(exprel(y)))))
+            }
+            _ => {
+                let y = l.mul(k(l, kern.s));
+                let ey = exp(y);
+                let ev = exp(v);
+                let small = l.lt(one);
+                // e^v E(L) and e^v E'(L): for L < 1 as products (the series of E'), for
+                // L ≥ 1 from e^y = e^(v + L) and e^v, so that neither e^L alone nor 0·∞
+                // appears.
+                let ev_e = V::select(small, ev.mul(exprel(l)), ey.sub(ev).div(l));
+                let ev_ep = V::select(
+                    small,
+                    ev.mul(exprel_prime_series(l)),
+                    l.sub(one).mul_add(ey, ev).div(l.mul(l)),
+                );
+                // ¼ b L³ (e^v E'(L) − (e^v E(L) − E(v))/y)/y, with ¼ b L³/y (bounded: b/s ≤ 4
+                // here) formed first, so that no factor underflows where the result does not
+                // (for large |α| the bracket is ≈ 1/(v y)).
+                let scale = quarter_b.mul(l).mul(l).mul(l.div(y));
+                scale.mul(ev_ep.sub(ev_e.sub(exprel(v)).div(y)))
+            }
+        }
+    }
+
     /// `∂ρ/∂α` at each lane.
     #[inline(always)]
     fn d_alpha<V: Vector>(&self, p: V, t: V) -> V {
         let kern = &self.k;
-        let (_, a, infinite) = kern.residual(p, t);
+        let (_, a, huge) = kern.residual(p, t);
         let zero = k(p, 0.0);
         let one = k(p, 1.0);
-        let half = k(p, 0.5);
         let inf = k(p, f64::INFINITY);
-        let d = match self.form {
+        match self.form {
             Form::Welsch => return zero,
             Form::Pole => return V::select(a.eq(zero), zero, inf),
-            Form::NearL2 | Form::Middle | Form::Far => {
-                let (l, w, _) = parts(kern, a);
-                let quarter_b = k(p, 0.25 * kern.b);
-                // The series, for all nodes within 1 of 0.
-                let tl = l.mul(k(p, self.t));
-                let terms = if is_f32::<V>() {
-                    &self.series[SERIES_TERMS - 11..]
-                } else {
-                    &self.series[..]
-                };
-                let series = quarter_b.mul(l).mul(l).mul(l.mul(horner(tl, terms)));
-                let v = l.mul(k(p, kern.m));
-                let closed = match self.form {
-                    Form::NearL2 => {
-                        let h = exp(half.mul(v));
-                        let em = expm1(v);
-                        let ah = a.mul(h);
-                        let b = k(p, kern.b);
-                        let zev = ah.mul(ah);
-                        let inv_alpha = k(p, kern.inv_alpha);
-                        let rho = b.mul_add(em, zev).mul(inv_alpha);
-                        let first = b.mul(h).mul_add(h, zev).mul(half.mul(l.sub(w)));
-                        first.add(k(p, self.sigma).mul(em)).sub(rho).mul(inv_alpha)
-                    }
-                    Form::Middle => {
-                        let y = l.mul(k(p, kern.s));
-                        let ll = l.mul(l);
-                        quarter_b.mul(ll.mul_add(exprel_prime(y), l.mul(exprel(v).sub(exprel(y)))))
-                    }
-                    _ => {
-                        let y = l.mul(k(p, kern.s));
-                        let ey = exp(y);
-                        let ev = exp(v);
-                        let small = l.lt(one);
-                        // e^v E(L) and e^v E'(L): for L < 1 as products (the series of E'),
-                        // for L ≥ 1 from e^y = e^(v + L) and e^v, so that neither e^L alone
-                        // nor 0·∞ appears.
-                        let ev_e = V::select(small, ev.mul(exprel(l)), ey.sub(ev).div(l));
-                        let ev_ep = V::select(
-                            small,
-                            ev.mul(exprel_prime_series(l)),
-                            l.sub(one).mul_add(ey, ev).div(l.mul(l)),
-                        );
-                        let phi = ev_ep.sub(ev_e.sub(exprel(v)).div(y)).div(y);
-                        quarter_b.mul(l).mul(l).mul(l.mul(phi))
-                    }
-                };
-                V::select(tl.lt(one), series, closed)
-            }
+            Form::NearL2 | Form::Middle | Form::Far => {}
+        }
+        let pp = parts(kern, a);
+        let l = pp.l;
+        // The series, for all nodes within 1 of 0.
+        let tl = l.mul(k(p, self.t));
+        let terms = if is_f32::<V>() {
+            &self.series[SERIES_TERMS - 11..]
+        } else {
+            &self.series[..]
         };
+        let series = k(p, 0.25 * kern.b)
+            .mul(l)
+            .mul(l)
+            .mul(l.mul(horner(tl, terms)));
+        let mut d = V::select(tl.lt(one), series, self.closed(l, pp.w, a, false));
+        // Rare (an overflowed residual): a branch, so the common path pays one test.
+        if V::mask_any(huge) {
+            let (la, lh) = kern.huge(p, t);
+            d = V::select(huge, self.closed(lh, one, la, true), d);
+        }
         // ∂ρ/∂α ≥ 0: a NaN here is ∞ − ∞ of an overflowed result.
-        let d = V::select(d.is_nan(), inf, d);
-        V::select(infinite, k(p, self.d_inf), d)
+        V::select(d.is_nan(), inf, d)
     }
 }
 
