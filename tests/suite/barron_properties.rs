@@ -251,7 +251,7 @@ fn alpha_gradient_matches_finite_differences_in_f32_and_f64() {
                         let tol = 1e-6 * fd.abs() + 1e-14 * rho / h;
                         assert!((d64 - fd).abs() <= tol, "{tag}: f64 {d64} vs fd {fd}");
                         assert!(
-                            (d32 as f64 - fd).abs() <= tol + 1e-5 * fd.abs(),
+                            (d32 - fd).abs() <= tol + 1e-5 * fd.abs(),
                             "{tag}: f32 {d32} vs fd {fd}"
                         );
                     }
