@@ -20,7 +20,7 @@
 //!
 //! Each iteration uses the next of [`PAIRS`] different input pairs, so the branch predictor
 //! cannot learn one pair's residual signs; residuals are normal-ish with scale 2, so they
-//! straddle Huber's δ = 1 and the quantile kink at 0. The log-link losses (Tweedie, gamma)
+//! straddle Huber's δ = 1, the quantile kink at 0 and Barron's scale 1. The log-link losses (Tweedie, gamma)
 //! get their own pairs: log-normal targets (a third of them 0 for Tweedie, which the gamma
 //! pairs replace by 1) and log-predictions `ln(target + 1) + N(0, 0.5²)`-ish. Inputs are
 //! generated lazily (only when a benchmark of that precision and size passes the filter) and
@@ -49,6 +49,7 @@ trait Elem: Float {
     const NAME: &'static str;
     fn abs(self) -> Self;
     fn exp(self) -> Self;
+    fn expm1(self) -> Self;
     fn log1p(self) -> Self;
     fn tanh(self) -> Self;
 }
@@ -62,6 +63,10 @@ impl Elem for f32 {
     #[inline(always)]
     fn exp(self) -> Self {
         libm::expf(self)
+    }
+    #[inline(always)]
+    fn expm1(self) -> Self {
+        libm::expm1f(self)
     }
     #[inline(always)]
     fn log1p(self) -> Self {
@@ -82,6 +87,10 @@ impl Elem for f64 {
     #[inline(always)]
     fn exp(self) -> Self {
         libm::exp(self)
+    }
+    #[inline(always)]
+    fn expm1(self) -> Self {
+        libm::expm1(self)
     }
     #[inline(always)]
     fn log1p(self) -> Self {
@@ -285,6 +294,28 @@ fn scalar_gamma<F: Elem>(p: &[F], t: &[F], g: &mut [F]) -> f64 {
     sum / n as f64
 }
 
+/// Barron's loss as its reference code writes it (for `α ∉ {−∞, 0, 2}`):
+/// `b/α · expm1(α/2 · log1p(z/b))`, gradient `x/c² · exp((α/2 − 1) · log1p(z/b))`.
+#[inline(never)]
+fn scalar_barron<F: Elem>(p: &[F], t: &[F], g: &mut [F], alpha: f64, c: f64) -> f64 {
+    let n = p.len();
+    let b = (alpha - 2.0).abs();
+    let inv_c = F::from_f64(1.0 / c);
+    let inv_b = F::from_f64(1.0 / b);
+    let k = F::from_f64(b / alpha);
+    let s = F::from_f64(0.5 * alpha);
+    let m = F::from_f64(0.5 * alpha - 1.0);
+    let gs = F::from_f64(1.0 / (c * n as f64));
+    let mut sum = 0.0f64;
+    for ((&p, &t), g) in p.iter().zip(t).zip(g.iter_mut()) {
+        let x = (p - t) * inv_c;
+        let l = (x * x * inv_b).log1p();
+        sum += (k * (s * l).expm1()).to_f64();
+        *g = x * (m * l).exp() * gs;
+    }
+    sum / n as f64
+}
+
 // ---------------------------------------------------------------------------------------
 // The streaming floor: read p and t, write g, reduce Σ r² in f64 lanes.
 // ---------------------------------------------------------------------------------------
@@ -432,6 +463,13 @@ impl Case for Quantile {
     }
 }
 
+impl Case for Barron {
+    const NAME: &'static str = "barron";
+    fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
+        scalar_barron(p, t, g, self.alpha, self.scale)
+    }
+}
+
 /// Relative difference, guarded near zero.
 fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-30)
@@ -545,6 +583,11 @@ fn bench_precision<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
         bench_case::<F, _>(c, Huber { delta: 1.0 }, n, &mut data, floor, Data::new);
         bench_case::<F, _>(c, LogCosh, n, &mut data, floor, Data::new);
         bench_case::<F, _>(c, Quantile { tau: 0.9 }, n, &mut data, floor, Data::new);
+        let barron = Barron {
+            alpha: 0.5,
+            scale: 1.0,
+        };
+        bench_case::<F, _>(c, barron, n, &mut data, floor, Data::new);
         // The log-link losses have inputs of their own (targets ≥ 0, or > 0 for gamma).
         data = None;
         let tweedie_data = |n| Data::log_link(n, true);

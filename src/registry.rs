@@ -465,6 +465,38 @@ pub const LOSSES: &[LossInfo] = &[
         },
     },
     LossInfo {
+        name: "barron",
+        type_name: "Barron",
+        family: Family::Regression,
+        summary: "`\\|α−2\\|/α · ((r²/c²/\\|α−2\\| + 1)^(α/2) − 1)`; Welsch, Cauchy, Charbonnier, L2 at α = −∞, 0, 1, 2; also `∂L/∂α`",
+        equivalent: "Barron 2019, `robust_loss` `lossfun`",
+        vectors: &["barron"],
+        title: "Barron's general robust loss with shape alpha and scale c (J. T. Barron, \"A General and Adaptive Robust Loss Function\", CVPR 2019)",
+        ctor: "Barron { alpha, scale }",
+        params: &[
+            real(
+                "alpha",
+                "the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and \
+                 +INFINITY are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: \
+                 Geman-McClure)",
+            ),
+            real(
+                "scale",
+                "c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1)",
+            ),
+        ],
+        formula: &[
+            "x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits",
+            "x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)",
+            "dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)",
+            "d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2",
+            "dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64",
+        ],
+        shape: Shape::Pointwise {
+            domain: Domain::Real,
+        },
+    },
+    LossInfo {
         name: "poisson_nll",
         type_name: "PoissonNll",
         family: Family::Regression,
@@ -1090,6 +1122,8 @@ macro_rules! for_each_pointwise_loss {
                 |p, t| $crate::reference::regression::pseudo_huber(p, t, 1.5)),
             (log_cosh, $crate::loss::regression::LogCosh,
                 |p, t| $crate::reference::regression::log_cosh(p, t)),
+            (barron, $crate::loss::regression::Barron { alpha: 0.5, scale: 1.5 },
+                |p, t| $crate::reference::regression::barron(p, t, 0.5, 1.5)),
             (poisson_nll, $crate::loss::regression::PoissonNll::default(),
                 |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8)),
             (tweedie, $crate::loss::regression::Tweedie { power: 1.3, deviance: false },

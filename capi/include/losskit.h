@@ -14,7 +14,8 @@
    hessian_diag (pointwise losses, and the multi-label losses on rows x classes logits and
    targets); the row losses (rows x classes, int64_t labels) have those of value,
    value_elementwise, grad, value_and_grad, value_and_grad_in_place, hessian_diag, hvp that
-   losskit gives them; row utilities losskit_<logsumexp|softmax|log_softmax>_<f32|f64>.
+   losskit gives them; row utilities losskit_<logsumexp|softmax|log_softmax>_<f32|f64>;
+   Barron's gradient in its shape alpha, losskit_barron_grad_alpha_<f32|f64>.
    Link with liblosskit_capi.a (plus -lm -lpthread -ldl on Linux) or liblosskit_capi.so. */
 
 #include <stddef.h>
@@ -171,6 +172,62 @@ const char *losskit_backend_name(void);
  `"unknown status"`).
  */
 const char *losskit_status_str(int32_t status);
+
+/*
+ The gradient of Barron's general robust loss (`losskit_barron_*`) with respect to its
+ shape alpha, for the adaptive loss (alpha learned with the model), in f32.
+
+ With `x = (pred - target) / scale`, `b = |alpha - 2|`, `u = x^2 / b`, `L = log1p(u)`:
+ `d l / d alpha = b/4 * integral_0^L exp(alpha l / 2) (l - 1 + exp(-l)) dl >= 0`, evaluated
+ without cancellation for every alpha (a series where it would cancel); 0 at
+ `alpha = -INFINITY`, `+INFINITY` at `alpha = 2` where `x != 0` (its logarithmic pole).
+ `*grad_alpha_out = dL/dalpha = r * sum_i w_i d l_i / d alpha` with `r` the reduction's
+ factor (`reduction`, `divisor` as for `losskit_barron_value_f32`); an element of weight 0
+ contributes exactly 0. When `out` is not NULL, each term `r * w_i * d l_i / d alpha` is
+ written (`grad_mode` `LOSSKIT_GRAD_MODE_WRITE`) or added (`LOSSKIT_GRAD_MODE_ADD`) into
+ it, from the same pass; `grad_mode` is validated also when `out` is NULL.
+
+ `alpha`: `-INFINITY` or finite with `|alpha| <= 2^64`; `scale`: in `[2^-63, 2^63]`.
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order:
+ `NULL_POINTER` (`pred`, `target` when `len > 0`, or `grad_alpha_out`), `MISALIGNED`,
+ `INVALID_PARAMETER` (size), `ALIASING` (`out` or `grad_alpha_out` overlapping another
+ argument), `INVALID_PARAMETER` (options, `alpha`, `scale`), `EMPTY`, `NON_FINITE` (a NaN
+ or infinite `pred`, `target` or `weight`: `out` is then zeros in write mode, untouched in
+ add mode).
+
+ # Safety
+ `pred`, `target` and (when not NULL) `weight` and `out` point to `len` elements, and
+ `grad_alpha_out` to one, valid for the call (inputs readable, outputs writable).
+ */
+losskit_status losskit_barron_grad_alpha_f32(const float *pred,
+                                             const float *target,
+                                             const float *weight,
+                                             size_t len,
+                                             double alpha,
+                                             double scale,
+                                             int32_t reduction,
+                                             double divisor,
+                                             int32_t grad_mode,
+                                             float *out,
+                                             float *grad_alpha_out);
+
+/*
+ As `losskit_barron_grad_alpha_f32`, in f64.
+
+ # Safety
+ As `losskit_barron_grad_alpha_f32`.
+ */
+losskit_status losskit_barron_grad_alpha_f64(const double *pred,
+                                             const double *target,
+                                             const double *weight,
+                                             size_t len,
+                                             double alpha,
+                                             double scale,
+                                             int32_t reduction,
+                                             double divisor,
+                                             int32_t grad_mode,
+                                             double *out,
+                                             double *grad_alpha_out);
 
 /*
  Mean squared error (PyTorch `MSELoss`): the reduced loss, `float`.
@@ -3063,6 +3120,448 @@ losskit_status losskit_log_cosh_hessian_diag_f64(const double *pred,
                                                  double divisor,
                                                  int32_t grad_mode,
                                                  double *hess);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the reduced loss, `float`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_value_f32(const float *pred,
+                                        const float *target,
+                                        const float *weight,
+                                        size_t len,
+                                        double alpha,
+                                        double scale,
+                                        int32_t reduction,
+                                        double divisor,
+                                        float *value_out);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the reduced loss, `double`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+ SUM, 1/divisor for DIVISOR).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_value_f64(const double *pred,
+                                        const double *target,
+                                        const double *weight,
+                                        size_t len,
+                                        double alpha,
+                                        double scale,
+                                        int32_t reduction,
+                                        double divisor,
+                                        double *value_out);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the per-element losses, `float`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_value_elementwise_f32(const float *pred,
+                                                    const float *target,
+                                                    const float *weight,
+                                                    size_t len,
+                                                    double alpha,
+                                                    double scale,
+                                                    float *out);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the per-element losses, `double`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `out`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_value_elementwise_f64(const double *pred,
+                                                    const double *target,
+                                                    const double *weight,
+                                                    size_t len,
+                                                    double alpha,
+                                                    double scale,
+                                                    double *out);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the gradient, `float`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_grad_f32(const float *pred,
+                                       const float *target,
+                                       const float *weight,
+                                       size_t len,
+                                       double alpha,
+                                       double scale,
+                                       int32_t reduction,
+                                       double divisor,
+                                       int32_t grad_mode,
+                                       float *grad);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the gradient, `double`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_grad_f64(const double *pred,
+                                       const double *target,
+                                       const double *weight,
+                                       size_t len,
+                                       double alpha,
+                                       double scale,
+                                       int32_t reduction,
+                                       double divisor,
+                                       int32_t grad_mode,
+                                       double *grad);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the reduced loss and its gradient in one pass,
+ `float`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `float`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_value_and_grad_f32(const float *pred,
+                                                 const float *target,
+                                                 const float *weight,
+                                                 size_t len,
+                                                 double alpha,
+                                                 double scale,
+                                                 int32_t reduction,
+                                                 double divisor,
+                                                 int32_t grad_mode,
+                                                 float *grad,
+                                                 float *value_out);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the reduced loss and its gradient in one pass,
+ `double`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `grad`: `len` elements, overlapping no other argument.
+ - `value_out`: one `double`, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_value_and_grad_f64(const double *pred,
+                                                 const double *target,
+                                                 const double *weight,
+                                                 size_t len,
+                                                 double alpha,
+                                                 double scale,
+                                                 int32_t reduction,
+                                                 double divisor,
+                                                 int32_t grad_mode,
+                                                 double *grad,
+                                                 double *value_out);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the Hessian diagonal, `float`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_hessian_diag_f32(const float *pred,
+                                               const float *target,
+                                               const float *weight,
+                                               size_t len,
+                                               double alpha,
+                                               double scale,
+                                               int32_t reduction,
+                                               double divisor,
+                                               int32_t grad_mode,
+                                               float *hess);
+
+/*
+ Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+ Adaptive Robust Loss Function", CVPR 2019): the Hessian diagonal, `double`.
+
+ ```text
+ x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+ x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+ dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+ d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+ dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+ ```
+
+ `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+
+ Arguments:
+ - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+ - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+ - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+ - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+   `LOSSKIT_REDUCTION_DIVISOR`.
+ - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+ - `hess`: `len` elements, overlapping no other argument.
+
+ Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+ `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+ parameters), `EMPTY`, `NON_FINITE`.
+
+ # Safety
+ Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+ writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+ and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+ */
+losskit_status losskit_barron_hessian_diag_f64(const double *pred,
+                                               const double *target,
+                                               const double *weight,
+                                               size_t len,
+                                               double alpha,
+                                               double scale,
+                                               int32_t reduction,
+                                               double divisor,
+                                               int32_t grad_mode,
+                                               double *hess);
 
 /*
  Poisson negative log-likelihood (PyTorch `PoissonNLLLoss`): the reduced loss, `float`.

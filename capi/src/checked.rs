@@ -1272,3 +1272,59 @@ pub(crate) mod multilabel {
         }
     }
 }
+
+/// Barron's loss's gradient with respect to its shape `α` (`Barron::grad_alpha` and
+/// `grad_alpha_elementwise`): the one loss with a derivative in a parameter, so written here
+/// rather than generated.
+pub(crate) mod barron {
+    use super::*;
+    use losskit::loss::regression::Barron;
+
+    /// `*grad_alpha_out = ∂L/∂α`, and when `out` is not NULL each element's share
+    /// `scale · wᵢ ∂ρᵢ/∂α` written or added into it.
+    ///
+    /// # Safety
+    /// The C contract: each non-NULL pointer is valid for `len` elements (`grad_alpha_out`
+    /// for one), inputs readable and outputs writable, for the whole call.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) unsafe fn grad_alpha<F: Float>(
+        (pred, target, weight, len): (*const F, *const F, *const F, usize),
+        (alpha, scale): (f64, f64),
+        (reduction, divisor, grad_mode): (i32, f64, i32),
+        out: *mut F,
+        grad_alpha_out: *mut F,
+    ) -> Status {
+        status((|| {
+            Args::new()
+                .input(pred, len)?
+                .input(target, len)?
+                .optional_input(weight, len)?
+                .optional_output(out, len)?
+                .scalar(grad_alpha_out)?
+                .check()?;
+            let reduction = super::reduction(reduction, divisor)?;
+            // The mode is an option of every call, also when `out` is NULL.
+            mode::<F>(grad_mode, &mut [])?;
+            let loss = Barron { alpha, scale };
+            // SAFETY: checked by `Args`; valid by the caller's contract.
+            let (p, t, w) = unsafe {
+                (
+                    input(pred, len),
+                    input(target, len),
+                    optional_input(weight, len),
+                )
+            };
+            let d = if out.is_null() {
+                loss.grad_alpha(p, t, w, reduction)?
+            } else {
+                // SAFETY: checked by `Args` (not aliased); writable by the caller's contract.
+                let o = mode(grad_mode, unsafe { output(out, len) })?;
+                loss.grad_alpha_elementwise(p, t, w, reduction, o)?
+            };
+            // SAFETY: non-NULL, aligned, not aliased (checked); writable (caller).
+            unsafe { grad_alpha_out.write(d) };
+            Ok(())
+        })())
+    }
+}

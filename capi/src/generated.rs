@@ -3220,6 +3220,488 @@ pub unsafe extern "C" fn losskit_log_cosh_hessian_diag_f64(
     unsafe { pointwise::hessian_diag(|| Ok(LogCosh), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
 }
 
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the reduced loss, `float`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_value_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the reduced loss, `double`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `*value_out = scale * sum_i w[i] l[i]` with `scale` from `reduction` (1/len for MEAN, 1 for
+/// SUM, 1/divisor for DIVISOR).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_value_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, value_out) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the per-element losses, `float`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_value_elementwise_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(Barron { alpha, scale }), pred, target, weight, len, out) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the per-element losses, `double`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `out[i] = w[i] l[i]` for i < len (PyTorch's `reduction="none"`).
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `out`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_value_elementwise_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_elementwise(|| Ok(Barron { alpha, scale }), pred, target, weight, len, out) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the gradient, `float`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the gradient, `double`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `grad[i] (= or +=) dL/dpred[i]` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::grad(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, grad_mode, grad) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the reduced loss and its gradient in one pass,
+/// `float`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `float`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_value_and_grad_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f32,
+    value_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the reduced loss and its gradient in one pass,
+/// `double`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `*value_out = L = scale * sum_i w[i] l[i]` and `grad[i] (= or +=) dL/dpred[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `grad`: `len` elements, overlapping no other argument.
+/// - `value_out`: one `double`, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_value_and_grad_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    grad: *mut f64,
+    value_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::value_and_grad(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, grad_mode, grad, value_out) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the Hessian diagonal, `float`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_hessian_diag_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
+/// Barron's general robust loss with shape alpha and scale c (J. T. Barron, "A General and
+/// Adaptive Robust Loss Function", CVPR 2019): the Hessian diagonal, `double`.
+///
+/// ```text
+/// x = r / scale, b = |alpha - 2|:  l = b / alpha ((x^2 / b + 1)^(alpha / 2) - 1), with the limits
+/// x^2 / 2 (alpha = 2), log(1 + x^2 / 2) (alpha = 0), 1 - exp(-x^2 / 2) (alpha = -inf)
+/// dl/dpred = x / scale (1 + x^2 / b)^(alpha / 2 - 1)
+/// d2l/dpred2 = (1 + x^2 / b)^(alpha / 2 - 1) (1 + (alpha - 2) x^2 / (x^2 + b)) / scale^2
+/// dL/dalpha (for the adaptive loss): losskit_barron_grad_alpha_f32 / _f64
+/// ```
+///
+/// `hess[i] (= or +=) d2L/dpred[i]^2` of the reduced loss `L = scale * sum_i w[i] l[i]`.
+///
+/// Arguments:
+/// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
+/// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
+/// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
+///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
+/// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+///   `LOSSKIT_REDUCTION_DIVISOR`.
+/// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
+/// - `hess`: `len` elements, overlapping no other argument.
+///
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
+/// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
+/// parameters), `EMPTY`, `NON_FINITE`.
+///
+/// # Safety
+/// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
+/// writable) for the whole call, and not be written by anyone else meanwhile. NULL, misaligned
+/// and overlapping pointers are detected and rejected; dangling or too short buffers cannot be.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn losskit_barron_hessian_diag_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    hess: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller upholds the contract above; the helper checks the rest.
+    unsafe { pointwise::hessian_diag(|| Ok(Barron { alpha, scale }), pred, target, weight, len, reduction, divisor, grad_mode, hess) }
+}
+
 /// Poisson negative log-likelihood (PyTorch `PoissonNLLLoss`): the reduced loss, `float`.
 ///
 /// ```text

@@ -12,6 +12,8 @@
 //!   classes` logits against targets of the same shape, optional per-class `pos_weight` and
 //!   class weights) have the five pointwise verbs, `value_elementwise` per element or per
 //!   row. The row utilities are `losskit_<logsumexp|softmax|log_softmax>_<f32|f64>`.
+//!   Barron's loss also has `losskit_barron_grad_alpha_<f32|f64>`, its gradient in its shape
+//!   `alpha` (written here, not generated: no other loss has a derivative in a parameter).
 //! * Every function returns a [`losskit_status`] (an `int32_t`, 0 = OK). Results go through
 //!   out-pointers; lengths are `size_t`.
 //! * Options arrive as `int32_t` and are validated ([`losskit_reduction`],
@@ -154,6 +156,88 @@ pub extern "C" fn losskit_status_str(status: i32) -> *const c_char {
         _ => c"unknown status",
     };
     s.as_ptr()
+}
+
+/// The gradient of Barron's general robust loss (`losskit_barron_*`) with respect to its
+/// shape alpha, for the adaptive loss (alpha learned with the model), in f32.
+///
+/// With `x = (pred - target) / scale`, `b = |alpha - 2|`, `u = x^2 / b`, `L = log1p(u)`:
+/// `d l / d alpha = b/4 * integral_0^L exp(alpha l / 2) (l - 1 + exp(-l)) dl >= 0`, evaluated
+/// without cancellation for every alpha (a series where it would cancel); 0 at
+/// `alpha = -INFINITY`, `+INFINITY` at `alpha = 2` where `x != 0` (its logarithmic pole).
+/// `*grad_alpha_out = dL/dalpha = r * sum_i w_i d l_i / d alpha` with `r` the reduction's
+/// factor (`reduction`, `divisor` as for `losskit_barron_value_f32`); an element of weight 0
+/// contributes exactly 0. When `out` is not NULL, each term `r * w_i * d l_i / d alpha` is
+/// written (`grad_mode` `LOSSKIT_GRAD_MODE_WRITE`) or added (`LOSSKIT_GRAD_MODE_ADD`) into
+/// it, from the same pass; `grad_mode` is validated also when `out` is NULL.
+///
+/// `alpha`: `-INFINITY` or finite with `|alpha| <= 2^64`; `scale`: in `[2^-63, 2^63]`.
+/// Returns a `losskit_status`: `OK`, or the first problem found, in this order:
+/// `NULL_POINTER` (`pred`, `target` when `len > 0`, or `grad_alpha_out`), `MISALIGNED`,
+/// `INVALID_PARAMETER` (size), `ALIASING` (`out` or `grad_alpha_out` overlapping another
+/// argument), `INVALID_PARAMETER` (options, `alpha`, `scale`), `EMPTY`, `NON_FINITE` (a NaN
+/// or infinite `pred`, `target` or `weight`: `out` is then zeros in write mode, untouched in
+/// add mode).
+///
+/// # Safety
+/// `pred`, `target` and (when not NULL) `weight` and `out` point to `len` elements, and
+/// `grad_alpha_out` to one, valid for the call (inputs readable, outputs writable).
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn losskit_barron_grad_alpha_f32(
+    pred: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    out: *mut f32,
+    grad_alpha_out: *mut f32,
+) -> losskit_status {
+    // SAFETY: the caller's contract, forwarded.
+    unsafe {
+        checked::barron::grad_alpha(
+            (pred, target, weight, len),
+            (alpha, scale),
+            (reduction, divisor, grad_mode),
+            out,
+            grad_alpha_out,
+        )
+    }
+}
+
+/// As `losskit_barron_grad_alpha_f32`, in f64.
+///
+/// # Safety
+/// As `losskit_barron_grad_alpha_f32`.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn losskit_barron_grad_alpha_f64(
+    pred: *const f64,
+    target: *const f64,
+    weight: *const f64,
+    len: usize,
+    alpha: f64,
+    scale: f64,
+    reduction: i32,
+    divisor: f64,
+    grad_mode: i32,
+    out: *mut f64,
+    grad_alpha_out: *mut f64,
+) -> losskit_status {
+    // SAFETY: the caller's contract, forwarded.
+    unsafe {
+        checked::barron::grad_alpha(
+            (pred, target, weight, len),
+            (alpha, scale),
+            (reduction, divisor, grad_mode),
+            out,
+            grad_alpha_out,
+        )
+    }
 }
 
 /// Bare metal only: the staticlib needs a panic handler (cargo builds every crate type of

@@ -1,6 +1,6 @@
 //! Regression losses, per element, in f64 with `libm`.
 
-use libm::{exp, fabs, log, log1p, sinh, sqrt};
+use libm::{exp, expm1, fabs, log, log1p, sinh, sqrt};
 
 /// `(p − t)²`.
 pub fn mse(p: f64, t: f64) -> f64 {
@@ -62,6 +62,52 @@ pub fn log_cosh(p: f64, t: f64) -> f64 {
     } else {
         r - core::f64::consts::LN_2
     }
+}
+
+/// Barron's general robust loss, the paper's `expm1`/`log1p` form (as its reference code
+/// `lossfun`, without the clamps): `b/α · expm1(α/2 · log1p(z/b))`, `z = ((p − t)/c)²`,
+/// `b = |α − 2|`; `−expm1(−z/2)` at `α = −∞`, `log1p(z/2)` at 0, `z/2` at 2.
+pub fn barron(p: f64, t: f64, alpha: f64, c: f64) -> f64 {
+    let x = (p - t) / c;
+    let z = x * x;
+    if alpha == f64::NEG_INFINITY {
+        -expm1(-0.5 * z)
+    } else if alpha == 0.0 {
+        log1p(0.5 * z)
+    } else if alpha == 2.0 {
+        0.5 * z
+    } else {
+        let b = fabs(alpha - 2.0);
+        b / alpha * expm1(0.5 * alpha * log1p(z / b))
+    }
+}
+
+/// `∂/∂α` of [`barron`] by the chain rule on its formula: with `u = z/b`, `L = log1p(u)`,
+/// `P = (1 + u)^(α/2)`, `σ = sign(α − 2)`,
+/// `2σ/α² (P − 1) + b/(2α) P L − σ/2 · P u/(1 + u)`; at `α = 0` its limit
+/// `L²/4 − (L − u/(1 + u))/2` (`b = 2`), 0 at `α = −∞`, and at `α = 2` (a logarithmic pole)
+/// `+∞` for `z > 0`. The terms cancel for small `u` and for `α` near 0 or 2: use it away from
+/// those.
+pub fn barron_dalpha(p: f64, t: f64, alpha: f64, c: f64) -> f64 {
+    let x = (p - t) / c;
+    let z = x * x;
+    if alpha == f64::NEG_INFINITY {
+        return 0.0;
+    }
+    if alpha == 2.0 {
+        return if z > 0.0 { f64::INFINITY } else { 0.0 };
+    }
+    let b = fabs(alpha - 2.0);
+    let u = z / b;
+    let l = log1p(u);
+    let w = u / (1.0 + u);
+    if alpha == 0.0 {
+        return 0.25 * l * l - 0.5 * (l - w);
+    }
+    let sigma = if alpha > 2.0 { 1.0 } else { -1.0 };
+    let pw = exp(0.5 * alpha * l);
+    2.0 * sigma / (alpha * alpha) * expm1(0.5 * alpha * l) + b / (2.0 * alpha) * pw * l
+        - 0.5 * sigma * pw * w
 }
 
 /// Poisson NLL, PyTorch's formula.

@@ -4,7 +4,9 @@
 //! them compiles its own copies; one binary compiles them once, where seven did it seven
 //! times. Each module is one concern; run one with `cargo test --test suite -- <module>::`.
 
+mod barron_properties;
 mod common;
+mod conformance_barron;
 mod conformance_classification;
 mod conformance_extra;
 mod conformance_regression;

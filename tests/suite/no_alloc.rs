@@ -270,3 +270,30 @@ fn row_losses_do_not_allocate() {
     });
     assert_eq!(count, 0, "the row kernels allocated");
 }
+
+#[test]
+fn barron_alpha_verbs_do_not_allocate() {
+    assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 64]))) >= 1);
+    let n = 1000;
+    let p: Vec<f32> = (0..n).map(|i| (i % 97) as f32 * 0.1).collect();
+    let t: Vec<f32> = (0..n).map(|i| (i % 89) as f32 * 0.1).collect();
+    let w = vec![0.5f32; n];
+    let mut g = vec![0.0f32; n];
+    let mut bad = p.clone();
+    bad[5] = f32::NAN;
+    let count = allocations_during(|| {
+        for backend in Backend::available() {
+            // One shape per formula of ∂ρ/∂α (and the members with their own).
+            for alpha in [f32::NEG_INFINITY as f64, -4.0, 0.0, 0.5, 1.0, 1.5, 2.0, 4.0] {
+                let l = Barron { alpha, scale: 0.7 }.on(backend).unwrap();
+                l.grad_alpha(&p, &t, Some(&w), Reduction::Mean).unwrap();
+                l.grad_alpha_elementwise(&p, &t, None, Reduction::Sum, Out::add(&mut g))
+                    .unwrap();
+                l.value_and_grads(&p, &t, Some(&w), Reduction::Mean, &mut g[..])
+                    .unwrap();
+                let _ = l.grad_alpha_elementwise(&bad, &t, Some(&w), Reduction::Sum, &mut g[..]);
+            }
+        }
+    });
+    assert_eq!(count, 0, "Barron's α verbs allocated");
+}

@@ -31,6 +31,27 @@ static const double pseudo_huber_h_value = 8.0 * (SQRT2 - 1.0);
 static const double pseudo_huber_h_grad[3] = {0.0, SQRT2, -SQRT2};
 static const double pseudo_huber_h_hess[3] = {1.0, 1.0 / (2.0 * SQRT2), 1.0 / (2.0 * SQRT2)};
 
+/* Barron's loss, Geman-McClure (alpha = -2, scale = 1): x = r = (0, 2, -2); l = 2 x^2 / (x^2 + 4)
+ * = (0, 1, 1); dl/dpred = x (1 + x^2/4)^-2 = (0, 1/2, -1/2); d2l = (1 + u)^-2 (1 - 4 u / (1 + u)),
+ * u = x^2/4: (1, -1/4, -1/4); dl/dalpha = 3/8 - ln(2)/2 at x = +-2 (the derivative of
+ * b/alpha ((1 + x^2/b)^(alpha/2) - 1), b = |alpha - 2|, at alpha = -2), 0 at x = 0. */
+#define barron_gm_h_LEN 3
+static const double barron_gm_h_pred[3] = {1.0, 3.0, -1.0};
+static const double barron_gm_h_target[3] = {1.0, 1.0, 1.0};
+static const double barron_gm_h_value = 2.0;
+static const double barron_gm_h_grad[3] = {0.0, 0.5, -0.5};
+static const double barron_gm_h_hess[3] = {1.0, -0.25, -0.25};
+#define BARRON_GM_DALPHA (0.375 - 0.5 * 0.6931471805599453)
+/* Barron's loss, Cauchy (alpha = 0, scale = 2): r = (0, 2, -4), x = r/2 = (0, 1, -2);
+ * l = ln(1 + x^2/2) = (0, ln 1.5, ln 3); dl/dpred = (x/2) / (1 + x^2/2) = (0, 1/3, -1/3);
+ * d2l = (1/4) (1 - x^2/2) / (1 + x^2/2)^2 = (1/4, 1/18, -1/36). */
+#define barron_cauchy_h_LEN 3
+static const double barron_cauchy_h_pred[3] = {0.0, 2.0, -4.0};
+static const double barron_cauchy_h_target[3] = {0.0, 0.0, 0.0};
+static const double barron_cauchy_h_value = 1.5040773967762742; /* ln 4.5 */
+static const double barron_cauchy_h_grad[3] = {0.0, 1.0 / 3.0, -1.0 / 3.0};
+static const double barron_cauchy_h_hess[3] = {0.25, 1.0 / 18.0, -1.0 / 36.0};
+
 /* Every verb of a two-input pointwise loss in one precision. `P` is the loss's parameter
  * list: a function-like macro expanding to the parameters with a trailing comma. Checks: value (sum, mean, divisor, weights),
  * elementwise (sums to the value), grad (write and add), value_and_grad, and the Hessian
@@ -109,6 +130,77 @@ static const double pseudo_huber_h_hess[3] = {1.0, 1.0 / (2.0 * SQRT2), 1.0 / (2
 #define TWEEDIE_P() 1.5, 1,
 #define GAMMA_P() 0,
 #define NO_HESS ((const double *)NULL)
+/* Barron: alpha, scale. */
+#define BARRON_GM_P() -2.0, 1.0,
+#define BARRON_CAUCHY_P() 0.0, 2.0,
+
+/* Barron's gradient in alpha on the Geman-McClure case: the sum, a weighted mean, the
+ * per-element terms written and added, the pole at alpha = 2 (+inf, but 0 from a zero
+ * weight), and the statuses of its own checks. */
+#define CHECK_BARRON_GRAD_ALPHA(T, sfx, tol)                                                    \
+    do {                                                                                        \
+        T p[3], t[3], w[3] = {3, 2, 0}, o[3], d = 0;                                            \
+        const T one[3] = {1, 1, 1};                                                             \
+        const double D = BARRON_GM_DALPHA;                                                      \
+        size_t i;                                                                               \
+        for (i = 0; i < 3; i++) {                                                               \
+            p[i] = (T)barron_gm_h_pred[i];                                                      \
+            t[i] = (T)barron_gm_h_target[i];                                                    \
+        }                                                                                       \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 1.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, NULL, &d) ==        \
+                  LOSSKIT_STATUS_OK, "grad_alpha");                                             \
+        CHECK(close_to((double)d, 2.0 * D, tol, 0.0), "grad_alpha sum %.17g", (double)d);      \
+        /* Weights (3, 2, 0), mean over 3: (3 * 0 + 2 D + 0 * D) / 3. */                        \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, w, 3, -2.0, 1.0, LOSSKIT_REDUCTION_MEAN,     \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, NULL, &d) ==        \
+                  LOSSKIT_STATUS_OK, "grad_alpha");                                             \
+        CHECK(close_to((double)d, 2.0 * D / 3.0, tol, 0.0), "grad_alpha weighted mean");       \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 1.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, o, &d) ==           \
+                  LOSSKIT_STATUS_OK, "grad_alpha");                                             \
+        CHECK(o[0] == 0 && close_to((double)o[1], D, tol, 0.0) &&                               \
+                  close_to((double)o[2], D, tol, 0.0) && close_to((double)d, 2.0 * D, tol, 0.0), \
+              "grad_alpha terms");                                                              \
+        for (i = 0; i < 3; i++) o[i] = (T)1;                                                    \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 1.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, LOSSKIT_GRAD_MODE_ADD, o, &d) ==             \
+                  LOSSKIT_STATUS_OK, "grad_alpha");                                             \
+        CHECK(o[0] == 1 && close_to((double)o[1] - 1.0, D, tol, 1.0), "grad_alpha added");     \
+        /* At the pole: +inf from x = 2, 0 where the weight is 0 (and from x = 0). */           \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, one, 3, 2.0, 1.0, LOSSKIT_REDUCTION_SUM,     \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, NULL, &d) ==        \
+                  LOSSKIT_STATUS_OK, "grad_alpha");                                             \
+        CHECK(isinf((double)d) && d > 0, "grad_alpha at alpha = 2: %g", (double)d);            \
+        w[0] = (T)1;                                                                            \
+        w[1] = (T)0;                                                                            \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, w, 3, 2.0, 1.0, LOSSKIT_REDUCTION_SUM, 0.0,  \
+                                              LOSSKIT_GRAD_MODE_WRITE, NULL, &d) ==             \
+                  LOSSKIT_STATUS_OK, "grad_alpha");                                             \
+        CHECK(d == 0, "grad_alpha zero weights at the pole: %g", (double)d);                   \
+        /* Statuses. */                                                                         \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 1.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, o, NULL) ==         \
+                  LOSSKIT_STATUS_NULL_POINTER, "grad_alpha NULL result");                       \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, NAN, 1.0, LOSSKIT_REDUCTION_SUM,    \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, o, &d) ==           \
+                  LOSSKIT_STATUS_INVALID_PARAMETER, "grad_alpha alpha NaN");                    \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 0.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, o, &d) ==           \
+                  LOSSKIT_STATUS_INVALID_PARAMETER, "grad_alpha scale 0");                      \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 1.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, 2, NULL, &d) ==                              \
+                  LOSSKIT_STATUS_INVALID_PARAMETER, "grad_alpha grad_mode");                    \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 1.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, o, (T *)o) ==       \
+                  LOSSKIT_STATUS_ALIASING, "grad_alpha aliasing");                              \
+        p[1] = (T)NAN;                                                                          \
+        for (i = 0; i < 3; i++) o[i] = (T)5;                                                    \
+        CHECK(losskit_barron_grad_alpha_##sfx(p, t, NULL, 3, -2.0, 1.0, LOSSKIT_REDUCTION_SUM,   \
+                                              0.0, LOSSKIT_GRAD_MODE_WRITE, o, &d) ==           \
+                  LOSSKIT_STATUS_NON_FINITE, "grad_alpha NaN");                                 \
+        CHECK(o[0] == 0 && o[1] == 0 && o[2] == 0, "grad_alpha reset on NaN");                 \
+    } while (0)
 
 /* Gaussian NLL (pred, target, var), both gradients. */
 #define CHECK_GAUSSIAN(T, sfx, tol)                                                             \
@@ -178,6 +270,10 @@ int main(void) {
     BOTH(expectile, EXPECTILE_P, expectile_h, expectile_h_hess);
     BOTH(pseudo_huber, PSEUDO_HUBER_P, pseudo_huber_h, pseudo_huber_h_hess);
     BOTH(log_cosh, NO_PARAMS, log_cosh_33, log_cosh_33_hess);
+    BOTH(barron, BARRON_GM_P, barron_gm_h, barron_gm_h_hess);
+    BOTH(barron, BARRON_CAUCHY_P, barron_cauchy_h, barron_cauchy_h_hess);
+    CHECK_BARRON_GRAD_ALPHA(double, f64, TOL_F64);
+    CHECK_BARRON_GRAD_ALPHA(float, f32, TOL_F32);
     BOTH(poisson_nll, POISSON_P, poisson_nll_111, NO_HESS);
     BOTH(tweedie, TWEEDIE_P, tweedie_16, tweedie_16_hess);
     BOTH(gamma, GAMMA_P, gamma_38, gamma_38_hess);

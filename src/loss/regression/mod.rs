@@ -1,6 +1,7 @@
 //! Regression losses (pointwise shape): each is `ℓ(pred[i], target[i])`, reduced by sum or
 //! mean, with optional per-element weights.
 
+mod barron;
 mod expectile;
 mod gamma;
 mod gaussian_nll;
@@ -14,6 +15,7 @@ mod quantile;
 mod smooth_l1;
 mod tweedie;
 
+pub use barron::Barron;
 pub use expectile::Expectile;
 pub use gamma::Gamma;
 pub use gaussian_nll::GaussianNll;
