@@ -74,14 +74,9 @@ pub trait Pointwise: Copy + Send + Sync {
         "target"
     }
 
-    /// The backend this loss runs on (the CPU's best unless pinned with `on`).
-    #[inline]
-    fn backend(&self) -> Backend {
-        Backend::active()
-    }
-
-    /// Runs one pass of this loss's kernel on `backend`. [`On`] passes its inner loss on, so
-    /// pinned and unpinned calls of a loss share one set of kernels.
+    /// Runs one pass of this loss's kernel on `backend` (the verbs pass
+    /// [`Backend::active`]). [`On`] passes its inner loss on with its pinned backend instead,
+    /// so pinned and unpinned calls of a loss share one set of kernels.
     #[doc(hidden)]
     #[inline]
     #[allow(private_interfaces)]
@@ -544,14 +539,16 @@ fn locate<F: Float, L: Pointwise>(loss: &L, inp: Inputs<'_, F>) -> Option<Error>
 crate::simd::fold_inline! {
 /// Runs a validated pass and turns a probe hit into the located error, restoring the
 /// outputs' contract (write mode: zeros; add mode: untouched, ensured by a probe pass first).
+/// Every pass runs on `backend` (the verbs give [`Backend::active`]; a pinned [`On`] loss's
+/// `pass` uses its own instead).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
+    backend: Backend,
     loss: &L,
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     reduction: Reduction,
 ) -> Result<f64> {
-    let backend = loss.backend();
     let scale = reduction.scale(inp.len())?;
     if out.add || out.add_aux {
         let probe = loss.pass::<F, { verb::PROBE }>(backend, inp, Outputs::none(), F::ZERO)?;
@@ -597,6 +594,7 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
 /// written; a written one is reset to zeros when an input turns out invalid. Errors index
 /// the flattened matrix.
 pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
+    backend: Backend,
     loss: &L,
     inp: Inputs<'_, F>,
     classes: usize,
@@ -604,7 +602,6 @@ pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
     scale: f64,
     mut row_sum: impl FnMut(usize, f64),
 ) -> Result<f64> {
-    let backend = loss.backend();
     let row = |r: usize| Inputs {
         p: &inp.p[r * classes..(r + 1) * classes],
         t: &inp.t[r * classes..(r + 1) * classes],
@@ -694,7 +691,7 @@ fn two_inputs<F: Float, L: Pointwise, const VERB: u8>(
         a: &[],
         w: weight,
     };
-    execute::<F, L, VERB>(loss, inp, Outputs::main(out), reduction)
+    execute::<F, L, VERB>(Backend::active(), loss, inp, Outputs::main(out), reduction)
 }
 }
 
@@ -726,7 +723,14 @@ pub trait PointwiseLoss: Pointwise {
             a: &[],
             w: weight,
         };
-        execute::<F, Self, { verb::VALUE }>(self, inp, Outputs::none(), reduction).map(F::from_f64)
+        execute::<F, Self, { verb::VALUE }>(
+            Backend::active(),
+            self,
+            inp,
+            Outputs::none(),
+            reduction,
+        )
+        .map(F::from_f64)
     }
     }
 
@@ -879,20 +883,17 @@ impl<L: Pointwise> Pointwise for On<L> {
     fn domain_input<V: Vector>(&self, p: V, t: V, a: V) -> &'static str {
         self.loss.domain_input(p, t, a)
     }
-    #[inline]
-    fn backend(&self) -> Backend {
-        self.backend
-    }
+    /// Runs the inner loss's pass on the pinned backend, not the default one.
     #[inline]
     #[allow(private_interfaces)]
     fn pass<F: Float, const VERB: u8>(
         &self,
-        backend: Backend,
+        _default: Backend,
         inp: Inputs<'_, F>,
         out: Outputs<'_, F>,
         scale: F,
     ) -> Result<Outcome> {
-        self.loss.pass::<F, VERB>(backend, inp, out, scale)
+        self.loss.pass::<F, VERB>(self.backend, inp, out, scale)
     }
 }
 

@@ -22,7 +22,7 @@
 use crate::error::{Error, Result};
 use crate::loss::softmax::Extra;
 use crate::reduction::{Out, Reduction};
-use crate::shape::pointwise::{Inputs, On, Outputs, Pointwise, Terms, execute_broadcast, verb};
+use crate::shape::pointwise::{Inputs, Outputs, Pointwise, Terms, execute_broadcast, verb};
 use crate::shape::row_checks::{check_class_weights, check_len};
 use crate::shape::row_softmax::{Logits, Verb};
 use crate::shape::rows::kernel::RowKernel;
@@ -135,16 +135,23 @@ impl<'a, F: Float> Call<'a, F> {
             a: self.pos_weight.unwrap_or(&[]),
             w: self.class_weights,
         };
-        // `On` runs the inner loss's kernels on the call's backend (the caller's choice:
-        // the best, or the one a pinned loss checked when it was pinned). Without a
-        // per-class `pos_weight`, the scalar kernel (no third stream).
+        // On the call's backend (the caller's choice: the best, or the one a pinned loss
+        // checked when it was pinned). Without a per-class `pos_weight`, the scalar kernel
+        // (no third stream).
         let backend = self.backend;
         if self.pos_weight.is_some() {
-            let loss = On::new(PosWeighted, backend);
-            execute_broadcast::<F, _, VERB>(&loss, inp, self.classes, out, scale, row_sum)
+            execute_broadcast::<F, _, VERB>(
+                backend,
+                &PosWeighted,
+                inp,
+                self.classes,
+                out,
+                scale,
+                row_sum,
+            )
         } else {
-            let loss = On::new(BceWithLogits::default(), backend);
-            execute_broadcast::<F, _, VERB>(&loss, inp, self.classes, out, scale, row_sum)
+            let loss = BceWithLogits::default();
+            execute_broadcast::<F, _, VERB>(backend, &loss, inp, self.classes, out, scale, row_sum)
         }
     }
 }

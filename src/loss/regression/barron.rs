@@ -828,7 +828,7 @@ fn alpha_pass<F: Float, const VERB: u8>(
     };
     match weight {
         Some(w) => {
-            let k = On::new(loss.alpha_kernel::<true>(), backend);
+            let k = loss.alpha_kernel::<true>();
             pointwise::validate(&k, pred, target, w, None, outs)?;
             let inp = Inputs {
                 p: pred,
@@ -836,10 +836,10 @@ fn alpha_pass<F: Float, const VERB: u8>(
                 a: w,
                 w: None,
             };
-            pointwise::execute::<F, On<AlphaKernel<true>>, VERB>(&k, inp, out, reduction)
+            pointwise::execute::<F, AlphaKernel<true>, VERB>(backend, &k, inp, out, reduction)
         }
         None => {
-            let k = On::new(loss.alpha_kernel::<false>(), backend);
+            let k = loss.alpha_kernel::<false>();
             pointwise::validate(&k, pred, target, &[], None, outs)?;
             let inp = Inputs {
                 p: pred,
@@ -847,7 +847,7 @@ fn alpha_pass<F: Float, const VERB: u8>(
                 a: &[],
                 w: None,
             };
-            pointwise::execute::<F, On<AlphaKernel<false>>, VERB>(&k, inp, out, reduction)
+            pointwise::execute::<F, AlphaKernel<false>, VERB>(backend, &k, inp, out, reduction)
         }
     }
 }

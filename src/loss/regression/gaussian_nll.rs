@@ -18,7 +18,7 @@
 use crate::Result;
 use crate::reduction::Reduction;
 use crate::shape::aux::kernel::AuxKernel;
-use crate::shape::pointwise::{self, Inputs, On, Outputs, Pointwise, PointwiseLoss, Terms};
+use crate::shape::pointwise::{self, Inputs, Outputs, Pointwise, Terms};
 use crate::shape::rows::Loss;
 use crate::simd::math::ln;
 use crate::simd::{Backend, Float, Vector};
@@ -110,7 +110,7 @@ fn run<F: Float, const VERB: u8>(
     out: Outputs<'_, F>,
     reduction: Reduction,
 ) -> Result<f64> {
-    let k = Kernel(loss).on(backend)?;
+    let k = Kernel(loss);
     pointwise::validate(
         &k,
         pred,
@@ -142,7 +142,7 @@ fn run<F: Float, const VERB: u8>(
         a: var,
         w: None,
     };
-    pointwise::execute::<F, On<Kernel>, VERB>(&k, inp, out, reduction)
+    pointwise::execute::<F, Kernel, VERB>(backend, &k, inp, out, reduction)
 }
 
 impl AuxKernel for GaussianNll {
