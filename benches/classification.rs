@@ -15,6 +15,10 @@
 //! torchvision's `pow(1 − p_t, γ)` and `pow(1 − p_t, γ − 1)` for the gradient); built with
 //! the same bench profile and the default target features.
 //!
+//! Every other row loss of the registry (`for_each_row_loss!`, its default instance) is
+//! benched per backend without a baseline, as `classification/<loss>/<prec>/<rows>x<classes>`
+//! at [`ROW_SHAPES`]; the two-input ones are in the `pointwise` bench.
+//!
 //! Each iteration uses the next of [`SETS`] input sets (logits around ±1.5 with scale-2
 //! noise, hard 0/1 targets), so the branch predictor cannot learn one set's signs. Inputs
 //! are generated lazily (only when a benchmark of that precision and size passes the
@@ -544,11 +548,118 @@ fn bench_poly1<F: Elem>(c: &mut Criterion) {
     }
 }
 
+/// The row shapes of the registered row losses without a baseline.
+const ROW_SHAPES: [(usize, usize); 2] = [(4096, 10), (256, 1000)];
+
+/// The row losses benched above with a baseline.
+const ROWS_WITH_BASELINE: [&str; 2] = ["cross_entropy", "poly1"];
+
+/// The inputs of a registered row loss: scores, labels, soft targets (rows sum to 1), teacher
+/// logits, multi-label 0/1 targets.
+struct RowSet<F> {
+    x: Vec<F>,
+    labels: Vec<u32>,
+    soft: Vec<F>,
+    teacher: Vec<F>,
+    multilabel: Vec<F>,
+}
+
+fn row_set<F: Elem>(rows: usize, classes: usize, seed: u64) -> RowSet<F> {
+    let mut rng = Rng(seed);
+    let n = rows * classes;
+    let x = (0..n).map(|_| F::from_f64(2.0 * rng.normalish())).collect();
+    let teacher = (0..n).map(|_| F::from_f64(2.0 * rng.normalish())).collect();
+    let labels = (0..rows)
+        .map(|_| (rng.next() % classes as u64) as u32)
+        .collect();
+    let mut soft: Vec<f64> = (0..n).map(|_| (rng.normalish()).exp()).collect();
+    for row in soft.chunks_mut(classes) {
+        let total: f64 = row.iter().sum();
+        row.iter_mut().for_each(|t| *t /= total);
+    }
+    let multilabel = (0..n)
+        .map(|_| F::from_f64((rng.next() % 2) as f64))
+        .collect();
+    RowSet {
+        x,
+        labels,
+        soft: soft.into_iter().map(F::from_f64).collect(),
+        teacher,
+        multilabel,
+    }
+}
+
+/// The targets `T` of a registry line's `targets` word.
+macro_rules! row_targets {
+    (labels, $s:expr) => {
+        &$s.labels[..]
+    };
+    (soft, $s:expr) => {
+        &$s.soft[..]
+    };
+    (multilabel, $s:expr) => {
+        &$s.multilabel[..]
+    };
+    (teacher, $s:expr) => {
+        losskit::loss::softmax::Teacher {
+            logits: &$s.teacher[..],
+            labels: &$s.labels[..],
+        }
+    };
+}
+
+fn bench_registered_rows<F: Elem>(c: &mut Criterion) {
+    macro_rules! registered {
+        ($( ($name:ident, $loss:expr, $kind:ident, [$($cap:ident)*]) ),* $(,)?) => {$(
+            if !ROWS_WITH_BASELINE.contains(&stringify!($name)) {
+                for (rows, classes) in ROW_SHAPES {
+                    let id = format!("classification/{}/{}/{rows}x{classes}", stringify!($name), F::NAME);
+                    let mut group = c.benchmark_group(&id);
+                    group
+                        .throughput(Throughput::Elements((rows * classes) as u64))
+                        .warm_up_time(Duration::from_millis(300))
+                        .measurement_time(Duration::from_millis(1200))
+                        .sample_size(10);
+                    let mut sets: Option<Vec<RowSet<F>>> = None;
+                    let mut grad = vec![F::ZERO; rows * classes];
+                    let mut k = 0;
+                    for backend in Backend::available() {
+                        let loss = $loss.on(backend).expect("an available backend");
+                        group.bench_function(backend.name(), |b| {
+                            let sets = sets.get_or_insert_with(|| {
+                                (0..SETS as u64).map(|k| row_set(rows, classes, 0x7005_0000 + k)).collect()
+                            });
+                            b.iter(|| {
+                                let s = &sets[k % SETS];
+                                k += 1;
+                                black_box(
+                                    loss.value_and_grad(
+                                        black_box(&s.x[..]),
+                                        classes,
+                                        row_targets!($kind, s),
+                                        Reduction::Mean,
+                                        &mut grad[..],
+                                    )
+                                    .unwrap(),
+                                )
+                            })
+                        });
+                    }
+                    group.finish();
+                }
+            }
+        )*};
+    }
+    losskit::for_each_row_loss!(registered);
+}
+
 fn classification(c: &mut Criterion) {
     let backends: Vec<_> = Backend::available().map(Backend::name).collect();
     eprintln!("classification: backends {backends:?}; {SETS} input sets rotated");
     bench_precision::<f32>(c);
     bench_precision::<f64>(c);
+    bench_registered_rows::<f32>(c);
+    bench_registered_rows::<f64>(c);
 }
 
 criterion_group!(benches, classification);

@@ -8,7 +8,10 @@
 //! ```
 //!
 //! Benchmark IDs are `pointwise/<loss>/<f32|f64>/<N>/<impl>`, where `<impl>` is a backend
-//! name (`portable`, `avx2`, `avx512`: every backend this CPU can run), `scalar` or `floor`:
+//! name (`portable`, `avx2`, `avx512`: every backend this CPU can run), `scalar` or `floor`.
+//! Every loss of the registry is benched (`for_each_pointwise_loss!`, on the pairs moved onto
+//! its input domain by `Domain::place`, with the registry's instance); the ones with a
+//! hand-written baseline below ([`CURATED`]) also get `scalar`:
 //!
 //! * `scalar`: the loop a careful person writes without SIMD: f32 (or f64) data, an f64
 //!   accumulator, `libm` functions, branches; built with the same bench profile and the
@@ -34,6 +37,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use losskit::prelude::*;
+use losskit::registry::Domain;
 
 /// Input pairs rotated through, one per iteration.
 const PAIRS: usize = 4;
@@ -179,6 +183,18 @@ impl<F: Elem> Data<F> {
             pairs,
             grad: vec![F::ZERO; n],
         }
+    }
+
+    /// [`Data::new`]'s pairs moved onto `domain` (e.g. probabilities, counts, labels ±1).
+    fn placed(n: usize, domain: Domain) -> Self {
+        let mut data = Data::new(n);
+        for (pred, target) in &mut data.pairs {
+            for (p, t) in pred.iter_mut().zip(target.iter_mut()) {
+                let (a, b) = domain.place(p.to_f64(), t.to_f64());
+                (*p, *t) = (F::from_f64(a), F::from_f64(b));
+            }
+        }
+        data
     }
 }
 
@@ -421,6 +437,21 @@ trait Case: PointwiseLoss {
     fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64;
 }
 
+/// The losses with a hand-written scalar baseline: here (in `bench_precision`, with their own
+/// inputs), and the two in the `classification` bench. Every other registered loss is benched
+/// without one.
+const CURATED: [&str; 9] = [
+    "mse",
+    "huber",
+    "log_cosh",
+    "quantile",
+    "barron",
+    "tweedie",
+    "gamma",
+    "bce_with_logits",
+    "sigmoid_focal",
+];
+
 impl Case for Tweedie {
     const NAME: &'static str = "tweedie";
     fn scalar<F: Elem>(&self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
@@ -480,7 +511,7 @@ fn rel(a: f64, b: f64) -> f64 {
 fn check_agreement<F: Elem, L: Case>(loss: L, data: &mut Data<F>) {
     let (p, t) = &data.pairs[0];
     let mut g_ref = vec![F::ZERO; p.len()];
-    let v_ref = loss.scalar(p, t, &mut g_ref);
+    let v_ref = Case::scalar(&loss, p, t, &mut g_ref);
     let v = loss
         .value_and_grad(p, t, None, Reduction::Mean, &mut data.grad[..])
         .expect("valid inputs")
@@ -520,11 +551,42 @@ fn bench_case<F: Elem, L: Case>(
     n: usize,
     data: &mut Option<Data<F>>,
     floor: FloorIsa,
-    make: fn(usize) -> Data<F>,
+    make: &dyn Fn(usize) -> Data<F>,
 ) {
-    let mut group = c.benchmark_group(format!("pointwise/{}/{}/{n}", L::NAME, F::NAME));
-    configure(&mut group, n);
     let mut checked = false;
+    let scalar = move |data: &mut Data<F>, b: &mut criterion::Bencher<'_>| {
+        if !checked {
+            check_agreement(loss, data);
+            checked = true;
+        }
+        let Data { pairs, grad } = data;
+        let mut k = 0;
+        b.iter(|| {
+            let (p, t) = &pairs[k % PAIRS];
+            k += 1;
+            Case::scalar(&loss, black_box(p), black_box(t), grad)
+        });
+    };
+    bench_group(c, L::NAME, loss, n, data, floor, make, Some(scalar));
+}
+
+/// The baseline's benchmark body, given the group's inputs.
+type Baseline<'a, F> = dyn FnMut(&mut Data<F>, &mut criterion::Bencher<'_>) + 'a;
+
+/// One group: the backends, the baseline (when given) and the floor.
+#[allow(clippy::too_many_arguments)]
+fn bench_group<F: Elem, L: PointwiseLoss, B: FnMut(&mut Data<F>, &mut criterion::Bencher<'_>)>(
+    c: &mut Criterion,
+    name: &str,
+    loss: L,
+    n: usize,
+    data: &mut Option<Data<F>>,
+    floor: FloorIsa,
+    make: &dyn Fn(usize) -> Data<F>,
+    mut baseline: Option<B>,
+) {
+    let mut group = c.benchmark_group(format!("pointwise/{name}/{}/{n}", F::NAME));
+    configure(&mut group, n);
 
     for backend in Backend::available() {
         let pinned = loss.on(backend).expect("available backend");
@@ -547,20 +609,9 @@ fn bench_case<F: Elem, L: Case>(
         });
     }
 
-    group.bench_function("scalar", |b| {
-        let d = data.get_or_insert_with(|| make(n));
-        if !checked {
-            check_agreement(loss, d);
-            checked = true;
-        }
-        let Data { pairs, grad } = d;
-        let mut k = 0;
-        b.iter(|| {
-            let (p, t) = &pairs[k % PAIRS];
-            k += 1;
-            loss.scalar(black_box(p), black_box(t), grad)
-        });
-    });
+    if let Some(scalar) = &mut baseline {
+        group.bench_function("scalar", |b| scalar(data.get_or_insert_with(|| make(n)), b));
+    }
 
     group.bench_function("floor", |b| {
         let Data { pairs, grad } = data.get_or_insert_with(|| make(n));
@@ -579,22 +630,38 @@ fn bench_precision<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
     for n in SIZES {
         // Generated on first use by a benchmark that passed the filter, freed after this size.
         let mut data: Option<Data<F>> = None;
-        bench_case::<F, _>(c, Mse, n, &mut data, floor, Data::new);
-        bench_case::<F, _>(c, Huber { delta: 1.0 }, n, &mut data, floor, Data::new);
-        bench_case::<F, _>(c, LogCosh, n, &mut data, floor, Data::new);
-        bench_case::<F, _>(c, Quantile { tau: 0.9 }, n, &mut data, floor, Data::new);
+        let new = &Data::new;
+        bench_case::<F, _>(c, Mse, n, &mut data, floor, new);
+        bench_case::<F, _>(c, Huber { delta: 1.0 }, n, &mut data, floor, new);
+        bench_case::<F, _>(c, LogCosh, n, &mut data, floor, new);
+        bench_case::<F, _>(c, Quantile { tau: 0.9 }, n, &mut data, floor, new);
         let barron = Barron {
             alpha: 0.5,
             scale: 1.0,
         };
-        bench_case::<F, _>(c, barron, n, &mut data, floor, Data::new);
+        bench_case::<F, _>(c, barron, n, &mut data, floor, new);
         // The log-link losses have inputs of their own (targets ≥ 0, or > 0 for gamma).
         data = None;
-        let tweedie_data = |n| Data::log_link(n, true);
-        bench_case::<F, _>(c, Tweedie::default(), n, &mut data, floor, tweedie_data);
+        bench_case::<F, _>(c, Tweedie::default(), n, &mut data, floor, &|n| {
+            Data::log_link(n, true)
+        });
         data = None;
-        let gamma_data = |n| Data::log_link(n, false);
-        bench_case::<F, _>(c, Gamma::default(), n, &mut data, floor, gamma_data);
+        bench_case::<F, _>(c, Gamma::default(), n, &mut data, floor, &|n| {
+            Data::log_link(n, false)
+        });
+        // Every other registered loss, on its own domain's pairs, without a baseline.
+        macro_rules! registered {
+            ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr, $from:expr)),* $(,)?) => {$(
+                if !CURATED.contains(&stringify!($name)) {
+                    let mut data = None;
+                    let make = |n| Data::placed(n, $domain);
+                    bench_group::<F, _, Box<Baseline<'_, F>>>(
+                        c, stringify!($name), $loss, n, &mut data, floor, &make, None,
+                    );
+                }
+            )*};
+        }
+        losskit::for_each_pointwise_loss!(registered);
     }
 }
 

@@ -180,6 +180,34 @@ pub(crate) struct Tau<'a, F> {
     pub mask_aware: bool,
 }
 
+impl<'a, F: Float> Tau<'a, F> {
+    /// The τ of a labelled loss: `τⱼ = wⱼ` (the class weights, or 1) when `smoothing` (the
+    /// rule mixes in the uniform target; over the unmasked classes only with `mask_aware`),
+    /// else none.
+    pub fn labelled(smoothing: bool, weights: Option<&'a [F]>, mask_aware: bool) -> Self {
+        Tau {
+            on: smoothing,
+            weights,
+            targets: None,
+            ta: F::ZERO,
+            tb: F::ONE,
+            mask_aware: mask_aware && smoothing,
+        }
+    }
+
+    /// The τ of dense targets smoothed by `eps` over `classes`: `τⱼ = wⱼ · ((1 − ε) tⱼ + ε/C)`.
+    pub fn dense(targets: &'a [F], eps: f64, classes: usize, weights: Option<&'a [F]>) -> Self {
+        Tau {
+            on: true,
+            weights,
+            targets: Some(targets),
+            ta: F::from_f64(1.0 - eps),
+            tb: F::from_f64(eps / classes.max(1) as f64),
+            mask_aware: false,
+        }
+    }
+}
+
 /// What one call computes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Verb {

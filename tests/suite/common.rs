@@ -141,3 +141,42 @@ pub fn run_vectors(file: &str, f64_case: CaseRunner, f32_case: CaseRunner) {
         failures.join("\n")
     );
 }
+
+/// A check that runs on any two-input pointwise loss (what a conformance runner does with the
+/// loss a case names).
+pub trait PointwiseCheck {
+    /// Checks `loss` (pinned to the case's backend) against the case.
+    fn check<L: losskit::PointwiseLoss>(self, loss: L) -> Result<(), String>;
+}
+
+/// Runs `check` on the registered two-input pointwise loss whose conformance vectors are
+/// named `vectors` (the case's `"loss"`), built from the case's `params` by its registry line
+/// (`for_each_pointwise_loss!`) and pinned to `backend`; `None` when no such loss is
+/// registered. A loss added to the registry is run with no line here.
+pub fn registered_pointwise(
+    vectors: &str,
+    params: &Value,
+    backend: Backend,
+    check: impl PointwiseCheck,
+) -> Option<Result<(), String>> {
+    let entry = losskit::registry::LOSSES
+        .iter()
+        .find(|l| l.vectors.contains(&vectors))?;
+    let param = |k: &str, default: f64| match params.get(k) {
+        Some(Value::Bool(b)) => f64::from(u8::from(*b)),
+        Some(v) => v.as_f64().unwrap_or(default),
+        None => default,
+    };
+    macro_rules! build {
+        ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr, $from:expr)),* $(,)?) => {
+            match entry.name {
+                $( stringify!($name) => Some(match ($from)(&param).on(backend) {
+                    Ok(loss) => check.check(loss),
+                    Err(e) => Err(e.to_string()),
+                }), )*
+                _ => None,
+            }
+        };
+    }
+    losskit::for_each_pointwise_loss!(build)
+}

@@ -2,9 +2,12 @@
 //! focal loss; scikit-learn's modified Huber), on every backend, in f32 and f64, through
 //! every verb that the case's expectations cover.
 
-use crate::common::{Prec, backends, close, nums, run_vectors};
+use crate::common::{
+    PointwiseCheck, Prec, backends, close, nums, registered_pointwise, run_vectors,
+};
 use losskit::prelude::*;
 use serde_json::Value;
+use std::marker::PhantomData;
 
 fn reduction(params: &Value) -> Option<Reduction> {
     match params["reduction"].as_str().unwrap_or("mean") {
@@ -169,29 +172,22 @@ fn check<L: PointwiseLoss, F: Float>(loss: L, case: &Value, prec: Prec) -> Resul
 }
 
 fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), String> {
-    let p = &case["params"];
-    let f = |k: &str, d: f64| p.get(k).and_then(Value::as_f64).unwrap_or(d);
-    let on = |e: losskit::Error| format!("{e}");
-    macro_rules! go {
-        ($loss:expr) => {
-            check::<_, F>($loss.on(backend).map_err(on)?, case, prec)
-        };
-    }
-    match case["loss"].as_str().unwrap() {
-        "bce" => go!(Bce),
-        "bce_with_logits" => go!(BceWithLogits {
-            pos_weight: f("pos_weight", 1.0)
-        }),
-        "sigmoid_focal" => go!(SigmoidFocal {
-            alpha: f("alpha", 0.25),
-            gamma: f("gamma", 2.0),
-        }),
-        "logistic_pm1" => go!(SoftMargin),
-        "hinge" => go!(Hinge),
-        "squared_hinge" => go!(SquaredHinge),
-        "smooth_hinge" => go!(SmoothHinge),
-        "modified_huber" => go!(ModifiedHuber),
-        other => Err(format!("no loss named {other} in losskit")),
+    let name = case["loss"].as_str().unwrap();
+    registered_pointwise(
+        name,
+        &case["params"],
+        backend,
+        Classification::<F>(case, prec, PhantomData),
+    )
+    .unwrap_or_else(|| Err(format!("no loss named {name} in losskit")))
+}
+
+/// [`check`] in precision `F` on a case, for the registry's lookup.
+struct Classification<'c, F>(&'c Value, Prec, PhantomData<F>);
+
+impl<F: Float> PointwiseCheck for Classification<'_, F> {
+    fn check<L: PointwiseLoss>(self, loss: L) -> Result<(), String> {
+        check::<L, F>(loss, self.0, self.1)
     }
 }
 

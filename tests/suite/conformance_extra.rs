@@ -4,10 +4,11 @@
 //! through the regression runner; the multi-label losses through every verb their
 //! expectations cover, checking that `value_and_grad` equals `value` and `grad` bit for bit.
 
-use crate::common::{Prec, close, nums, run_vectors};
-use crate::conformance_regression::check_pointwise;
+use crate::common::{Prec, close, nums, registered_pointwise, run_vectors};
+use crate::conformance_regression::Pointwise;
 use losskit::prelude::*;
 use serde_json::Value;
+use std::marker::PhantomData;
 
 fn cast<F: Float>(x: &[f64]) -> Vec<F> {
     x.iter().map(|&v| F::from_f64(v)).collect()
@@ -87,21 +88,10 @@ fn check_multilabel<
 
 fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), String> {
     let p = &case["params"];
-    let param = |k: &str| p[k].as_f64().ok_or_else(|| format!("no param {k}"));
     let on = |e: losskit::Error| format!("{e}");
     let per_class = |k: &str| -> Option<Vec<F>> { case["inputs"].get(k).map(|v| cast(&nums(v))) };
     let (pos_weight, class_weights) = (per_class("pos_weight"), per_class("class_weights"));
     match case["loss"].as_str().unwrap() {
-        "expectile" => {
-            let l = Expectile { tau: param("tau")? };
-            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
-        }
-        "pseudo_huber" => {
-            let l = PseudoHuber {
-                delta: param("delta")?,
-            };
-            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
-        }
         "multilabel_bce_with_logits" => {
             let l = MultiLabelBceWithLogits {
                 pos_weight: pos_weight.as_deref(),
@@ -116,7 +106,8 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             };
             check_multilabel::<F, _>(&l.on(backend).map_err(on)?, case, prec)
         }
-        other => Err(format!("no loss named {other} in losskit")),
+        other => registered_pointwise(other, p, backend, Pointwise::<F>(case, prec, PhantomData))
+            .unwrap_or_else(|| Err(format!("no loss named {other} in losskit"))),
     }
 }
 

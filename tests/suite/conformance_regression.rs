@@ -2,9 +2,10 @@
 //! `tests/data/tweedie_gamma.json` (mpmath), on every backend, in f32 and f64, through every
 //! verb that the case's expectations cover.
 
-use crate::common::{Prec, close, num, nums, run_vectors};
+use crate::common::{PointwiseCheck, Prec, close, num, nums, registered_pointwise, run_vectors};
 use losskit::prelude::*;
 use serde_json::Value;
+use std::marker::PhantomData;
 
 fn reduction(params: &Value) -> Option<Reduction> {
     match params["reduction"].as_str().unwrap_or("mean") {
@@ -135,53 +136,6 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
     let b = |k: &str, d: bool| p.get(k).and_then(Value::as_bool).unwrap_or(d);
     let on = |e: losskit::Error| format!("{e}");
     match case["loss"].as_str().unwrap() {
-        "mse" => check_pointwise::<_, F>(Mse.on(backend).map_err(on)?, case, prec),
-        "mae" => check_pointwise::<_, F>(Mae.on(backend).map_err(on)?, case, prec),
-        "huber" => check_pointwise::<_, F>(
-            Huber {
-                delta: f("delta", 1.0),
-            }
-            .on(backend)
-            .map_err(on)?,
-            case,
-            prec,
-        ),
-        "smooth_l1" => check_pointwise::<_, F>(
-            SmoothL1 {
-                beta: f("beta", 1.0),
-            }
-            .on(backend)
-            .map_err(on)?,
-            case,
-            prec,
-        ),
-        "quantile" => check_pointwise::<_, F>(
-            Quantile { tau: f("tau", 0.5) }.on(backend).map_err(on)?,
-            case,
-            prec,
-        ),
-        "log_cosh" => check_pointwise::<_, F>(LogCosh.on(backend).map_err(on)?, case, prec),
-        "poisson_nll" => {
-            let l = PoissonNll {
-                log_input: b("log_input", true),
-                full: b("full", false),
-                eps: f("eps", 1e-8),
-            };
-            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
-        }
-        "tweedie" => {
-            let l = Tweedie {
-                power: f("power", 1.5),
-                deviance: b("deviance", false),
-            };
-            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
-        }
-        "gamma" => {
-            let l = Gamma {
-                deviance: b("deviance", false),
-            };
-            check_pointwise::<_, F>(l.on(backend).map_err(on)?, case, prec)
-        }
         "gaussian_nll" => {
             let l = GaussianNll {
                 full: b("full", false),
@@ -189,7 +143,17 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             };
             check_gaussian::<F>(l.on(backend).map_err(on)?, case, prec)
         }
-        other => Err(format!("no loss named {other} in losskit")),
+        other => registered_pointwise(other, p, backend, Pointwise::<F>(case, prec, PhantomData))
+            .unwrap_or_else(|| Err(format!("no loss named {other} in losskit"))),
+    }
+}
+
+/// [`check_pointwise`] in precision `F` on a case, for the registry's lookup.
+pub(crate) struct Pointwise<'c, F>(pub &'c Value, pub Prec, pub PhantomData<F>);
+
+impl<F: Float> PointwiseCheck for Pointwise<'_, F> {
+    fn check<L: PointwiseLoss>(self, loss: L) -> Result<(), String> {
+        check_pointwise::<L, F>(loss, self.0, self.1)
     }
 }
 

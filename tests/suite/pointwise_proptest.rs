@@ -111,7 +111,7 @@ fn check<L: PointwiseLoss>(
 }
 
 macro_rules! proptests {
-    ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr)),* $(,)?) => {
+    ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr, $from:expr)),* $(,)?) => {
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(
                 std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)

@@ -9,12 +9,15 @@
 //!   registered row loss with it is convex in each score); `hvp` with a unit vector `eⱼ`
 //!   gives the diagonal's `j`-th entry;
 //! * f32 agrees with f64 to f32 accuracy;
-//! * a wrong output length is `LengthMismatch` and writes nothing.
+//! * a wrong output length is `LengthMismatch` and writes nothing;
+//! * no verb allocates (the counting allocator of `no_alloc.rs`), on valid rows and on a
+//!   row with a NaN.
 //!
 //! A loss added to the registry is tested here with no edit: what its `T` is and which
 //! capability traits it has come from its registry line.
 
 use crate::common::backends;
+use crate::no_alloc::allocations_during;
 use losskit::loss::softmax::Teacher;
 use losskit::prelude::*;
 use losskit::registry::{Per, Shape};
@@ -317,3 +320,68 @@ macro_rules! row_registry_tests {
 }
 
 losskit::for_each_row_loss!(row_registry_tests);
+
+/// One capability's verb, for the allocation count (buffers made beforehand).
+macro_rules! call_capability {
+    (elementwise, $name:ident, $l:expr, $c:expr, $t:expr, $b:expr) => {
+        // One value per row, or per element for a per-element multi-label loss.
+        let per_element = losskit::registry::find(stringify!($name))
+            .is_some_and(|l| matches!(l.shape, Shape::MultiLabel { per: Per::Element }));
+        let m = if per_element { $c.x.len() } else { $c.rows };
+        $l.value_elementwise(&$c.x, $c.classes, $t, &mut $b.per_row[..m])
+            .unwrap();
+    };
+    (in_place, $name:ident, $l:expr, $c:expr, $t:expr, $b:expr) => {
+        $b.x.copy_from_slice(&$c.x);
+        $l.value_and_grad_in_place(&mut $b.x, $c.classes, $t, Reduction::Mean)
+            .unwrap();
+    };
+    (hessian, $name:ident, $l:expr, $c:expr, $t:expr, $b:expr) => {
+        $l.hessian_diag(&$c.x, $c.classes, $t, Reduction::Sum, &mut $b.h)
+            .unwrap();
+    };
+    (hvp, $name:ident, $l:expr, $c:expr, $t:expr, $b:expr) => {
+        $l.hvp(&$c.x, $c.classes, $t, Reduction::Sum, &$c.prior, &mut $b.h)
+            .unwrap();
+    };
+}
+
+/// The output buffers of the allocation count.
+struct Buffers {
+    g: Vec<f32>,
+    h: Vec<f32>,
+    x: Vec<f32>,
+    per_row: Vec<f32>,
+}
+
+macro_rules! row_no_alloc_test {
+    ($( ($name:ident, $loss:expr, $kind:ident, [$($cap:ident)*]) ),* $(,)?) => {
+        #[test]
+        fn no_registered_row_loss_allocates() {
+            assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 64]))) >= 1);
+            let c = case::<f32>(5, 40, 3);
+            let mut bad = c.x.clone();
+            bad[47] = f32::NAN;
+            let n = c.x.len();
+            let mut b = Buffers { g: vec![0.0; n], h: vec![0.0; n], x: vec![0.0; n], per_row: vec![0.0; n] };
+            for backend in backends() {
+                $(
+                    let l = $loss.on(backend).unwrap();
+                    let count = allocations_during(|| {
+                        let t = targets!($kind, c);
+                        l.value(&c.x, c.classes, t, Reduction::Mean).unwrap();
+                        l.grad(&c.x, c.classes, t, Reduction::Sum, &mut b.g).unwrap();
+                        l.value_and_grad(&c.x, c.classes, t, Reduction::Mean, Out::add(&mut b.g))
+                            .unwrap();
+                        let e = l.value_and_grad(&bad, c.classes, t, Reduction::Sum, &mut b.g);
+                        assert!(e.is_err(), "{}: NaN accepted", stringify!($name));
+                        $( call_capability!($cap, $name, l, c, t, b); )*
+                    });
+                    assert_eq!(count, 0, "{} on {backend} allocated", stringify!($name));
+                )*
+            }
+        }
+    };
+}
+
+losskit::for_each_row_loss!(row_no_alloc_test);

@@ -236,14 +236,7 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
             },
             verb,
             logits,
-            Tau {
-                on: eps > 0.0,
-                weights: self.class_weights,
-                targets: None,
-                ta: F::ZERO,
-                tb: F::ONE,
-                mask_aware: self.smooth_unmasked_only && eps > 0.0,
-            },
+            Tau::labelled(eps > 0.0, self.class_weights, self.smooth_unmasked_only),
             |t| {
                 Ok([
                     mean_scale(reduction, t.weight)?,
@@ -426,14 +419,7 @@ impl<'w, F: Float> SoftCrossEntropy<'w, F> {
             &DenseRule,
             verb,
             logits,
-            Tau {
-                on: true,
-                weights: self.class_weights,
-                targets: Some(targets),
-                ta: F::from_f64(1.0 - eps),
-                tb: F::from_f64(eps / classes.max(1) as f64),
-                mask_aware: false,
-            },
+            Tau::dense(targets, eps, classes, self.class_weights),
             |t| Ok([mean_scale(reduction, t.count as f64)?, 0.0]),
             extra,
         )

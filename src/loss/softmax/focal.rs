@@ -117,14 +117,7 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
             &FocalRule { gamma: self.gamma },
             verb,
             logits,
-            Tau {
-                on: false,
-                weights: self.alpha,
-                targets: None,
-                ta: F::ZERO,
-                tb: F::ONE,
-                mask_aware: false,
-            },
+            Tau::labelled(false, self.alpha, false),
             |t| Ok([mean_scale(reduction, t.count as f64)?, 0.0]),
             extra,
         )

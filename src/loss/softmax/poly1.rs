@@ -206,14 +206,7 @@ impl<'w, F: Float> Poly1<'w, F> {
             },
             verb,
             logits,
-            Tau {
-                on: alpha > 0.0,
-                weights: self.class_weights,
-                targets: None,
-                ta: F::ZERO,
-                tb: F::ONE,
-                mask_aware: self.smooth_unmasked_only && alpha > 0.0,
-            },
+            Tau::labelled(alpha > 0.0, self.class_weights, self.smooth_unmasked_only),
             |t| Ok([mean_scale(reduction, t.weight)?, 0.0]),
             extra,
         )
