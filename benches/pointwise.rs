@@ -187,7 +187,7 @@ impl<F: Elem> Data<F> {
 
     /// [`Data::new`]'s pairs moved onto `domain` (e.g. probabilities, counts, labels ±1).
     fn placed(n: usize, domain: Domain) -> Self {
-        let mut data = Data::new(n);
+        let mut data = Data::<F>::new(n);
         for (pred, target) in &mut data.pairs {
             for (p, t) in pred.iter_mut().zip(target.iter_mut()) {
                 let (a, b) = domain.place(p.to_f64(), t.to_f64());

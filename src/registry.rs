@@ -1138,14 +1138,14 @@ macro_rules! for_each_pointwise_loss {
             (barron, $crate::loss::regression::Barron { alpha: 0.5, scale: 1.5 },
                 |p, t| $crate::reference::regression::barron(p, t, 0.5, 1.5),
                 |f| $crate::loss::regression::Barron { alpha: f("alpha", 1.0), scale: f("scale", 1.0) }),
-            (poisson_nll, $crate::loss::regression::PoissonNll::default(,
+            (poisson_nll, $crate::loss::regression::PoissonNll::default(),
+                |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8),
                 |f| $crate::loss::regression::PoissonNll {
-                log_input: f("log_input", 1.0) != 0.0, full: f("full", 0.0) != 0.0, eps: f("eps", 1e-8) }),
-                |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8)),
+                    log_input: f("log_input", 1.0) != 0.0, full: f("full", 0.0) != 0.0, eps: f("eps", 1e-8) }),
             (tweedie, $crate::loss::regression::Tweedie { power: 1.3, deviance: false },
                 |p, t| $crate::reference::regression::tweedie(p, t, 1.3, false),
                 |f| $crate::loss::regression::Tweedie {
-                power: f("power", 1.5), deviance: f("deviance", 0.0) != 0.0 }),
+                    power: f("power", 1.5), deviance: f("deviance", 0.0) != 0.0 }),
             (gamma, $crate::loss::regression::Gamma { deviance: false },
                 |p, t| $crate::reference::regression::gamma(p, t, false),
                 |f| $crate::loss::regression::Gamma { deviance: f("deviance", 0.0) != 0.0 }),
@@ -1158,7 +1158,7 @@ macro_rules! for_each_pointwise_loss {
             (sigmoid_focal, $crate::loss::classification::SigmoidFocal { alpha: 0.25, gamma: 2.0 },
                 |p, t| $crate::reference::classification::sigmoid_focal(p, t, 0.25, 2.0),
                 |f| $crate::loss::classification::SigmoidFocal {
-                alpha: f("alpha", 0.25), gamma: f("gamma", 2.0) }),
+                    alpha: f("alpha", 0.25), gamma: f("gamma", 2.0) }),
             (soft_margin, $crate::loss::classification::SoftMargin,
                 |p, t| $crate::reference::classification::soft_margin(p, t),
                 |_| $crate::loss::classification::SoftMargin),

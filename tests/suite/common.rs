@@ -159,6 +159,7 @@ pub fn registered_pointwise(
     backend: Backend,
     check: impl PointwiseCheck,
 ) -> Option<Result<(), String>> {
+    use losskit::PointwiseLoss;
     let entry = losskit::registry::LOSSES
         .iter()
         .find(|l| l.vectors.contains(&vectors))?;
@@ -170,7 +171,10 @@ pub fn registered_pointwise(
     macro_rules! build {
         ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr, $from:expr)),* $(,)?) => {
             match entry.name {
-                $( stringify!($name) => Some(match ($from)(&param).on(backend) {
+                $( stringify!($name) => Some(match {
+                    let from: fn(&dyn Fn(&str, f64) -> f64) -> _ = $from;
+                    from(&param).on(backend)
+                } {
                     Ok(loss) => check.check(loss),
                     Err(e) => Err(e.to_string()),
                 }), )*

@@ -533,7 +533,7 @@ fn check_extremes<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
 }
 
 macro_rules! property_tests {
-    ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr, $from:expr)),* $(,)?) => {
+    ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr $(, $from:expr)?)),* $(,)?) => {
         #[test]
         fn matches_oracle_on_every_length_offset_backend() {
             $(
