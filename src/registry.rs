@@ -100,7 +100,13 @@ pub struct Param {
     pub name: &'static str,
     /// Its C type.
     pub kind: Kind,
-    /// Its domain and default.
+    /// Its default: PyTorch's (or the reference implementation's) where it has one, else
+    /// the Rust type's `Default`; what a conformance case (`tests/data/*.json`) means when
+    /// its `params` omit this parameter. A flag is 0.0 or 1.0, an integer or an index its
+    /// value. The C and firmware case generators build a call from a case's `params` and
+    /// these.
+    pub default: f64,
+    /// Its domain and default, in words (the C header's docs).
     pub doc: &'static str,
 }
 
@@ -247,26 +253,29 @@ pub const POINTWISE_VERBS: [&str; 5] = [
     "hessian_diag",
 ];
 
-const fn real(name: &'static str, doc: &'static str) -> Param {
+const fn real(name: &'static str, default: f64, doc: &'static str) -> Param {
     Param {
         name,
         kind: Kind::Real,
+        default,
         doc,
     }
 }
 
-const fn flag(name: &'static str, doc: &'static str) -> Param {
+const fn flag(name: &'static str, default: f64, doc: &'static str) -> Param {
     Param {
         name,
         kind: Kind::Flag,
+        default,
         doc,
     }
 }
 
-const fn int(name: &'static str, doc: &'static str) -> Param {
+const fn int(name: &'static str, default: f64, doc: &'static str) -> Param {
     Param {
         name,
         kind: Kind::Int,
+        default,
         doc,
     }
 }
@@ -275,6 +284,7 @@ const fn int(name: &'static str, doc: &'static str) -> Param {
 const IGNORE_INDEX: Param = Param {
     name: "ignore_index",
     kind: Kind::Index,
+    default: -100.0,
     doc: "rows whose label equals it are ignored (they contribute 0 and get a zero gradient \
           row); read only when `use_ignore_index` is 1 (PyTorch's default -100)",
 };
@@ -282,6 +292,7 @@ const IGNORE_INDEX: Param = Param {
 /// Whether `ignore_index` applies.
 const USE_IGNORE_INDEX: Param = flag(
     "use_ignore_index",
+    1.0,
     "1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be in 0..classes",
 );
 
@@ -356,7 +367,7 @@ pub const LOSSES: &[LossInfo] = &[
         vectors: &["huber"],
         title: "Huber loss (PyTorch `HuberLoss`)",
         ctor: "Huber { delta }",
-        params: &[real("delta", "finite, > 0 (PyTorch's default 1.0)")],
+        params: &[real("delta", 1.0, "finite, > 0 (PyTorch's default 1.0)")],
         formula: &[
             "l = r^2 / 2 if |r| < delta, else delta (|r| - delta / 2)",
             "dl/dpred = clamp(r, -delta, delta),  d2l/dpred2 = 1 if |r| < delta, else 0",
@@ -376,6 +387,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "SmoothL1 { beta }",
         params: &[real(
             "beta",
+            1.0,
             "finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss)",
         )],
         formula: &[
@@ -397,6 +409,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "Quantile { tau }",
         params: &[real(
             "tau",
+            0.5,
             "the quantile level, in [0, 1] (0.5: half the MAE)",
         )],
         formula: &[
@@ -418,6 +431,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "Expectile { tau }",
         params: &[real(
             "tau",
+            0.5,
             "the expectile level, in [0, 1] (0.5: half the MSE)",
         )],
         formula: &[
@@ -439,6 +453,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "PseudoHuber { delta }",
         params: &[real(
             "delta",
+            1.0,
             "the slope far out, finite, > 0 (default 1.0)",
         )],
         formula: &[
@@ -476,12 +491,14 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[
             real(
                 "alpha",
+                1.0,
                 "the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and \
                  +INFINITY are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: \
                  Geman-McClure)",
             ),
             real(
                 "scale",
+                1.0,
                 "c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1)",
             ),
         ],
@@ -508,14 +525,17 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[
             flag(
                 "log_input",
+                1.0,
                 "1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0",
             ),
             flag(
                 "full",
+                0.0,
                 "1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where target > 1 (default 0)",
             ),
             real(
                 "eps",
+                1e-8,
                 "added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8)",
             ),
         ],
@@ -540,10 +560,12 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[
             real(
                 "power",
+                1.5,
                 "the variance power rho, finite, strictly between 1 and 2 (XGBoost's tweedie_variance_power; default 1.5)",
             ),
             flag(
                 "deviance",
+                0.0,
                 "0: the negative log-likelihood (XGBoost's and LightGBM's objective; default); 1: the unit deviance (scikit-learn)",
             ),
         ],
@@ -568,6 +590,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "Gamma { deviance: flag(deviance)? }",
         params: &[flag(
             "deviance",
+            0.0,
             "0: the negative log-likelihood (XGBoost's and LightGBM's objective; default); 1: the unit deviance (scikit-learn)",
         )],
         formula: &[
@@ -610,6 +633,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "BceWithLogits { pos_weight }",
         params: &[real(
             "pos_weight",
+            1.0,
             "weight of the positive term, finite, >= 0 (PyTorch's default 1.0)",
         )],
         formula: &[
@@ -632,9 +656,14 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[
             real(
                 "alpha",
+                0.25,
                 "class balance in [0, 1]; a negative alpha disables it (torchvision's default 0.25)",
             ),
-            real("gamma", "focusing exponent, finite, >= 0 (default 2.0)"),
+            real(
+                "gamma",
+                2.0,
+                "focusing exponent, finite, >= 0 (default 2.0)",
+            ),
         ],
         formula: &[
             "x = pred, y = target in [0, 1], p = sigmoid(x), p_t = p y + (1 - p)(1 - y)",
@@ -732,6 +761,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "KlDiv { log_target: flag(log_target)? }",
         params: &[flag(
             "log_target",
+            0.0,
             "1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's default)",
         )],
         formula: &[
@@ -755,9 +785,10 @@ pub const LOSSES: &[LossInfo] = &[
         title: "Gaussian negative log-likelihood (PyTorch `GaussianNLLLoss`)",
         ctor: "GaussianNll { full: flag(full)?, eps }",
         params: &[
-            flag("full", "1: add the constant ln(2 pi) / 2 (default 0)"),
+            flag("full", 0.0, "1: add the constant ln(2 pi) / 2 (default 0)"),
             real(
                 "eps",
+                1e-6,
                 "lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6)",
             ),
         ],
@@ -782,17 +813,20 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[
             IGNORE_INDEX,
             USE_IGNORE_INDEX,
-            real("label_smoothing", "eps in [0, 1] (default 0)"),
+            real("label_smoothing", 0.0, "eps in [0, 1] (default 0)"),
             flag(
                 "smooth_unmasked_only",
+                0.0,
                 "1: spread eps over the classes whose logit is finite only; 0: over all C classes, as PyTorch (default)",
             ),
             real(
                 "z_loss",
+                0.0,
                 "the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4)",
             ),
             real(
                 "softcap",
+                0.0,
                 "0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`",
             ),
         ],
@@ -821,7 +855,7 @@ pub const LOSSES: &[LossInfo] = &[
         vectors: &["cross_entropy_dense"],
         title: "Softmax cross-entropy with target probabilities (PyTorch `CrossEntropyLoss` with a probability target)",
         ctor: "SoftCrossEntropy { class_weights, label_smoothing }",
-        params: &[real("label_smoothing", "eps in [0, 1] (default 0)")],
+        params: &[real("label_smoothing", 0.0, "eps in [0, 1] (default 0)")],
         formula: &[
             "t = (1 - eps) target_probs + eps / C,  w = class weights (1 without),  eps = label_smoothing, C = classes",
             "p = softmax(logits),  lse = log sum_j exp logits[j]",
@@ -858,13 +892,15 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[
             real(
                 "epsilon",
+                1.0,
                 "the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy)",
             ),
             IGNORE_INDEX,
             USE_IGNORE_INDEX,
-            real("label_smoothing", "a in [0, 1] (default 0)"),
+            real("label_smoothing", 0.0, "a in [0, 1] (default 0)"),
             flag(
                 "smooth_unmasked_only",
+                0.0,
                 "1: spread a over the classes whose logit is finite only; 0: over all C classes, as PyTorch (default)",
             ),
         ],
@@ -925,7 +961,11 @@ pub const LOSSES: &[LossInfo] = &[
         title: "Softmax focal loss (Lin et al. 2017, multiclass form)",
         ctor: "SoftmaxFocal { gamma, alpha, ignore_index: flag(use_ignore_index)?.then_some(ignore_index) }",
         params: &[
-            real("gamma", "the focusing exponent, finite, >= 0 (default 2)"),
+            real(
+                "gamma",
+                2.0,
+                "the focusing exponent, finite, >= 0 (default 2)",
+            ),
             IGNORE_INDEX,
             USE_IGNORE_INDEX,
         ],
@@ -955,9 +995,10 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[
             real(
                 "alpha",
+                0.5,
                 "the weight of the label term, in [0, 1] (default 0.5)",
             ),
-            real("temperature", "T, finite, > 0 (default 1)"),
+            real("temperature", 1.0, "T, finite, > 0 (default 1)"),
         ],
         formula: &[
             "s = logits (the student), t = teacher_logits, y = label, T = temperature",
@@ -984,8 +1025,8 @@ pub const LOSSES: &[LossInfo] = &[
         title: "Multiclass margin loss, Weston-Watkins (PyTorch `MultiMarginLoss`)",
         ctor: "MultiMargin { p: byte(p)?, margin, class_weights }",
         params: &[
-            int("p", "the exponent, 1 or 2 (PyTorch's default 1)"),
-            real("margin", "finite (default 1)"),
+            int("p", 1.0, "the exponent, 1 or 2 (PyTorch's default 1)"),
+            real("margin", 1.0, "finite (default 1)"),
         ],
         formula: &[
             "x = logits, y = label, w = class weights (1 without), C = classes",
@@ -1359,6 +1400,31 @@ mod tests {
             unclaimed.is_empty(),
             "vectors in tests/data that no registered loss names (add them to its `vectors`): {unclaimed:?}"
         );
+    }
+
+    /// Every parameter's machine-readable default agrees with the default its docs state
+    /// (where they state a number), and flags default to 0 or 1, integers to integers.
+    #[test]
+    fn parameter_defaults_agree_with_their_docs() {
+        for l in LOSSES {
+            for p in l.params {
+                let what = format!("{}.{}", l.name, p.name);
+                match p.kind {
+                    Kind::Flag => assert!(p.default == 0.0 || p.default == 1.0, "{what}"),
+                    Kind::Int | Kind::Index => assert_eq!(p.default.fract(), 0.0, "{what}"),
+                    Kind::Real => assert!(p.default.is_finite(), "{what}"),
+                }
+                if let Some((_, rest)) = p.doc.split_once("default ") {
+                    let number: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || "-+.e".contains(*c))
+                        .collect();
+                    if let Ok(stated) = number.trim_end_matches('.').parse::<f64>() {
+                        assert_eq!(stated, p.default, "{what}: the docs say {number}");
+                    }
+                }
+            }
+        }
     }
 
     /// The verbs column: what a loss has beyond or instead of the pointwise five.

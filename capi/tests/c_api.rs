@@ -1,8 +1,10 @@
 //! Compiles the C programs in `tests/c/` with the system C compiler (`$CC`, default `cc`) as
 //! C99 with `-Wall -Wextra -Werror -pedantic`, and again as C++ (`$CXX`, default `c++`),
 //! links them against the static library this test build produced, runs them, and requires
-//! their `N passed, 0 failed` line.
+//! their `N passed, 0 failed` line; `values.c` and `rows.c` print `case <loss> ...` for each
+//! loss they run, and every registered loss must be among them.
 
+use losskit::registry::{LOSSES, Shape};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,14 +24,34 @@ fn staticlib() -> PathBuf {
         .expect("liblosskit_capi*.a not found next to the test binary")
 }
 
-/// Compiles `src` (as C or C++) against the header and the static library, runs it, and
-/// checks its closing line.
-fn build_and_run(src: &str, cplusplus: bool) {
+/// Compiles `src` (as C or C++) against the header and the static library, runs it, checks
+/// its closing line, and returns its output.
+fn build_and_run(src: &str, cplusplus: bool) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let stdout = compile_and_run(&root.join("tests/c").join(src), cplusplus, &[]);
     assert!(
         stdout.lines().any(|l| l.ends_with(" 0 failed")),
         "{src} printed no pass line:\n{stdout}"
+    );
+    stdout
+}
+
+/// Every registered loss whose shape `keep` selects printed a `case <loss> ...` line in
+/// `stdout` (the C program ran it).
+fn every_loss_ran(src: &str, stdout: &str, keep: impl Fn(&Shape) -> bool) {
+    let ran: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("case "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    let missing: Vec<&str> = LOSSES
+        .iter()
+        .filter(|l| keep(&l.shape) && !ran.contains(&l.name))
+        .map(|l| l.name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "registered losses that {src} does not run: {missing:?}"
     );
 }
 
@@ -89,7 +111,10 @@ fn compile_and_run(src: &Path, cplusplus: bool, args: &[&Path]) -> String {
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[test]
 fn c_values() {
-    build_and_run("values.c", false);
+    let out = build_and_run("values.c", false);
+    every_loss_ran("values.c", &out, |s| {
+        matches!(s, Shape::Pointwise { .. } | Shape::PointwiseAux { .. })
+    });
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -101,7 +126,10 @@ fn c_statuses() {
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[test]
 fn c_rows() {
-    build_and_run("rows.c", false);
+    let out = build_and_run("rows.c", false);
+    every_loss_ran("rows.c", &out, |s| {
+        matches!(s, Shape::Rows { .. } | Shape::MultiLabel { .. })
+    });
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

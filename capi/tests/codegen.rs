@@ -1,9 +1,15 @@
 //! `src/generated.rs` and `include/losskit.h` are what the table and cbindgen make of the
-//! current sources. `LOSSKIT_BLESS=1` rewrites both instead of failing.
+//! current sources, and the case data of the C tests (`tests/c/cases.h`) and of the firmware
+//! (`../embedded/src/pointwise_cases.rs`) what the table and the conformance vectors make.
+//! `LOSSKIT_BLESS=1` rewrites them instead of failing.
 
 #[path = "../codegen/mod.rs"]
 #[allow(dead_code)]
 mod codegen;
+
+#[path = "../codegen/cases.rs"]
+#[allow(dead_code)]
+mod cases;
 
 use std::path::{Path, PathBuf};
 
@@ -46,5 +52,17 @@ fn generated_code_and_header_are_current() {
     check_or_bless(
         &root.join("include/losskit.h"),
         &String::from_utf8(header).unwrap(),
+    );
+}
+
+/// The case data of the C tests and of the firmware.
+#[test]
+fn generated_cases_are_current() {
+    let root = root();
+    let vectors = cases::vectors();
+    check_or_bless(&root.join("tests/c/cases.h"), &cases::c_cases_h(&vectors));
+    check_or_bless(
+        &root.join("../embedded/src/pointwise_cases.rs"),
+        &cases::firmware_cases(&vectors),
     );
 }

@@ -2,8 +2,11 @@
  * Python references in rows_cases.h, then every status code on bad input, and that outputs
  * are untouched on error (the documented exception: NON_FINITE / INVALID_INPUT found during
  * the pass reset a write-mode output to zeros; add mode and the in-place logits are left as
- * they were). */
+ * they were). Every row loss of the registry is first run on its generated conformance
+ * cases (cases.h: LOSSKIT_ROW_CASES, LOSSKIT_ROW_ELEMENTWISE_CASES); each loss run prints
+ * `case <loss> ...` (tests/c_api.rs checks that every registered row loss is run). */
 #include "losskit.h"
+#include "cases.h"
 #include "check.h"
 #include "rows_cases.h"
 
@@ -68,6 +71,47 @@ static void to_f32(float *dst, const double *src, size_t n) {
               (int)(want));                                                                 \
     } while (0)
 
+/* ---- every row loss of the registry (cases.h) ---- */
+
+#define ROW_MAX 64
+
+/* A reduced case, f64: value_and_grad against the vector, value agrees with it, grad in add
+ * mode accumulates. */
+#define CHECK_ROW_CASE(loss, id)                                                             \
+    do {                                                                                     \
+        double g_[ROW_MAX], v_ = 0.0, v2_ = 0.0;                                             \
+        const size_t n_ = (size_t)id##_ROWS * id##_COLS;                                     \
+        size_t i_;                                                                           \
+        printf("case %s %s\n", #loss, #id);                                                  \
+        STATUS(losskit_##loss##_value_and_grad_f64(id##_x, id##_ROWS, id##_COLS, id##_IN()   \
+                                                   id##_RED, 0.0, WRITE, g_, &v_),           \
+               LOSSKIT_STATUS_OK);                                                           \
+        CHECK(close_to(v_, id##_value, TOL, 1.0), #loss " value %.17g vs %.17g", v_,        \
+              id##_value);                                                                   \
+        CHECK(close_all(g_, id##_grad, n_, TOL), #loss " grad");                             \
+        STATUS(losskit_##loss##_value_f64(id##_x, id##_ROWS, id##_COLS, id##_IN() id##_RED,  \
+                                          0.0, &v2_),                                        \
+               LOSSKIT_STATUS_OK);                                                           \
+        CHECK(close_to(v2_, v_, TOL, 1.0), #loss " value vs value_and_grad");                \
+        fill(g_, n_, 1.0);                                                                   \
+        STATUS(losskit_##loss##_grad_f64(id##_x, id##_ROWS, id##_COLS, id##_IN() id##_RED,   \
+                                         0.0, ADD, g_),                                      \
+               LOSSKIT_STATUS_OK);                                                           \
+        for (i_ = 0; i_ < n_; i_++) g_[i_] -= 1.0;                                           \
+        CHECK(close_all(g_, id##_grad, n_, 1e-9), #loss " grad add mode");                   \
+    } while (0);
+
+/* A per-row ("none") case, f64: value_elementwise against the vector's values. */
+#define CHECK_ROW_ELEMENTWISE_CASE(loss, id)                                                 \
+    do {                                                                                     \
+        double o_[ROW_MAX];                                                                  \
+        printf("case %s %s\n", #loss, #id);                                                  \
+        STATUS(losskit_##loss##_value_elementwise_f64(id##_x, id##_ROWS, id##_COLS,          \
+                                                      id##_IN() o_),                         \
+               LOSSKIT_STATUS_OK);                                                           \
+        CHECK(close_all(o_, id##_values, id##_NVALUES, TOL), #loss " per row");              \
+    } while (0);
+
 /* ---- values ---- */
 
 static void cross_entropy_values(void) {
@@ -75,6 +119,7 @@ static void cross_entropy_values(void) {
     float x32[N], w32[C], v32 = 0.0f;
     const double *w = cross_entropy_74_class_weights;
     size_t i;
+
 
     /* mean over the rows not ignored, class weights, smoothing 0.1, row 0 ignored (-100) */
     STATUS(losskit_cross_entropy_value_f64(cross_entropy_74_logits, R, C, cross_entropy_74_labels,
@@ -177,6 +222,7 @@ static void other_values(void) {
     double g[N], v = 0.0, out[R];
     size_t i;
 
+
     STATUS(losskit_nll_value_and_grad_f64(nll_77_log_probs, R, C, nll_77_labels,
                                           nll_77_class_weights, -100, 1, MEAN, 0.0, WRITE, g, &v),
            LOSSKIT_STATUS_OK);
@@ -248,6 +294,7 @@ static void poly1_values(void) {
     const double *w = poly1_29_class_weights;
     size_t i;
 
+
     STATUS(losskit_poly1_value_f64(poly1_29_logits, R, C, poly1_29_labels, w, 0.5, -100, 1, 0.1,
                                    0, MEAN, 0.0, &v),
            LOSSKIT_STATUS_OK);
@@ -315,6 +362,7 @@ static void multilabel_values(void) {
     float x32[N], t32[N], pw32[C], w32[C], g32[N], v32 = 0.0f;
     const double *x = ml_logits, *t = ml_targets, *pw = ml_pos_weight, *w = ml_class_weights;
     size_t i;
+
 
     /* BCE: MEAN over the elements with pos_weight and class weights; value_and_grad's value
      * is value's, bit for bit */
@@ -900,6 +948,8 @@ static void multilabel_statuses(void) {
 }
 
 int main(void) {
+    LOSSKIT_ROW_CASES(CHECK_ROW_CASE);
+    LOSSKIT_ROW_ELEMENTWISE_CASES(CHECK_ROW_ELEMENTWISE_CASE);
     cross_entropy_values();
     soft_cross_entropy_values();
     other_values();

@@ -6,8 +6,13 @@
  * length, or rows and classes, for all its arrays); its code and description are checked
  * here, and the functions that can return it will bring their own cases. Code 6 is reserved
  * (unknown until a function takes a workspace). LABEL_OUT_OF_RANGE comes from the row losses: see
- * rows.c. INTERNAL is never expected. */
+ * rows.c. INTERNAL is never expected.
+ *
+ * The statuses every pointwise loss shares are checked for each loss of the registry
+ * (LOSSKIT_POINTWISE_CASES of the generated cases.h); the loss-specific ones (invalid
+ * parameters and inputs outside a domain) by hand below. */
 #include "losskit.h"
+#include "cases.h"
 #include "check.h"
 
 #include <stdint.h>
@@ -55,12 +60,62 @@ static void huber_fails(const float *p, const float *t, const float *w, size_t l
 #define FAILS(p, t, w, len, delta, red, div, mode, g, v, want) \
     huber_fails(p, t, w, len, delta, red, div, mode, g, v, want, __LINE__)
 
+static int first_equal(const float *x, size_t n, float v) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (x[i] != v) return 0;
+    }
+    return 1;
+}
+
+/* A pointwise loss on the first (up to N) elements of its conformance case, which are in its
+ * domain, with the case's parameters: the call succeeds; a NULL input, an unknown reduction
+ * and a gradient over the prediction fail with nothing written; a NaN prediction is
+ * NON_FINITE, leaving an add-mode gradient as it was and resetting a write-mode one to
+ * zeros, the value untouched. */
+#define SHARED_STATUSES(loss, id, HESS)                                                       \
+    do {                                                                                      \
+        float p_[N], t_[N], g_[N], v_ = SENTINEL;                                             \
+        const size_t n_ = id##_LEN < N ? id##_LEN : N;                                        \
+        size_t i_;                                                                            \
+        for (i_ = 0; i_ < n_; i_++) {                                                         \
+            p_[i_] = (float)id##_pred[i_];                                                    \
+            t_[i_] = (float)id##_target[i_];                                                  \
+            g_[i_] = SENTINEL;                                                                \
+        }                                                                                     \
+        CHECK(losskit_##loss##_value_and_grad_f32(p_, t_, NULL, n_, id##_P() 0, 0.0,          \
+                                                  LOSSKIT_GRAD_MODE_WRITE, g_, &v_) ==        \
+                  LOSSKIT_STATUS_OK, #loss " baseline");                                      \
+        for (i_ = 0; i_ < n_; i_++) g_[i_] = SENTINEL;                                        \
+        v_ = SENTINEL;                                                                        \
+        CHECK(losskit_##loss##_value_and_grad_f32(p_, NULL, NULL, n_, id##_P() 0, 0.0,        \
+                                                  LOSSKIT_GRAD_MODE_WRITE, g_, &v_) ==        \
+                  LOSSKIT_STATUS_NULL_POINTER, #loss " NULL target");                         \
+        CHECK(losskit_##loss##_value_and_grad_f32(p_, t_, NULL, n_, id##_P() 3, 0.0,          \
+                                                  LOSSKIT_GRAD_MODE_WRITE, g_, &v_) ==        \
+                  LOSSKIT_STATUS_INVALID_PARAMETER, #loss " reduction 3");                    \
+        CHECK(losskit_##loss##_value_and_grad_f32(p_, t_, NULL, n_, id##_P() 0, 0.0,          \
+                                                  LOSSKIT_GRAD_MODE_WRITE, p_, &v_) ==        \
+                  LOSSKIT_STATUS_ALIASING, #loss " grad over pred");                          \
+        p_[n_ - 1] = (float)NAN;                                                              \
+        CHECK(losskit_##loss##_value_and_grad_f32(p_, t_, NULL, n_, id##_P() 0, 0.0,          \
+                                                  LOSSKIT_GRAD_MODE_ADD, g_, &v_) ==          \
+                  LOSSKIT_STATUS_NON_FINITE, #loss " NaN pred, add mode");                    \
+        CHECK(first_equal(g_, n_, SENTINEL) && v_ == SENTINEL, #loss ": written on error");   \
+        CHECK(losskit_##loss##_value_and_grad_f32(p_, t_, NULL, n_, id##_P() 0, 0.0,          \
+                                                  LOSSKIT_GRAD_MODE_WRITE, g_, &v_) ==        \
+                  LOSSKIT_STATUS_NON_FINITE, #loss " NaN pred, write mode");                  \
+        CHECK(first_equal(g_, n_, 0.0f) && v_ == SENTINEL, #loss ": write mode not zeros");   \
+    } while (0);
+
 int main(void) {
     float v = SENTINEL;
     float misaligned_buf[N + 1];
     const float *misaligned = (const float *)(const void *)((const char *)misaligned_buf + 1);
     int32_t s;
     int code;
+
+    LOSSKIT_POINTWISE_CASES(SHARED_STATUSES);
 
     /* The baseline call succeeds. */
     fill(grad, 0.0f);
