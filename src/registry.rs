@@ -1139,9 +1139,9 @@ pub const UTILITIES: &[Utility] = &[
 /// hold (a value of the type, the f64 reference, the constructor), and the domain looked up
 /// in the table.
 ///
-/// The last closure builds the loss from a conformance case's parameters: `f(name,
-/// default)` returns the case's value of the parameter (a flag as 0 or 1) or PyTorch's
-/// default, so the conformance runners need no line per loss.
+/// The last closure builds the loss from a conformance case's parameters: `f(name)` returns
+/// the case's value of the C parameter `name` (a flag as 0 or 1) or, when the case leaves it
+/// out, its [`Param::default`], so the conformance runners need no line per loss.
 ///
 /// The domain ([`Domain`]) says which inputs the loss is defined on, so that generic tests
 /// can draw valid inputs with `Domain::place`. A test of this module checks that the names
@@ -1160,46 +1160,46 @@ macro_rules! for_each_pointwise_loss {
                 |_| $crate::loss::regression::Mae),
             (huber, $crate::loss::regression::Huber { delta: 1.0 },
                 |p, t| $crate::reference::regression::huber(p, t, 1.0),
-                |f| $crate::loss::regression::Huber { delta: f("delta", 1.0) }),
+                |f| $crate::loss::regression::Huber { delta: f("delta") }),
             (smooth_l1, $crate::loss::regression::SmoothL1 { beta: 0.5 },
                 |p, t| $crate::reference::regression::smooth_l1(p, t, 0.5),
-                |f| $crate::loss::regression::SmoothL1 { beta: f("beta", 1.0) }),
+                |f| $crate::loss::regression::SmoothL1 { beta: f("beta") }),
             (quantile, $crate::loss::regression::Quantile { tau: 0.9 },
                 |p, t| $crate::reference::regression::quantile(p, t, 0.9),
-                |f| $crate::loss::regression::Quantile { tau: f("tau", 0.5) }),
+                |f| $crate::loss::regression::Quantile { tau: f("tau") }),
             (expectile, $crate::loss::regression::Expectile { tau: 0.2 },
                 |p, t| $crate::reference::regression::expectile(p, t, 0.2),
-                |f| $crate::loss::regression::Expectile { tau: f("tau", 0.5) }),
+                |f| $crate::loss::regression::Expectile { tau: f("tau") }),
             (pseudo_huber, $crate::loss::regression::PseudoHuber { delta: 1.5 },
                 |p, t| $crate::reference::regression::pseudo_huber(p, t, 1.5),
-                |f| $crate::loss::regression::PseudoHuber { delta: f("delta", 1.0) }),
+                |f| $crate::loss::regression::PseudoHuber { delta: f("delta") }),
             (log_cosh, $crate::loss::regression::LogCosh,
                 |p, t| $crate::reference::regression::log_cosh(p, t),
                 |_| $crate::loss::regression::LogCosh),
             (barron, $crate::loss::regression::Barron { alpha: 0.5, scale: 1.5 },
                 |p, t| $crate::reference::regression::barron(p, t, 0.5, 1.5),
-                |f| $crate::loss::regression::Barron { alpha: f("alpha", 1.0), scale: f("scale", 1.0) }),
+                |f| $crate::loss::regression::Barron { alpha: f("alpha"), scale: f("scale") }),
             (poisson_nll, $crate::loss::regression::PoissonNll::default(),
                 |p, t| $crate::reference::regression::poisson_nll(p, t, true, false, 1e-8),
                 |f| $crate::loss::regression::PoissonNll {
-                    log_input: f("log_input", 1.0) != 0.0, full: f("full", 0.0) != 0.0, eps: f("eps", 1e-8) }),
+                    log_input: f("log_input") != 0.0, full: f("full") != 0.0, eps: f("eps") }),
             (tweedie, $crate::loss::regression::Tweedie { power: 1.3, deviance: false },
                 |p, t| $crate::reference::regression::tweedie(p, t, 1.3, false),
                 |f| $crate::loss::regression::Tweedie {
-                    power: f("power", 1.5), deviance: f("deviance", 0.0) != 0.0 }),
+                    power: f("power"), deviance: f("deviance") != 0.0 }),
             (gamma, $crate::loss::regression::Gamma { deviance: false },
                 |p, t| $crate::reference::regression::gamma(p, t, false),
-                |f| $crate::loss::regression::Gamma { deviance: f("deviance", 0.0) != 0.0 }),
+                |f| $crate::loss::regression::Gamma { deviance: f("deviance") != 0.0 }),
             (bce, $crate::loss::classification::Bce,
                 |p, t| $crate::reference::classification::bce(p, t),
                 |_| $crate::loss::classification::Bce),
             (bce_with_logits, $crate::loss::classification::BceWithLogits { pos_weight: 3.0 },
                 |p, t| $crate::reference::classification::bce_with_logits(p, t, 3.0),
-                |f| $crate::loss::classification::BceWithLogits { pos_weight: f("pos_weight", 1.0) }),
+                |f| $crate::loss::classification::BceWithLogits { pos_weight: f("pos_weight") }),
             (sigmoid_focal, $crate::loss::classification::SigmoidFocal { alpha: 0.25, gamma: 2.0 },
                 |p, t| $crate::reference::classification::sigmoid_focal(p, t, 0.25, 2.0),
                 |f| $crate::loss::classification::SigmoidFocal {
-                    alpha: f("alpha", 0.25), gamma: f("gamma", 2.0) }),
+                    alpha: f("alpha"), gamma: f("gamma") }),
             (soft_margin, $crate::loss::classification::SoftMargin,
                 |p, t| $crate::reference::classification::soft_margin(p, t),
                 |_| $crate::loss::classification::SoftMargin),
@@ -1217,7 +1217,7 @@ macro_rules! for_each_pointwise_loss {
                 |_| $crate::loss::classification::ModifiedHuber),
             (kl_div, $crate::loss::classification::KlDiv { log_target: false },
                 |p, t| $crate::reference::classification::kl_div(p, t, false),
-                |f| $crate::loss::classification::KlDiv { log_target: f("log_target", 0.0) != 0.0 }),
+                |f| $crate::loss::classification::KlDiv { log_target: f("log_target") != 0.0 }),
         }
     };
     (@with $m:ident $( ($name:ident, $loss:expr, $oracle:expr, $from:expr) ),* $(,)?) => {

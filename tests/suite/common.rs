@@ -163,16 +163,26 @@ pub fn registered_pointwise(
     let entry = losskit::registry::LOSSES
         .iter()
         .find(|l| l.vectors.contains(&vectors))?;
-    let param = |k: &str, default: f64| match params.get(k) {
+    // The case's value, else the registry's default; a name the entry lacks is a bug of the
+    // registry line.
+    let default = |k: &str| {
+        entry
+            .params
+            .iter()
+            .find(|p| p.name == k)
+            .unwrap_or_else(|| panic!("{} has no parameter {k}", entry.name))
+            .default
+    };
+    let param = |k: &str| match params.get(k) {
         Some(Value::Bool(b)) => f64::from(u8::from(*b)),
-        Some(v) => v.as_f64().unwrap_or(default),
-        None => default,
+        Some(v) => v.as_f64().unwrap_or_else(|| default(k)),
+        None => default(k),
     };
     macro_rules! build {
         ($(($name:ident, $loss:expr, $oracle:expr, $domain:expr, $from:expr)),* $(,)?) => {
             match entry.name {
                 $( stringify!($name) => Some(match {
-                    let from: fn(&dyn Fn(&str, f64) -> f64) -> _ = $from;
+                    let from: fn(&dyn Fn(&str) -> f64) -> _ = $from;
                     from(&param).on(backend)
                 } {
                     Ok(loss) => check.check(loss),
