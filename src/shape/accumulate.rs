@@ -67,44 +67,47 @@ pub(crate) fn split_point(len: usize) -> usize {
     left * BLOCK
 }
 
-/// Sums block results in the tree's order, streaming: a stack of partial sums tagged by
-/// level, two neighbours of equal level merged as soon as both exist (a binary counter).
-/// The result equals the recursive definition (split after the largest power of two of
-/// blocks, left + right); a test checks it.
+/// Partial sums [`TreeSum`] can hold at once: one per set bit of the count of pushed sums
+/// (blocks, or rows for the row drivers), which is a `usize`.
+const TREE_DEPTH: usize = usize::BITS as usize;
+
+/// Sums block results in the tree's order, streaming: a stack of partial sums, two
+/// neighbours of equal level merged as soon as both exist (a binary counter: the stack
+/// holds one sum per set bit of the number of blocks pushed, the top one for the lowest
+/// bit, so the levels need not be stored). The result equals the recursive definition
+/// (split after the largest power of two of blocks, left + right); a test checks it.
 pub(crate) struct TreeSum<T = f64> {
-    sums: [T; usize::BITS as usize],
-    levels: [u32; usize::BITS as usize],
+    sums: [T; TREE_DEPTH],
     depth: usize,
+    blocks: usize,
 }
 
 impl<T: Summable> TreeSum<T> {
     #[inline(always)]
     pub(crate) fn new() -> Self {
         TreeSum {
-            sums: [T::ZERO; usize::BITS as usize],
-            levels: [0; usize::BITS as usize],
+            sums: [T::ZERO; TREE_DEPTH],
             depth: 0,
+            blocks: 0,
         }
     }
 
     /// Adds the next block's sum.
     #[inline(always)]
     pub(crate) fn push(&mut self, block_sum: T) {
-        let (mut sum, mut level) = (block_sum, 0);
-        while self.depth > 0 && self.levels[self.depth - 1] == level {
-            sum = self.sums[self.depth - 1].plus(sum); // left + right
+        let mut sum = block_sum;
+        // Each trailing one of the count is a partial sum of the level being formed.
+        let mut carry = self.blocks;
+        while carry & 1 == 1 && self.depth > 0 {
             self.depth -= 1;
-            level += 1;
+            sum = self.sums[self.depth].plus(sum); // left + right
+            carry >>= 1;
         }
-        // The depth is at most one more than log2 of the block count, far below 64.
-        if let (Some(s), Some(l)) = (
-            self.sums.get_mut(self.depth),
-            self.levels.get_mut(self.depth),
-        ) {
+        if let Some(s) = self.sums.get_mut(self.depth) {
             *s = sum;
-            *l = level;
             self.depth += 1;
         }
+        self.blocks = self.blocks.wrapping_add(1);
     }
 
     /// The sum of everything pushed: the remaining partial sums, right to left.
