@@ -36,6 +36,23 @@ impl Reduction {
             }),
         }
     }
+
+    /// [`Reduction::scale`] computed in `F`: `1`, `1/n` with `n` rounded to `F` first
+    /// (within an ulp of `1/n`, exact rounding for `n ≤ 2²⁴` in f32), or `1/d` rounded to
+    /// `F`. What the pointwise driver uses where f64 arithmetic is software (a constant
+    /// `Sum` or `Mean` then links no f64 routine).
+    #[inline(always)]
+    pub(crate) fn scale_in<F: Float>(self, n: usize) -> crate::Result<F> {
+        match self {
+            Reduction::Sum => Ok(F::ONE),
+            Reduction::Mean => Ok(if n == 0 {
+                F::ZERO
+            } else {
+                F::ONE / F::from_usize(n)
+            }),
+            Reduction::Divisor(_) => self.scale(n).map(F::from_f64),
+        }
+    }
 }
 
 /// Where a gradient (or Hessian diagonal) goes: written over the buffer, or added to it.

@@ -451,6 +451,24 @@ fn main() -> ! {
             core::hint::black_box(v);
         }),
     );
+    report(
+        "mse value_and_grad, 256 x f32, Rust API",
+        measure(&mut cp.SYST, || {
+            let r = losskit::prelude::PointwiseLoss::value_and_grad(
+                &losskit::prelude::Mse,
+                core::hint::black_box(&pred[..]),
+                &target[..],
+                None,
+                losskit::prelude::Reduction::Mean,
+                &mut grad,
+            );
+            core::hint::black_box(r).ok();
+        }),
+        measure(&mut cp.SYST, || {
+            let v = naive::mse_value_and_grad(core::hint::black_box(&pred), &target, &mut grad);
+            core::hint::black_box(v);
+        }),
+    );
     let mse_stack = stack_used(|| call_mse(&pred, &target, &mut grad));
     let (logits, mut g) = ce_data();
     report(

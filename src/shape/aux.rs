@@ -20,7 +20,7 @@ pub(crate) mod kernel {
             inputs: (&[F], &[F], &[F]),
             out: Outputs<'_, F>,
             reduction: Reduction,
-        ) -> Result<f64>;
+        ) -> Result<F>;
     }
 }
 use kernel::AuxKernel;
@@ -34,7 +34,7 @@ impl<L: AuxKernel> AuxKernel for On<L> {
         inputs: (&[F], &[F], &[F]),
         out: Outputs<'_, F>,
         reduction: Reduction,
-    ) -> Result<f64> {
+    ) -> Result<F> {
         self.loss()
             .run::<F, VERB>(self.pinned_backend(), inputs, out, reduction)
     }
@@ -79,7 +79,6 @@ pub trait AuxPointwiseLoss: AuxKernel {
     /// the loss's domain (see each loss).
     fn value<F: Float>(&self, pred: &[F], target: &[F], aux: &[F], reduction: Reduction) -> Result<F> {
         self.run::<F, { verb::VALUE }>(Backend::active(), (pred, target, aux), Outputs::none(), reduction)
-            .map(F::from_f64)
     }
     }
 
@@ -132,7 +131,6 @@ pub trait AuxPointwiseLoss: AuxKernel {
     ) -> Result<F> {
         let o = outputs(pred.len(), ("grad", grad.into()), grad_aux)?;
         self.run::<F, { verb::VALUE_AND_GRAD }>(Backend::active(), (pred, target, aux), o, reduction)
-            .map(F::from_f64)
     }
     }
 

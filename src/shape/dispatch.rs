@@ -20,7 +20,7 @@ pub(crate) fn pointwise<F: Float, L: Pointwise, const VERB: u8>(
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
-) -> Result<Outcome> {
+) -> Result<Outcome<F>> {
     // The verb and whether weights are given are compile-time constants of the kernel: one
     // monomorph each, no test in the loop. Accumulating is a loop-invariant run-time flag
     // (one more constant would double every loss's kernels, in every crate that calls them).
@@ -39,7 +39,7 @@ fn on_backend<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
-) -> Result<Outcome> {
+) -> Result<Outcome<F>> {
     match backend {
         #[cfg(target_arch = "x86_64")]
         Backend::Avx512 => {
@@ -71,7 +71,7 @@ fn pointwise_portable<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
-) -> Outcome {
+) -> Outcome<F> {
     pointwise::run::<_, F, L, VERB, W>(Portable, loss, inp, out, scale)
 }
 
@@ -83,7 +83,7 @@ fn pointwise_avx2<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
-) -> Outcome {
+) -> Outcome<F> {
     pointwise::run::<_, F, L, VERB, W>(t, loss, inp, out, scale)
 }
 
@@ -95,7 +95,7 @@ fn pointwise_avx512<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
-) -> Outcome {
+) -> Outcome<F> {
     pointwise::run::<_, F, L, VERB, W>(t, loss, inp, out, scale)
 }
 

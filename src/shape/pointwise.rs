@@ -24,7 +24,7 @@
 
 use crate::error::{Error, Result};
 use crate::reduction::{Out, Reduction};
-use crate::shape::accumulate::{BLOCK, Grouped, TreeSum};
+use crate::shape::accumulate::{BLOCK, BlockSum, LaneSum, TreeSum};
 use crate::simd::{Backend, Float, Simd, Vector};
 
 /// Per-lane results of a pointwise loss.
@@ -86,7 +86,7 @@ pub trait Pointwise: Copy + Send + Sync {
         inp: Inputs<'_, F>,
         out: Outputs<'_, F>,
         scale: F,
-    ) -> Result<Outcome> {
+    ) -> Result<Outcome<F>> {
         crate::shape::dispatch::pointwise::<F, Self, VERB>(backend, *self, inp, out, scale)
     }
 }
@@ -120,15 +120,29 @@ pub(crate) struct Outputs<'a, F> {
     pub add: bool,
     /// Add into `aux` instead of writing it.
     pub add_aux: bool,
+    /// The factor of every summed term where sums are compensated in `F` (1, or 2⁻⁶⁴ when a
+    /// sum that overflowed is summed again: [`execute`]); unused by f64 sums.
+    pub term_scale: F,
 }
 
-/// What a pass returns: the unscaled sum of `w · ℓ` and whether the probe found an invalid
-/// input.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Outcome {
-    pub sum: f64,
+/// What a pass returns: the unscaled sum of `w · ℓ` (in f64, or compensated in the data's
+/// precision: `accumulate.rs`) and whether the probe found an invalid input.
+#[derive(Clone, Copy)]
+pub(crate) struct Outcome<F: Float> {
+    pub sum: F::Sum,
     pub invalid: bool,
 }
+
+/// Whether block sums of `F` are compensated sums in `F` rather than f64.
+#[inline(always)]
+fn compensated<F: Float>() -> bool {
+    <F::Sum as BlockSum<F>>::COMPENSATED
+}
+
+/// The factor by which terms are scaled when a compensated sum overflowed and is re-summed
+/// (`2⁻⁶⁴`; its inverse `2⁶⁴`): 2⁶⁴ terms of at most `f32::MAX · 2⁻⁶⁴` cannot overflow.
+const RESUM_SCALE: f64 = 5.421_010_862_427_522e-20;
+const RESUM_UNSCALE: f64 = 18_446_744_073_709_551_616.0;
 
 impl<'a, F> Inputs<'a, F> {
     #[inline]
@@ -197,7 +211,7 @@ fn split_opt_mut<F>(s: &mut [F], mid: usize) -> (&mut [F], &mut [F]) {
     }
 }
 
-impl<'a, F> Outputs<'a, F> {
+impl<'a, F: Float> Outputs<'a, F> {
     /// No outputs (value verbs).
     pub(crate) fn none() -> Self {
         Outputs {
@@ -205,6 +219,7 @@ impl<'a, F> Outputs<'a, F> {
             aux: &mut [],
             add: false,
             add_aux: false,
+            term_scale: F::ONE,
         }
     }
     /// One output, `main`.
@@ -214,6 +229,7 @@ impl<'a, F> Outputs<'a, F> {
             aux: &mut [],
             add: out.add,
             add_aux: false,
+            term_scale: F::ONE,
         }
     }
 
@@ -248,8 +264,8 @@ pub(crate) fn run<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTE
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     scale: F,
-) -> Outcome {
-    let mut tree = TreeSum::new();
+) -> Outcome<F> {
+    let mut tree = TreeSum::<F::Sum>::new();
     let mut invalid = false;
     let (mut rest_in, mut rest_out) = (inp, out);
     loop {
@@ -346,11 +362,17 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
     let terms = loss.eval(p, t, a);
     let mut summand = zero;
     if VERB == verb::VALUE || VERB == verb::VALUE_AND_GRAD {
-        let x = if WEIGHTED {
+        let mut x = if WEIGHTED {
             terms.value.mul(w)
         } else {
             terms.value
         };
+        // Compensated sums scale each term before any addition (1, or 2⁻⁶⁴ when summing
+        // again a sum that overflowed; `execute`): here for wide vectors, which `block`
+        // pairs at once; one-lane vectors in `block`'s group sum (a multiply-add).
+        if compensated::<V::Elem>() && V::UNROLL {
+            x = x.mul(v.splat(out.term_scale));
+        }
         summand = if FULL { x } else { x.keep_first(n) };
     }
     if VERB == verb::ELEMENTWISE {
@@ -379,7 +401,7 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     inp: Inputs<'_, F>,
     mut out: Outputs<'_, F>,
     scale: F,
-) -> Outcome {
+) -> Outcome<F> {
     let v = F::lanes(simd);
     let lanes = <F::Lanes<S> as Vector>::LANES;
     let n = inp.len();
@@ -393,8 +415,9 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
     let scale = v.splat(scale);
     // Four vectors of terms are paired in the input precision, ((x0 + x1) + (x2 + x3)),
     // then widened and added to one of two f64 accumulators: a quarter of the conversion
-    // work of widening every vector, for about one more rounding of four terms.
-    let (mut a0, mut a1) = (v.acc_zero(), v.acc_zero());
+    // work of widening every vector, for about one more rounding of four terms (or added
+    // to compensated sums in the input precision, `accumulate.rs`).
+    let (mut a0, mut a1) = (LaneSum::new(v), LaneSum::new(v));
     let (mut q0, mut q1) = (v, v);
     let mut i = 0;
     let mut odd = false;
@@ -436,30 +459,48 @@ fn block<S: Simd, F: Float, L: Pointwise, const VERB: u8, const WEIGHTED: bool>(
         if VERB == verb::VALUE || VERB == verb::VALUE_AND_GRAD {
             let x = x0.add(x1).add(x2.add(x3));
             if odd {
-                a1 = x.acc_add(a1);
+                a1.add(x);
             } else {
-                a0 = x.acc_add(a0);
+                a0.add(x);
             }
             odd = !odd;
         }
         i += 4 * lanes;
     }
-    let mut grouped = Grouped::new(v);
+    // One-lane vectors (which start here, at 0) add four terms in the input precision, as
+    // the unrolled loop pairs four vectors, and the group to the accumulator when `i` ends
+    // one (the last group, possibly empty, after the loop).
+    let unroll = <F::Lanes<S> as Vector>::UNROLL;
+    let (term_scale, mut group) = (v.splat(out.term_scale), v.splat(F::ZERO));
     while i + lanes <= n {
         let x =
             step::<_, L, VERB, WEIGHTED, true>(v, &loss, &inp, &mut out, i, lanes, scale, &mut q0);
-        a0 = grouped.push(x, a0);
+        if unroll {
+            a0.add(x);
+        } else {
+            group = if compensated::<F>() {
+                x.mul_add(term_scale, group)
+            } else {
+                group.add(x)
+            };
+            if i % 4 == 3 {
+                a0.add(group);
+                group = v.splat(F::ZERO);
+            }
+        }
         i += lanes;
     }
-    a0 = grouped.finish(a0);
+    if !unroll {
+        a0.add(group);
+    }
     if i < n {
         let x =
             step::<_, L, VERB, WEIGHTED, false>(v, &loss, &inp, &mut out, i, n - i, scale, &mut q1);
-        a1 = x.acc_add(a1);
+        a1.add(x);
     }
     let p = q0.add(q1);
     Outcome {
-        sum: v.acc_total(v.acc_merge(a0, a1)),
+        sum: a0.total(a1, v),
         invalid: <F::Lanes<S> as Vector>::mask_any(p.is_nan()),
     }
 }
@@ -548,8 +589,15 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
     inp: Inputs<'_, F>,
     out: Outputs<'_, F>,
     reduction: Reduction,
-) -> Result<f64> {
-    let scale = reduction.scale(inp.len())?;
+) -> Result<F> {
+    // f64 sums: the scale in f64. Compensated sums (targets without f64 arithmetic): the
+    // scale in `F`, so that nothing here is software f64 (`Reduction::scale_in`).
+    let (scale, scale_f) = if compensated::<F>() {
+        (0.0, reduction.scale_in::<F>(inp.len())?)
+    } else {
+        let s = reduction.scale(inp.len())?;
+        (s, F::from_f64(s))
+    };
     if out.add || out.add_aux {
         let probe = loss.pass::<F, { verb::PROBE }>(backend, inp, Outputs::none(), F::ZERO)?;
         if probe.invalid
@@ -558,29 +606,86 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
             return Err(e);
         }
     }
-    let o = loss.pass::<F, VERB>(
+    // One call site of the kernel (inlined where the portable backend is the only one): a
+    // compensated sum that overflowed runs it once more with scaled terms (below).
+    let mut term_scale = F::ONE;
+    loop {
+        let o = loss.pass::<F, VERB>(
+            backend,
+            inp,
+            Outputs {
+                main: &mut *out.main,
+                aux: &mut *out.aux,
+                term_scale,
+                ..out
+            },
+            scale_f,
+        )?;
+        if o.invalid
+            && let Some(e) = locate(loss, inp)
+        {
+            if !out.add {
+                out.main.fill(F::ZERO);
+            }
+            if !out.add_aux {
+                out.aux.fill(F::ZERO);
+            }
+            return Err(e);
+        }
+        if !compensated::<F>() {
+            return Ok(F::from_f64(o.sum.to_f64() * scale));
+        }
+        if o.sum.is_finite() || term_scale != F::ONE {
+            return Ok(o.sum.scaled(scale_f) * (F::ONE / term_scale));
+        }
+        // The sum overflowed (or a term is infinite): sum again with every term scaled by
+        // 2⁻⁶⁴ before any addition, so that a sum beyond the range of `F` whose mean is
+        // representable still gives the mean (numerics policy 2). Written outputs are
+        // written again with the same values; added ones cannot be, so a value pass sums.
+        if out.add || out.add_aux {
+            let (sum, unscale) = resum(backend, loss, inp, o.sum)?;
+            return Ok(sum.scaled(scale_f) * unscale);
+        }
+        term_scale = F::from_f64(RESUM_SCALE);
+    }
+}
+}
+
+/// Sums a compensated sum that overflowed again in a value pass with every term scaled by
+/// 2⁻⁶⁴ (see [`execute`]); returns the sum and the factor (1 or 2⁶⁴) to multiply the
+/// scaled result by. A sum that is infinite because a term is stays so (and NaN when
+/// infinite terms have both signs). f64 sums never overflow here and are returned as they
+/// are.
+#[inline(always)]
+fn resum<F: Float, L: Pointwise>(
+    backend: Backend,
+    loss: &L,
+    inp: Inputs<'_, F>,
+    sum: F::Sum,
+) -> Result<(F::Sum, F)> {
+    if !compensated::<F>() || sum.is_finite() {
+        return Ok((sum, F::ONE));
+    }
+    resum_cold(backend, loss, inp)
+}
+
+#[cold]
+#[inline(never)]
+fn resum_cold<F: Float, L: Pointwise>(
+    backend: Backend,
+    loss: &L,
+    inp: Inputs<'_, F>,
+) -> Result<(F::Sum, F)> {
+    let o = loss.pass::<F, { verb::VALUE }>(
         backend,
         inp,
         Outputs {
-            main: &mut *out.main,
-            aux: &mut *out.aux,
-            ..out
+            term_scale: F::from_f64(RESUM_SCALE),
+            ..Outputs::none()
         },
-        F::from_f64(scale),
+        F::ZERO,
     )?;
-    if o.invalid
-        && let Some(e) = locate(loss, inp)
-    {
-        if !out.add {
-            out.main.fill(F::ZERO);
-        }
-        if !out.add_aux {
-            out.aux.fill(F::ZERO);
-        }
-        return Err(e);
-    }
-    Ok(o.sum * scale)
-}
+    Ok((o.sum, F::from_f64(RESUM_UNSCALE)))
 }
 
 /// Runs one verb of `loss` over a `rows × classes` matrix whose `aux` and `weight` hold one
@@ -654,12 +759,15 @@ pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
                 aux: &mut [],
                 add,
                 add_aux: false,
+                term_scale: F::ONE,
             },
             F::from_f64(scale),
         )?;
         invalid |= o.invalid;
-        total += o.sum;
-        row_sum(r, o.sum);
+        let (sum, unscale) = resum(backend, loss, row(r), o.sum)?;
+        let sum = sum.to_f64() * unscale.to_f64();
+        total += sum;
+        row_sum(r, sum);
     }
     if invalid && let Some(e) = locate_rows() {
         if !add {
@@ -683,7 +791,7 @@ fn two_inputs<F: Float, L: Pointwise, const VERB: u8>(
     weight: Option<&[F]>,
     reduction: Reduction,
     (name, out): (&'static str, Out<'_, F>),
-) -> Result<f64> {
+) -> Result<F> {
     validate(loss, pred, target, &[], weight, &[(name, out.buf.len())])?;
     let inp = Inputs {
         p: pred,
@@ -730,7 +838,6 @@ pub trait PointwiseLoss: Pointwise {
             Outputs::none(),
             reduction,
         )
-        .map(F::from_f64)
     }
     }
 
@@ -799,7 +906,6 @@ pub trait PointwiseLoss: Pointwise {
             reduction,
             ("grad", g),
         )
-        .map(F::from_f64)
     }
     }
 
@@ -892,7 +998,7 @@ impl<L: Pointwise> Pointwise for On<L> {
         inp: Inputs<'_, F>,
         out: Outputs<'_, F>,
         scale: F,
-    ) -> Result<Outcome> {
+    ) -> Result<Outcome<F>> {
         self.loss.pass::<F, VERB>(self.backend, inp, out, scale)
     }
 }

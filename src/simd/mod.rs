@@ -123,29 +123,70 @@ pub trait Float:
 }
 
 pub(crate) mod private {
+    #[allow(unused_imports)]
+    use crate::shape::accumulate::{BlockSum, Compensated};
+
     use super::{Simd, Vector};
 
     /// Seals [`super::Float`] and maps an element type to its vector on a backend.
     pub trait Sealed: Sized {
         /// The vector of this element type on backend `S`.
         type Lanes<S: Simd>: Vector<Elem = Self>;
+        /// What the pointwise driver carries block sums of this type in
+        /// (`shape/accumulate.rs`): `f64`, or for f32 on targets whose FPU has no f64
+        /// arithmetic, a compensated pair of f32.
+        type Sum: BlockSum<Self>;
         /// An all-zero vector of this element type on backend `S`.
         fn lanes<S: Simd>(simd: S) -> Self::Lanes<S>;
+        /// `n` rounded to this type.
+        fn from_usize(n: usize) -> Self;
     }
 
     impl Sealed for f32 {
         type Lanes<S: Simd> = S::F32;
+        // Summing f32 in f64 costs a software routine per addition (and about 3 KB of
+        // flash) where the FPU is single precision only: 32-bit ARM (stable rustc reports
+        // no ARM FPU feature to `cfg`, so every such target, until `fp64` is reported) and
+        // RISC-V without the D extension. `--cfg losskit_f32_sums` selects the same path on
+        // any host, so the suite tests it.
+        #[cfg(any(
+            losskit_f32_sums,
+            all(target_arch = "arm", not(target_feature = "fp64")),
+            all(
+                any(target_arch = "riscv32", target_arch = "riscv64"),
+                not(target_feature = "d")
+            )
+        ))]
+        type Sum = Compensated<f32>;
+        #[cfg(not(any(
+            losskit_f32_sums,
+            all(target_arch = "arm", not(target_feature = "fp64")),
+            all(
+                any(target_arch = "riscv32", target_arch = "riscv64"),
+                not(target_feature = "d")
+            )
+        )))]
+        type Sum = f64;
         #[inline(always)]
         fn lanes<S: Simd>(simd: S) -> S::F32 {
             simd.f32s()
+        }
+        #[inline(always)]
+        fn from_usize(n: usize) -> f32 {
+            n as f32
         }
     }
 
     impl Sealed for f64 {
         type Lanes<S: Simd> = S::F64;
+        type Sum = f64;
         #[inline(always)]
         fn lanes<S: Simd>(simd: S) -> S::F64 {
             simd.f64s()
+        }
+        #[inline(always)]
+        fn from_usize(n: usize) -> f64 {
+            n as f64
         }
     }
 }

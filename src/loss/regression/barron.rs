@@ -801,7 +801,7 @@ impl Pointwise for Barron {
         inp: Inputs<'_, F>,
         out: Outputs<'_, F>,
         scale: F,
-    ) -> Result<Outcome> {
+    ) -> Result<Outcome<F>> {
         crate::shape::dispatch::pointwise::<F, Kernel, VERB>(
             backend,
             self.kernel(),
@@ -819,7 +819,7 @@ fn alpha_pass<F: Float, const VERB: u8>(
     (pred, target, weight): (&[F], &[F], Option<&[F]>),
     out: Outputs<'_, F>,
     reduction: Reduction,
-) -> Result<f64> {
+) -> Result<F> {
     loss.check_params()?;
     let outs: &[(&'static str, usize)] = if VERB == verb::VALUE {
         &[]
@@ -878,7 +878,6 @@ macro_rules! alpha_verbs {
                     Outputs::none(),
                     reduction,
                 )
-                .map(F::from_f64)
             }
 
             /// Each element's share of [`grad_alpha`](Self::grad_alpha),
@@ -902,7 +901,6 @@ macro_rules! alpha_verbs {
                     Outputs::main(out.into()),
                     reduction,
                 )
-                .map(F::from_f64)
             }
 
             /// What one step of the adaptive loss needs: the reduced loss and `∂L/∂α`,

@@ -109,7 +109,7 @@ fn run<F: Float, const VERB: u8>(
     (pred, target, var): (&[F], &[F], &[F]),
     out: Outputs<'_, F>,
     reduction: Reduction,
-) -> Result<f64> {
+) -> Result<F> {
     let k = Kernel(loss);
     pointwise::validate(
         &k,
@@ -154,7 +154,7 @@ impl AuxKernel for GaussianNll {
         inputs: (&[F], &[F], &[F]),
         out: Outputs<'_, F>,
         reduction: Reduction,
-    ) -> Result<f64> {
+    ) -> Result<F> {
         run::<F, VERB>(*self, backend, inputs, out, reduction)
     }
 }
