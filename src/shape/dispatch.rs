@@ -1,5 +1,7 @@
-//! The only `#[target_feature]` functions of the crate: one wrapper per shape × x86 tier,
-//! and the `match` on [`Backend`] that picks one.
+//! Where every `#[target_feature]` function of the crate is written: one wrapper per shape ×
+//! x86 tier, and the `match` on [`Backend`] that picks one; and `pointwise_kernel!`, the
+//! same for one loss, precision and verb, expanded beside each loss of the crate (its
+//! kernels compiled once, in losskit: `shape::pointwise::compiled_once!`).
 //!
 //! Each wrapper is generic (it monomorphises per loss, precision and verb) and calls the
 //! shape's `#[inline(always)]` driver, so the loss formulas and the lane methods are
@@ -98,6 +100,103 @@ fn pointwise_avx512<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
 ) -> Outcome<F> {
     pointwise::run::<_, F, L, VERB, W>(t, loss, inp, out, scale)
 }
+
+/// One loss's kernel for one precision and verb, compiled once, in losskit (expanded by
+/// `shape::pointwise::compiled_once!` inside the loss's `impl Pointwise`): a non-generic
+/// function with its own `#[target_feature]` wrappers (weighted and not, per tier) and the
+/// `match` on [`Backend`], the same as [`pointwise`] and [`on_backend`] above.
+///
+/// Why not call the generic wrappers above: rustc places every instance of a generic
+/// function in the compilation unit of the module that defines it, so the kernels of every
+/// loss would form one unit (one thread, and 14 GB of rustc memory for the crate's 25
+/// losses); wrappers defined here, beside each loss, make each loss's kernels a unit of
+/// their own, compiled in parallel with a fraction of the memory.
+#[cfg(target_arch = "x86_64")]
+macro_rules! pointwise_kernel {
+    ($name:ident, $f:ty, $verb:expr, $loss:ty) => {
+        // Not generic, so compiled in losskit (and never inlined into a caller, which would
+        // make it instantiate the kernel again).
+        #[inline(never)]
+        fn $name(
+            loss: &$loss,
+            backend: $crate::simd::Backend,
+            inp: $crate::shape::pointwise::Inputs<'_, $f>,
+            out: $crate::shape::pointwise::Outputs<'_, $f>,
+            scale: $f,
+        ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<$f>> {
+            use $crate::error::Error;
+            use $crate::shape::pointwise::{Inputs, Outcome, Outputs, run};
+            use $crate::simd::{Backend, Portable, x86_avx2::Avx2, x86_avx512::Avx512};
+
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn avx512<const W: bool>(
+                t: Avx512,
+                loss: $loss,
+                inp: Inputs<'_, $f>,
+                out: Outputs<'_, $f>,
+                scale: $f,
+            ) -> Outcome<$f> {
+                run::<_, $f, $loss, { $verb }, W>(t, loss, inp, out, scale)
+            }
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2<const W: bool>(
+                t: Avx2,
+                loss: $loss,
+                inp: Inputs<'_, $f>,
+                out: Outputs<'_, $f>,
+                scale: $f,
+            ) -> Outcome<$f> {
+                run::<_, $f, $loss, { $verb }, W>(t, loss, inp, out, scale)
+            }
+            #[inline(never)]
+            fn portable<const W: bool>(
+                loss: $loss,
+                inp: Inputs<'_, $f>,
+                out: Outputs<'_, $f>,
+                scale: $f,
+            ) -> Outcome<$f> {
+                run::<_, $f, $loss, { $verb }, W>(Portable, loss, inp, out, scale)
+            }
+
+            let loss = *loss;
+            let weighted = inp.w.is_some();
+            match backend {
+                Backend::Avx512 => {
+                    let t = Avx512::new().ok_or(Error::BackendUnavailable)?;
+                    // SAFETY: an `Avx512` token exists only when AVX-512F (and AVX2+FMA) were
+                    // detected.
+                    Ok(unsafe {
+                        if weighted {
+                            avx512::<true>(t, loss, inp, out, scale)
+                        } else {
+                            avx512::<false>(t, loss, inp, out, scale)
+                        }
+                    })
+                }
+                Backend::Avx2 => {
+                    let t = Avx2::new().ok_or(Error::BackendUnavailable)?;
+                    // SAFETY: an `Avx2` token exists only when AVX2 and FMA were detected.
+                    Ok(unsafe {
+                        if weighted {
+                            avx2::<true>(t, loss, inp, out, scale)
+                        } else {
+                            avx2::<false>(t, loss, inp, out, scale)
+                        }
+                    })
+                }
+                Backend::Portable => Ok(if weighted {
+                    portable::<true>(loss, inp, out, scale)
+                } else {
+                    portable::<false>(loss, inp, out, scale)
+                }),
+                #[allow(unreachable_patterns)]
+                _ => Err(Error::BackendUnavailable),
+            }
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use pointwise_kernel;
 
 /// A whole computation generic over the backend: the row drivers implement it, and
 /// [`task`] runs it inside the `#[target_feature]` function of the chosen tier.

@@ -91,6 +91,83 @@ pub trait Pointwise: Copy + Send + Sync {
     }
 }
 
+/// A pass of loss `L` in precision `F`, as a function pointer (the type of a compiled
+/// kernel, see `compiled_once!`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) type KernelFn<F, L> =
+    for<'i, 'o> fn(&L, Backend, Inputs<'i, F>, Outputs<'o, F>, F) -> Result<Outcome<F>>;
+
+/// The two precisions' `KernelFn`s of a loss, for `Sealed::pick`.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct KernelOf<L>(core::marker::PhantomData<L>);
+
+#[cfg(target_arch = "x86_64")]
+impl<L> crate::simd::private::ByPrecision for KernelOf<L> {
+    type Of<F: Float> = KernelFn<F, L>;
+}
+
+/// Implements [`Pointwise::pass`] for a loss of the crate through kernels compiled once,
+/// here in losskit: one non-generic function per precision and verb, each calling the
+/// generic dispatch for this loss. Callers (the C API, tests, benches, downstream crates)
+/// then link losskit's copy of the kernels instead of instantiating their own; only the
+/// thin verbs above `pass` (validation, the reduction) are generic in the caller. A call
+/// references one of the twelve functions, so only it is linked.
+///
+/// Where the portable backend is the only one (no x86), the kernels inline into the caller
+/// instead, as everything on that path does, so that a call's options fold (what keeps
+/// microcontroller code small): there this is the trait's default `pass`.
+///
+/// Written once in each loss's `impl Pointwise` block: `crate::shape::pointwise::compiled_once!(Huber);`.
+macro_rules! compiled_once {
+    ($loss:ty) => {
+        #[doc(hidden)]
+        #[inline(always)]
+        #[allow(private_interfaces)]
+        fn pass<F: $crate::simd::Float, const VERB: u8>(
+            &self,
+            backend: $crate::simd::Backend,
+            inp: $crate::shape::pointwise::Inputs<'_, F>,
+            out: $crate::shape::pointwise::Outputs<'_, F>,
+            scale: F,
+        ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<F>> {
+            #[cfg(target_arch = "x86_64")]
+            {
+                use $crate::shape::pointwise::{KernelFn, KernelOf, verb};
+                $crate::shape::pointwise::compiled_once!(@kernel value32, f32, verb::VALUE, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel value64, f64, verb::VALUE, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel each32, f32, verb::ELEMENTWISE, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel each64, f64, verb::ELEMENTWISE, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel grad32, f32, verb::GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel grad64, f64, verb::GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel both32, f32, verb::VALUE_AND_GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel both64, f64, verb::VALUE_AND_GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel hess32, f32, verb::HESSIAN, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel hess64, f64, verb::HESSIAN, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel probe32, f32, verb::PROBE, $loss);
+                $crate::shape::pointwise::compiled_once!(@kernel probe64, f64, verb::PROBE, $loss);
+                // VERB is a constant: the match folds to one function pointer, called directly.
+                let kernel: KernelFn<F, $loss> = match VERB {
+                    verb::VALUE => F::pick::<KernelOf<$loss>>(value32, value64),
+                    verb::ELEMENTWISE => F::pick::<KernelOf<$loss>>(each32, each64),
+                    verb::GRAD => F::pick::<KernelOf<$loss>>(grad32, grad64),
+                    verb::VALUE_AND_GRAD => F::pick::<KernelOf<$loss>>(both32, both64),
+                    verb::HESSIAN => F::pick::<KernelOf<$loss>>(hess32, hess64),
+                    _ => F::pick::<KernelOf<$loss>>(probe32, probe64),
+                };
+                kernel(self, backend, inp, out, scale)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                $crate::shape::dispatch::pointwise::<F, $loss, VERB>(backend, *self, inp, out, scale)
+            }
+        }
+    };
+    (@kernel $name:ident, $f:ty, $verb:expr, $loss:ty) => {
+        $crate::shape::dispatch::pointwise_kernel!($name, $f, $verb, $loss);
+    };
+}
+pub(crate) use compiled_once;
+
 /// What a pass computes.
 pub(crate) mod verb {
     pub const VALUE: u8 = 0;

@@ -128,6 +128,13 @@ pub(crate) mod private {
 
     use super::{Simd, Vector};
 
+    /// A family of types indexed by precision: `Of<f32>` and `Of<f64>` (e.g. the function
+    /// types of a loss's compiled kernels, `shape/pointwise.rs`), for [`Sealed::pick`].
+    pub trait ByPrecision {
+        /// The member for element type `F`.
+        type Of<F: super::Float>;
+    }
+
     /// Seals [`super::Float`] and maps an element type to its vector on a backend.
     pub trait Sealed: Sized {
         /// The vector of this element type on backend `S`.
@@ -140,6 +147,11 @@ pub(crate) mod private {
         fn lanes<S: Simd>(simd: S) -> Self::Lanes<S>;
         /// `n` rounded to this type.
         fn from_usize(n: usize) -> Self;
+        /// `x32` for f32, `x64` for f64: how code generic over the precision reaches items
+        /// that are not (the per-precision kernels losskit compiles once).
+        fn pick<T: ByPrecision>(x32: T::Of<f32>, x64: T::Of<f64>) -> T::Of<Self>
+        where
+            Self: super::Float;
     }
 
     impl Sealed for f32 {
@@ -175,6 +187,10 @@ pub(crate) mod private {
         fn from_usize(n: usize) -> f32 {
             n as f32
         }
+        #[inline(always)]
+        fn pick<T: ByPrecision>(x32: T::Of<f32>, _: T::Of<f64>) -> T::Of<f32> {
+            x32
+        }
     }
 
     impl Sealed for f64 {
@@ -187,6 +203,10 @@ pub(crate) mod private {
         #[inline(always)]
         fn from_usize(n: usize) -> f64 {
             n as f64
+        }
+        #[inline(always)]
+        fn pick<T: ByPrecision>(_: T::Of<f32>, x64: T::Of<f64>) -> T::Of<f64> {
+            x64
         }
     }
 }

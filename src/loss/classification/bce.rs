@@ -50,6 +50,7 @@ const LOG_FLOOR: f64 = -100.0;
 const EPS: f64 = 1e-12;
 
 impl Pointwise for Bce {
+    crate::shape::pointwise::compiled_once!(Bce);
     fn check(&self) -> Result<()> {
         Ok(())
     }

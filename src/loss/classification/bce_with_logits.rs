@@ -69,6 +69,7 @@ impl Default for BceWithLogits {
 }
 
 impl Pointwise for BceWithLogits {
+    crate::shape::pointwise::compiled_once!(BceWithLogits);
     fn check(&self) -> Result<()> {
         super::non_negative("pos_weight", self.pos_weight)
     }

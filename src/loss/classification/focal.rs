@@ -151,6 +151,7 @@ fn min_positive<V: Vector>() -> f64 {
 }
 
 impl Pointwise for SigmoidFocal {
+    crate::shape::pointwise::compiled_once!(SigmoidFocal);
     fn check(&self) -> Result<()> {
         if !(self.alpha.is_finite() && self.alpha <= 1.0) {
             return Err(Error::InvalidParameter {

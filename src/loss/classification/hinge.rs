@@ -68,6 +68,7 @@ macro_rules! sign_domain {
 pub struct Hinge;
 
 impl Pointwise for Hinge {
+    crate::shape::pointwise::compiled_once!(Hinge);
     fn check(&self) -> Result<()> {
         Ok(())
     }
@@ -104,6 +105,7 @@ impl Pointwise for Hinge {
 pub struct SquaredHinge;
 
 impl Pointwise for SquaredHinge {
+    crate::shape::pointwise::compiled_once!(SquaredHinge);
     fn check(&self) -> Result<()> {
         Ok(())
     }
@@ -139,6 +141,7 @@ impl Pointwise for SquaredHinge {
 pub struct SmoothHinge;
 
 impl Pointwise for SmoothHinge {
+    crate::shape::pointwise::compiled_once!(SmoothHinge);
     fn check(&self) -> Result<()> {
         Ok(())
     }
@@ -177,6 +180,7 @@ impl Pointwise for SmoothHinge {
 pub struct ModifiedHuber;
 
 impl Pointwise for ModifiedHuber {
+    crate::shape::pointwise::compiled_once!(ModifiedHuber);
     fn check(&self) -> Result<()> {
         Ok(())
     }

@@ -35,6 +35,7 @@ pub struct KlDiv {
 }
 
 impl Pointwise for KlDiv {
+    crate::shape::pointwise::compiled_once!(KlDiv);
     fn check(&self) -> Result<()> {
         Ok(())
     }

@@ -37,6 +37,7 @@ use super::bce_with_logits::{hess, terms};
 struct PosWeighted;
 
 impl Pointwise for PosWeighted {
+    crate::shape::pointwise::compiled_once!(PosWeighted);
     const AUX: bool = true;
     const AUX_NAME: &'static str = "pos_weight";
     fn check(&self) -> Result<()> {

@@ -34,6 +34,7 @@ use crate::simd::{Float, Vector};
 pub struct SoftMargin;
 
 impl Pointwise for SoftMargin {
+    crate::shape::pointwise::compiled_once!(SoftMargin);
     fn check(&self) -> Result<()> {
         Ok(())
     }

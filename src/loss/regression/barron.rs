@@ -560,6 +560,7 @@ impl Kernel {
 }
 
 impl Pointwise for Kernel {
+    crate::shape::pointwise::compiled_once!(Kernel);
     fn check(&self) -> Result<()> {
         // The parameters were checked by `Barron::check` before the constants were made.
         Ok(())
@@ -802,13 +803,7 @@ impl Pointwise for Barron {
         out: Outputs<'_, F>,
         scale: F,
     ) -> Result<Outcome<F>> {
-        crate::shape::dispatch::pointwise::<F, Kernel, VERB>(
-            backend,
-            self.kernel(),
-            inp,
-            out,
-            scale,
-        )
+        self.kernel().pass::<F, VERB>(backend, inp, out, scale)
     }
 }
 

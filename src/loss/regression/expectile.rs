@@ -50,6 +50,7 @@ impl Expectile {
 }
 
 impl Pointwise for Expectile {
+    crate::shape::pointwise::compiled_once!(Expectile);
     fn check(&self) -> Result<()> {
         unit_interval("tau", self.tau)
     }

@@ -77,6 +77,7 @@ pub struct Gamma {
 }
 
 impl Pointwise for Gamma {
+    crate::shape::pointwise::compiled_once!(Gamma);
     fn check(&self) -> Result<()> {
         Ok(())
     }

@@ -58,6 +58,7 @@ impl Default for GaussianNll {
 struct Kernel(GaussianNll);
 
 impl Pointwise for Kernel {
+    crate::shape::pointwise::compiled_once!(Kernel);
     const AUX: bool = true;
     const AUX_NAME: &'static str = "var";
 

@@ -49,6 +49,7 @@ pub(crate) fn positive(name: &'static str, x: f64) -> Result<()> {
 }
 
 impl Pointwise for Huber {
+    crate::shape::pointwise::compiled_once!(Huber);
     fn check(&self) -> Result<()> {
         positive("delta", self.delta)
     }

@@ -38,6 +38,7 @@ use crate::simd::{Float, Vector};
 pub struct LogCosh;
 
 impl Pointwise for LogCosh {
+    crate::shape::pointwise::compiled_once!(LogCosh);
     fn check(&self) -> Result<()> {
         Ok(())
     }

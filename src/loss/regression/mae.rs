@@ -32,6 +32,7 @@ pub(crate) fn sign<V: Vector>(r: V) -> V {
 }
 
 impl Pointwise for Mae {
+    crate::shape::pointwise::compiled_once!(Mae);
     fn check(&self) -> Result<()> {
         Ok(())
     }

@@ -25,6 +25,7 @@ use crate::simd::{Float, Vector};
 pub struct Mse;
 
 impl Pointwise for Mse {
+    crate::shape::pointwise::compiled_once!(Mse);
     fn check(&self) -> Result<()> {
         Ok(())
     }

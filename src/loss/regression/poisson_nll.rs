@@ -54,6 +54,7 @@ impl Default for PoissonNll {
 }
 
 impl Pointwise for PoissonNll {
+    crate::shape::pointwise::compiled_once!(PoissonNll);
     fn check(&self) -> Result<()> {
         if self.eps.is_finite() && self.eps >= 0.0 {
             Ok(())

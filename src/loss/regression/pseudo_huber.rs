@@ -61,6 +61,7 @@ impl PseudoHuber {
 }
 
 impl Pointwise for PseudoHuber {
+    crate::shape::pointwise::compiled_once!(PseudoHuber);
     fn check(&self) -> Result<()> {
         positive("delta", self.delta)
     }

@@ -50,6 +50,7 @@ pub(crate) fn unit_interval(name: &'static str, x: f64) -> Result<()> {
 }
 
 impl Pointwise for Quantile {
+    crate::shape::pointwise::compiled_once!(Quantile);
     fn check(&self) -> Result<()> {
         unit_interval("tau", self.tau)
     }

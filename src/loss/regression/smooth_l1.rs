@@ -39,6 +39,7 @@ impl Default for SmoothL1 {
 }
 
 impl Pointwise for SmoothL1 {
+    crate::shape::pointwise::compiled_once!(SmoothL1);
     fn check(&self) -> Result<()> {
         if self.beta == 0.0 {
             return Ok(());

@@ -91,6 +91,7 @@ impl Default for Tweedie {
 }
 
 impl Pointwise for Tweedie {
+    crate::shape::pointwise::compiled_once!(Tweedie);
     fn check(&self) -> Result<()> {
         if self.power > 1.0 && self.power < 2.0 {
             Ok(())
