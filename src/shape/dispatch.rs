@@ -101,61 +101,60 @@ fn pointwise_avx512<F: Float, L: Pointwise, const VERB: u8, const W: bool>(
     pointwise::run::<_, F, L, VERB, W>(t, loss, inp, out, scale)
 }
 
-/// One loss's kernel for one precision and verb, compiled once, in losskit (expanded by
-/// `shape::pointwise::compiled_once!` inside the loss's `impl Pointwise`): a non-generic
-/// function with its own `#[target_feature]` wrappers (weighted and not, per tier) and the
-/// `match` on [`Backend`], the same as [`pointwise`] and [`on_backend`] above.
+/// One loss's kernel, `kernel::<F, VERB>` (expanded by `shape::pointwise::compiled_once!`
+/// inside the loss's `impl Pointwise`): its own `#[target_feature]` wrappers (weighted and
+/// not, per tier) and the `match` on [`Backend`], the same as [`pointwise`] and
+/// [`on_backend`] above.
 ///
 /// Why not call the generic wrappers above: rustc places every instance of a generic
 /// function in the compilation unit of the module that defines it, so the kernels of every
 /// loss would form one unit (one thread, and 14 GB of rustc memory for the crate's 25
-/// losses); wrappers defined here, beside each loss, make each loss's kernels a unit of
-/// their own, compiled in parallel with a fraction of the memory.
+/// losses, in every crate that instantiates them); wrappers defined beside each loss make
+/// each loss's kernels a unit of their own, compiled in parallel with a fraction of the
+/// memory, wherever they are instantiated.
 #[cfg(target_arch = "x86_64")]
 macro_rules! pointwise_kernel {
-    ($name:ident, $f:ty, $verb:expr, $loss:ty) => {
-        // Not generic, so compiled in losskit (and never inlined into a caller, which would
-        // make it instantiate the kernel again).
-        #[inline(never)]
-        fn $name(
+    ($loss:ty) => {
+        #[inline]
+        fn kernel<F: $crate::simd::Float, const VERB: u8>(
             loss: &$loss,
             backend: $crate::simd::Backend,
-            inp: $crate::shape::pointwise::Inputs<'_, $f>,
-            out: $crate::shape::pointwise::Outputs<'_, $f>,
-            scale: $f,
-        ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<$f>> {
+            inp: $crate::shape::pointwise::Inputs<'_, F>,
+            out: $crate::shape::pointwise::Outputs<'_, F>,
+            scale: F,
+        ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<F>> {
             use $crate::error::Error;
             use $crate::shape::pointwise::{Inputs, Outcome, Outputs, run};
-            use $crate::simd::{Backend, Portable, x86_avx2::Avx2, x86_avx512::Avx512};
+            use $crate::simd::{Backend, Float, Portable, x86_avx2::Avx2, x86_avx512::Avx512};
 
             #[target_feature(enable = "avx512f,avx2,fma")]
-            fn avx512<const W: bool>(
+            fn avx512<F: Float, const VERB: u8, const W: bool>(
                 t: Avx512,
                 loss: $loss,
-                inp: Inputs<'_, $f>,
-                out: Outputs<'_, $f>,
-                scale: $f,
-            ) -> Outcome<$f> {
-                run::<_, $f, $loss, { $verb }, W>(t, loss, inp, out, scale)
+                inp: Inputs<'_, F>,
+                out: Outputs<'_, F>,
+                scale: F,
+            ) -> Outcome<F> {
+                run::<_, F, $loss, VERB, W>(t, loss, inp, out, scale)
             }
             #[target_feature(enable = "avx2,fma")]
-            fn avx2<const W: bool>(
+            fn avx2<F: Float, const VERB: u8, const W: bool>(
                 t: Avx2,
                 loss: $loss,
-                inp: Inputs<'_, $f>,
-                out: Outputs<'_, $f>,
-                scale: $f,
-            ) -> Outcome<$f> {
-                run::<_, $f, $loss, { $verb }, W>(t, loss, inp, out, scale)
+                inp: Inputs<'_, F>,
+                out: Outputs<'_, F>,
+                scale: F,
+            ) -> Outcome<F> {
+                run::<_, F, $loss, VERB, W>(t, loss, inp, out, scale)
             }
             #[inline(never)]
-            fn portable<const W: bool>(
+            fn portable<F: Float, const VERB: u8, const W: bool>(
                 loss: $loss,
-                inp: Inputs<'_, $f>,
-                out: Outputs<'_, $f>,
-                scale: $f,
-            ) -> Outcome<$f> {
-                run::<_, $f, $loss, { $verb }, W>(Portable, loss, inp, out, scale)
+                inp: Inputs<'_, F>,
+                out: Outputs<'_, F>,
+                scale: F,
+            ) -> Outcome<F> {
+                run::<_, F, $loss, VERB, W>(Portable, loss, inp, out, scale)
             }
 
             let loss = *loss;
@@ -167,9 +166,9 @@ macro_rules! pointwise_kernel {
                     // detected.
                     Ok(unsafe {
                         if weighted {
-                            avx512::<true>(t, loss, inp, out, scale)
+                            avx512::<F, VERB, true>(t, loss, inp, out, scale)
                         } else {
-                            avx512::<false>(t, loss, inp, out, scale)
+                            avx512::<F, VERB, false>(t, loss, inp, out, scale)
                         }
                     })
                 }
@@ -178,16 +177,16 @@ macro_rules! pointwise_kernel {
                     // SAFETY: an `Avx2` token exists only when AVX2 and FMA were detected.
                     Ok(unsafe {
                         if weighted {
-                            avx2::<true>(t, loss, inp, out, scale)
+                            avx2::<F, VERB, true>(t, loss, inp, out, scale)
                         } else {
-                            avx2::<false>(t, loss, inp, out, scale)
+                            avx2::<F, VERB, false>(t, loss, inp, out, scale)
                         }
                     })
                 }
                 Backend::Portable => Ok(if weighted {
-                    portable::<true>(loss, inp, out, scale)
+                    portable::<F, VERB, true>(loss, inp, out, scale)
                 } else {
-                    portable::<false>(loss, inp, out, scale)
+                    portable::<F, VERB, false>(loss, inp, out, scale)
                 }),
                 #[allow(unreachable_patterns)]
                 _ => Err(Error::BackendUnavailable),

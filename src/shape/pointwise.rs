@@ -93,35 +93,41 @@ pub trait Pointwise: Copy + Send + Sync {
 
 /// A pass of loss `L` in precision `F`, as a function pointer (the type of a compiled
 /// kernel, see `compiled_once!`).
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", debug_assertions))]
 pub(crate) type KernelFn<F, L> =
     for<'i, 'o> fn(&L, Backend, Inputs<'i, F>, Outputs<'o, F>, F) -> Result<Outcome<F>>;
 
 /// The two precisions' `KernelFn`s of a loss, for `Sealed::pick`.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", debug_assertions))]
 pub(crate) struct KernelOf<L>(core::marker::PhantomData<L>);
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", debug_assertions))]
 impl<L> crate::simd::private::ByPrecision for KernelOf<L> {
     type Of<F: Float> = KernelFn<F, L>;
 }
 
-/// Implements [`Pointwise::pass`] for a loss of the crate through kernels compiled once,
-/// here in losskit: one non-generic function per precision and verb, each calling the
-/// generic dispatch for this loss. Callers (the C API, tests, benches, downstream crates)
-/// then link losskit's copy of the kernels instead of instantiating their own; only the
-/// thin verbs above `pass` (validation, the reduction) are generic in the caller. A call
-/// references one of the twelve functions, so only it is linked.
+/// Implements [`Pointwise::pass`] for a loss of the crate (written once in its
+/// `impl Pointwise` block: `crate::shape::pointwise::compiled_once!(Huber);`).
+///
+/// On x86_64 the loss gets kernels of its own (`dispatch::pointwise_kernel!`), so that its
+/// kernels are a compilation unit of their own wherever they are instantiated. In builds
+/// with debug assertions (the dev and test profiles, where the test binaries, the C API's
+/// tests and the examples call every loss) they are moreover compiled once, here in
+/// losskit: one non-generic function per precision and verb, which callers link instead of
+/// instantiating the kernels again; only the thin verbs above `pass` (validation, the
+/// reduction) are generic in the caller. Optimised builds instantiate what they call, where
+/// they call it: a crate calling three losses compiles three losses' kernels, not every
+/// loss's.
 ///
 /// Where the portable backend is the only one (no x86), the kernels inline into the caller
 /// instead, as everything on that path does, so that a call's options fold (what keeps
 /// microcontroller code small): there this is the trait's default `pass`.
-///
-/// Written once in each loss's `impl Pointwise` block: `crate::shape::pointwise::compiled_once!(Huber);`.
 macro_rules! compiled_once {
     ($loss:ty) => {
+        // `#[inline]` as the trait's default `pass`: forcing it would copy every kernel into
+        // every caller where the kernels inline (the Cortex-M firmware: +527 KB).
         #[doc(hidden)]
-        #[inline(always)]
+        #[inline]
         #[allow(private_interfaces)]
         fn pass<F: $crate::simd::Float, const VERB: u8>(
             &self,
@@ -130,21 +136,22 @@ macro_rules! compiled_once {
             out: $crate::shape::pointwise::Outputs<'_, F>,
             scale: F,
         ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<F>> {
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", debug_assertions))]
             {
                 use $crate::shape::pointwise::{KernelFn, KernelOf, verb};
-                $crate::shape::pointwise::compiled_once!(@kernel value32, f32, verb::VALUE, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel value64, f64, verb::VALUE, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel each32, f32, verb::ELEMENTWISE, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel each64, f64, verb::ELEMENTWISE, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel grad32, f32, verb::GRAD, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel grad64, f64, verb::GRAD, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel both32, f32, verb::VALUE_AND_GRAD, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel both64, f64, verb::VALUE_AND_GRAD, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel hess32, f32, verb::HESSIAN, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel hess64, f64, verb::HESSIAN, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel probe32, f32, verb::PROBE, $loss);
-                $crate::shape::pointwise::compiled_once!(@kernel probe64, f64, verb::PROBE, $loss);
+                $crate::shape::dispatch::pointwise_kernel!($loss);
+                $crate::shape::pointwise::compiled_once!(@once value32, f32, verb::VALUE, $loss);
+                $crate::shape::pointwise::compiled_once!(@once value64, f64, verb::VALUE, $loss);
+                $crate::shape::pointwise::compiled_once!(@once each32, f32, verb::ELEMENTWISE, $loss);
+                $crate::shape::pointwise::compiled_once!(@once each64, f64, verb::ELEMENTWISE, $loss);
+                $crate::shape::pointwise::compiled_once!(@once grad32, f32, verb::GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@once grad64, f64, verb::GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@once both32, f32, verb::VALUE_AND_GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@once both64, f64, verb::VALUE_AND_GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@once hess32, f32, verb::HESSIAN, $loss);
+                $crate::shape::pointwise::compiled_once!(@once hess64, f64, verb::HESSIAN, $loss);
+                $crate::shape::pointwise::compiled_once!(@once probe32, f32, verb::PROBE, $loss);
+                $crate::shape::pointwise::compiled_once!(@once probe64, f64, verb::PROBE, $loss);
                 // VERB is a constant: the match folds to one function pointer, called directly.
                 let kernel: KernelFn<F, $loss> = match VERB {
                     verb::VALUE => F::pick::<KernelOf<$loss>>(value32, value64),
@@ -156,14 +163,30 @@ macro_rules! compiled_once {
                 };
                 kernel(self, backend, inp, out, scale)
             }
+            #[cfg(all(target_arch = "x86_64", not(debug_assertions)))]
+            {
+                $crate::shape::dispatch::pointwise_kernel!($loss);
+                kernel::<F, VERB>(self, backend, inp, out, scale)
+            }
             #[cfg(not(target_arch = "x86_64"))]
             {
                 $crate::shape::dispatch::pointwise::<F, $loss, VERB>(backend, *self, inp, out, scale)
             }
         }
     };
-    (@kernel $name:ident, $f:ty, $verb:expr, $loss:ty) => {
-        $crate::shape::dispatch::pointwise_kernel!($name, $f, $verb, $loss);
+    (@once $name:ident, $f:ty, $verb:expr, $loss:ty) => {
+        // Not generic, so compiled in losskit (and never inlined into a caller, which would
+        // make it instantiate the kernel again).
+        #[inline(never)]
+        fn $name(
+            loss: &$loss,
+            backend: $crate::simd::Backend,
+            inp: $crate::shape::pointwise::Inputs<'_, $f>,
+            out: $crate::shape::pointwise::Outputs<'_, $f>,
+            scale: $f,
+        ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<$f>> {
+            kernel::<$f, { $verb }>(loss, backend, inp, out, scale)
+        }
     };
 }
 pub(crate) use compiled_once;

@@ -11,29 +11,21 @@
 //!   results at the true residual;
 //! * the parameter checks and the error contract of the `α` verbs.
 
-use crate::common::backends;
+use crate::common::{MAGNITUDES, Rng, backends, cast, widen};
 use losskit::prelude::*;
 use losskit::reference::regression::{barron as oracle, barron_dalpha as oracle_dalpha};
 
-/// xorshift, so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// Uniform in [-1, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-    /// Residual-like data: mostly within ±3, one in 9 up to ±120, one in 11 tiny.
+/// Residual-like data: mostly within ±3, one in 9 up to ±120, one in 11 tiny.
+trait Residuals {
+    fn data(&mut self, n: usize) -> Vec<f64>;
+}
+
+impl Residuals for Rng {
     fn data(&mut self, n: usize) -> Vec<f64> {
         (0..n)
             .map(|_| {
                 let x = 3.0 * self.unit();
-                match self.next() % 99 {
+                match self.bits() % 99 {
                     k if k % 9 == 0 => 40.0 * x,
                     k if k % 11 == 0 => 1e-4 * x,
                     _ => x,
@@ -78,14 +70,6 @@ const ALPHAS: [f64; 30] = [
 ];
 
 const SCALES: [f64; 2] = [1.0, 0.4];
-
-fn cast<F: Float>(x: &[f64]) -> Vec<F> {
-    x.iter().map(|&v| F::from_f64(v)).collect()
-}
-
-fn widen<F: Float>(x: &[F]) -> Vec<f64> {
-    x.iter().map(|v| v.to_f64()).collect()
-}
 
 /// The relative tolerance of precision `F`: f64 results are a few ulp from exact, f32 a
 /// few dozen (inputs are rounded to f32 first, so this is the kernels' own error).
@@ -456,21 +440,7 @@ fn alpha_verbs_weights_reductions_and_accumulation() {
 /// largest `|α|`), scale and backend, in both precisions.
 #[test]
 fn finite_inputs_of_any_magnitude_never_give_nan() {
-    let mags = [
-        0.0f32,
-        1e-45,
-        1e-38,
-        1e-20,
-        1e-8,
-        0.5,
-        1.0,
-        3.0,
-        90.0,
-        1e4,
-        1e20,
-        1e38,
-        f32::MAX,
-    ];
+    let mags = MAGNITUDES;
     let vals: Vec<f32> = mags.iter().flat_map(|&m| [m, -m]).collect();
     let (mut p, mut t) = (Vec::new(), Vec::new());
     for &a in &vals {

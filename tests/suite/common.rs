@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: vector files, tolerances, backends.
 
-use losskit::Backend;
+use losskit::prelude::*;
 use serde_json::Value;
 use std::path::Path;
 
@@ -194,3 +194,94 @@ pub fn registered_pointwise(
     }
     losskit::for_each_pointwise_loss!(build)
 }
+
+/// `x` rounded to precision `F`.
+pub fn cast<F: Float>(x: &[f64]) -> Vec<F> {
+    x.iter().map(|&v| F::from_f64(v)).collect()
+}
+
+/// `x` widened to f64 (exact).
+pub fn widen<F: Float>(x: &[F]) -> Vec<f64> {
+    x.iter().map(|v| v.to_f64()).collect()
+}
+
+/// The bit patterns of `x` widened to f64, to compare runs bit for bit.
+pub fn bits<F: Float>(x: &[F]) -> Vec<u64> {
+    x.iter().map(|v| v.to_f64().to_bits()).collect()
+}
+
+/// `Ok` when two runs agree bit for bit, else an error naming `what`.
+pub fn same_bits<F: Float>(what: &str, a: &[F], b: &[F]) -> Result<(), String> {
+    if bits(a) == bits(b) {
+        Ok(())
+    } else {
+        Err(format!("{what}: not bit-identical"))
+    }
+}
+
+/// An error a case did not expect, as a case failure.
+pub fn err(e: losskit::Error) -> String {
+    format!("unexpected error {e}")
+}
+
+/// A small deterministic generator (xorshift64), so failures reproduce.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Uniform in [-1, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.bits() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+}
+
+/// The reduced value of a pointwise loss, with its gradient written to `grad`, checking
+/// the verbs against each other: `value_and_grad` returns `value`'s bits and `grad` writes
+/// the same gradient bit for bit.
+pub fn fused_value_and_grad<F: Float, L: PointwiseLoss>(
+    loss: &L,
+    (pred, target, weight): (&[F], &[F], Option<&[F]>),
+    reduction: Reduction,
+    grad: &mut [F],
+) -> Result<F, String> {
+    let v = loss.value(pred, target, weight, reduction).map_err(err)?;
+    let v2 = loss
+        .value_and_grad(pred, target, weight, reduction, &mut grad[..])
+        .map_err(err)?;
+    if v2.to_f64().to_bits() != v.to_f64().to_bits() {
+        return Err(format!("value_and_grad value {v2} != value {v}"));
+    }
+    let mut g2 = vec![F::ZERO; grad.len()];
+    loss.grad(pred, target, weight, reduction, &mut g2[..])
+        .map_err(err)?;
+    same_bits("grad and value_and_grad's gradient", grad, &g2)?;
+    Ok(v)
+}
+
+/// Magnitudes from zero through subnormals to `f32::MAX`, for the "finite inputs of any
+/// magnitude never give NaN" properties (used with both signs).
+pub const MAGNITUDES: [f32; 13] = [
+    0.0,
+    1e-45,
+    1e-38,
+    1e-20,
+    1e-8,
+    0.5,
+    1.0,
+    3.0,
+    90.0,
+    1e4,
+    1e20,
+    1e38,
+    f32::MAX,
+];

@@ -3,29 +3,11 @@
 //! Hessian diagonal with respect to `pred`, and the gradient with respect to `α` through
 //! each of its verbs, with weights where the case has them.
 
-use crate::common::{Prec, close, num, nums, run_vectors};
+use crate::common::{
+    Prec, cast, close, fused_value_and_grad, num, nums, run_vectors, same_bits, widen,
+};
 use losskit::prelude::*;
 use serde_json::Value;
-
-fn cast<F: Float>(x: &[f64]) -> Vec<F> {
-    x.iter().map(|&v| F::from_f64(v)).collect()
-}
-
-fn widen<F: Float>(x: &[F]) -> Vec<f64> {
-    x.iter().map(|v| v.to_f64()).collect()
-}
-
-fn same_bits<F: Float>(what: &str, a: &[F], b: &[F]) -> Result<(), String> {
-    if widen(a)
-        .iter()
-        .zip(widen(b))
-        .all(|(x, y)| x.to_bits() == y.to_bits())
-    {
-        Ok(())
-    } else {
-        Err(format!("{what} differ"))
-    }
-}
 
 fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), String> {
     let p = &case["params"];
@@ -75,17 +57,8 @@ fn run_case<F: Float>(case: &Value, backend: Backend, prec: Prec) -> Result<(), 
             } else {
                 Reduction::Mean
             };
-            let v = loss.value(&pred, &target, w, r).map_err(err)?;
+            let v = fused_value_and_grad(&loss, (&pred, &target, w), r, &mut grad)?;
             close("value", &[v.to_f64()], &[num(&expected["value"])], prec)?;
-            let v2 = loss
-                .value_and_grad(&pred, &target, w, r, &mut grad[..])
-                .map_err(err)?;
-            if v2.to_f64().to_bits() != v.to_f64().to_bits() {
-                return Err(format!("value_and_grad value {v2} != value {v}"));
-            }
-            let mut g2 = vec![F::ZERO; n];
-            loss.grad(&pred, &target, w, r, &mut g2[..]).map_err(err)?;
-            same_bits("grad and value_and_grad's gradient", &grad, &g2)?;
             let mut hess = vec![F::ZERO; n];
             loss.hessian_diag(&pred, &target, w, r, &mut hess[..])
                 .map_err(err)?;

@@ -4,36 +4,13 @@
 //! through the regression runner; the multi-label losses through every verb their
 //! expectations cover, checking that `value_and_grad` equals `value` and `grad` bit for bit.
 
-use crate::common::{Prec, close, nums, registered_pointwise, run_vectors};
+use crate::common::{
+    Prec, cast, close, err, nums, registered_pointwise, run_vectors, same_bits, widen,
+};
 use crate::conformance_regression::Pointwise;
 use losskit::prelude::*;
 use serde_json::Value;
 use std::marker::PhantomData;
-
-fn cast<F: Float>(x: &[f64]) -> Vec<F> {
-    x.iter().map(|&v| F::from_f64(v)).collect()
-}
-
-fn widen<F: Float>(x: &[F]) -> Vec<f64> {
-    x.iter().map(|v| v.to_f64()).collect()
-}
-
-fn err(e: losskit::Error) -> String {
-    format!("unexpected error {e}")
-}
-
-/// Checks that two runs agree bit for bit.
-fn same<F: Float>(what: &str, a: &[F], b: &[F]) -> Result<(), String> {
-    if widen(a)
-        .iter()
-        .zip(widen(b))
-        .all(|(x, y)| x.to_bits() == y.to_bits())
-    {
-        Ok(())
-    } else {
-        Err(format!("{what}: not bit-identical"))
-    }
-}
 
 /// Runs a multi-label loss on one case: for reduction "none" the per-element (per-row for
 /// the soft margin) values and the gradient of their sum; otherwise the reduced value, the
@@ -75,8 +52,8 @@ fn check_multilabel<
     let v2 = loss
         .value_and_grad(&x, cols, &y[..], reduction, &mut g2)
         .map_err(err)?;
-    same("value_and_grad value", &[v], &[v2])?;
-    same("value_and_grad grad", &g, &g2)?;
+    same_bits("value_and_grad value", &[v], &[v2])?;
+    same_bits("value_and_grad grad", &g, &g2)?;
     if let Some(h) = expected.get("hess_diag") {
         let mut hess = vec![F::ZERO; x.len()];
         loss.hessian_diag(&x, cols, &y[..], reduction, &mut hess)

@@ -4,7 +4,7 @@
 //! where a loss has them, also that `value_and_grad` equals `value` and `grad` bit for bit
 //! and that the in-place form equals the out-of-place one bit for bit.
 
-use crate::common::{Prec, close, nums, run_vectors};
+use crate::common::{Prec, cast, close, nums, run_vectors, widen};
 use losskit::prelude::*;
 use serde_json::Value;
 
@@ -16,14 +16,6 @@ fn reduction(params: &Value, rows: usize) -> Option<Reduction> {
         "batchmean" => Some(Reduction::Divisor(rows as f64)),
         _ => None,
     }
-}
-
-fn cast<F: Float>(x: &[f64]) -> Vec<F> {
-    x.iter().map(|&v| F::from_f64(v)).collect()
-}
-
-fn widen<F: Float>(x: &[F]) -> Vec<f64> {
-    x.iter().map(|v| v.to_f64()).collect()
 }
 
 fn labels(case: &Value) -> Vec<i64> {

@@ -6,6 +6,7 @@
 
 mod barron_properties;
 mod common;
+mod compiled_once;
 mod conformance_barron;
 mod conformance_classification;
 mod conformance_extra;

@@ -5,29 +5,21 @@
 //! drawn on each loss's domain (the registry's [`Domain`]: reals, probabilities, `[0, 1]`
 //! targets, `±1` labels).
 
-use crate::common::backends;
+use crate::common::{MAGNITUDES, Rng, backends, cast};
 use losskit::prelude::*;
 use losskit::reference::Domain;
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// Uniform in [-1, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-    /// Residual-like data straddling the kinks of Huber/quantile: ±3 with a few far ones.
+/// Residual-like data straddling the kinks of Huber/quantile: ±3 with a few far ones.
+trait Residuals {
+    fn data(&mut self, n: usize) -> Vec<f64>;
+}
+
+impl Residuals for Rng {
     fn data(&mut self, n: usize) -> Vec<f64> {
         (0..n)
             .map(|_| {
                 let x = 3.0 * self.unit();
-                if self.next().is_multiple_of(17) {
+                if self.bits().is_multiple_of(17) {
                     x * 40.0
                 } else {
                     x
@@ -45,10 +37,6 @@ fn in_domain<F: Float>(domain: Domain, p: &mut [F], t: &mut [F]) {
         let (a, b) = domain.place(p.to_f64(), t.to_f64());
         (*p, *t) = (F::from_f64(a), F::from_f64(b));
     }
-}
-
-fn cast<F: Float>(x: &[f64]) -> Vec<F> {
-    x.iter().map(|&v| F::from_f64(v)).collect()
 }
 
 /// Tolerance of a result against the oracle: f64 ~1e-12 relative to the magnitudes summed,
@@ -465,21 +453,7 @@ fn check_errors<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
 
 /// Finite inputs of any magnitude never give NaN (values and gradients), in f32.
 fn check_extremes<L: PointwiseLoss>(name: &str, loss: L, domain: Domain) {
-    let mags = [
-        0.0f32,
-        1e-45,
-        1e-38,
-        1e-20,
-        1e-8,
-        0.5,
-        1.0,
-        3.0,
-        90.0,
-        1e4,
-        1e20,
-        1e38,
-        f32::MAX,
-    ];
+    let mags = MAGNITUDES;
     let mut vals = Vec::new();
     for &m in &mags {
         vals.push(m);

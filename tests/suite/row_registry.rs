@@ -16,7 +16,7 @@
 //! A loss added to the registry is tested here with no edit: what its `T` is and which
 //! capability traits it has come from its registry line.
 
-use crate::common::backends;
+use crate::common::{backends, bits};
 use crate::no_alloc::allocations_during;
 use losskit::loss::softmax::Teacher;
 use losskit::prelude::*;
@@ -106,10 +106,6 @@ fn eps<F: Float>() -> f64 {
     } else {
         f64::EPSILON
     }
-}
-
-fn bits<F: Float>(v: &[F]) -> Vec<u64> {
-    v.iter().map(|x| x.to_f64().to_bits()).collect()
 }
 
 /// The checks every row loss gets (`RowLoss` only); returns the `Sum` value and gradient.

@@ -4,23 +4,20 @@
 //! 1e8 and 3e38, `−∞` masks, all-ignored batches, the error contract, extreme logits; Poly-1
 //! bit-identical to cross-entropy at ε = 0.
 
-use crate::common::backends;
+use crate::common::{Rng, backends};
 use losskit::prelude::*;
 use losskit::reference::softmax as oracle;
 use proptest::prelude::*;
 
-/// A deterministic pseudo-random stream (xorshift), so failures reproduce.
-struct Rng(u64);
+/// Logit-like data: sums of three uniforms, centred, times `scale`.
+trait Logits {
+    fn normal_ish(&mut self, scale: f64) -> f64;
+    fn vec(&mut self, n: usize, scale: f64) -> Vec<f64>;
+}
 
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
+impl Logits for Rng {
     fn normal_ish(&mut self, scale: f64) -> f64 {
-        (self.next() + self.next() + self.next() - 1.5) * 2.0 * scale
+        (self.uniform() + self.uniform() + self.uniform() - 1.5) * 2.0 * scale
     }
     fn vec(&mut self, n: usize, scale: f64) -> Vec<f64> {
         (0..n).map(|_| self.normal_ish(scale)).collect()
@@ -177,7 +174,7 @@ fn other_row_losses_agree_with_finite_differences_of_the_oracle() {
     let mut rng = Rng(11);
     let x = rng.vec(ROWS * C, 1.5);
     let t = rng.vec(ROWS * C, 1.5);
-    let probs: Vec<f64> = (0..ROWS * C).map(|_| rng.next()).collect();
+    let probs: Vec<f64> = (0..ROWS * C).map(|_| rng.uniform()).collect();
     let labels = LABELS;
     let alpha: Vec<f64> = (0..C).map(|j| 0.25 + 0.1 * j as f64).collect();
     for backend in backends() {
