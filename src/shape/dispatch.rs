@@ -1,7 +1,8 @@
 //! Where every `#[target_feature]` function of the crate is written: one wrapper per shape ×
 //! x86 tier, and the `match` on [`Backend`] that picks one; and `pointwise_kernel!`, the
-//! same for one loss, precision and verb, expanded beside each loss of the crate (its
-//! kernels compiled once, in losskit: `shape::pointwise::compiled_once!`).
+//! same for one loss, expanded beside each loss of the crate by
+//! `shape::pointwise::compiled_once!` (so that each loss's kernels are a compilation unit
+//! of their own; in builds with debug assertions they are also compiled once, in losskit).
 //!
 //! Each wrapper is generic (it monomorphises per loss, precision and verb) and calls the
 //! shape's `#[inline(always)]` driver, so the loss formulas and the lane methods are
