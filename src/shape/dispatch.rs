@@ -2,7 +2,8 @@
 //! x86 tier, and the `match` on [`Backend`] that picks one; and `pointwise_kernel!`, the
 //! same for one loss, expanded beside each loss of the crate by
 //! `shape::pointwise::compiled_once!` (so that each loss's kernels are a compilation unit
-//! of their own; in builds with debug assertions they are also compiled once, in losskit).
+//! of their own; in builds with debug assertions they are also compiled once, in losskit);
+//! and `compiled_per_precision!`, which does the latter for the row drivers' entry points.
 //!
 //! Each wrapper is generic (it monomorphises per loss, precision and verb) and calls the
 //! shape's `#[inline(always)]` driver, so the loss formulas and the lane methods are
@@ -232,6 +233,51 @@ pub(crate) fn task<T: Task>(backend: Backend, t: T) -> Result<T::Output> {
     }
 }
 }
+
+/// Declares `fn $name<F: Float>(…) -> R { body }`: an entry point of a row driver, generic
+/// over the precision only (the loss reaches the driver as a `dyn` rule or closure, so one
+/// instance per precision serves every loss).
+///
+/// In builds with debug assertions on x86_64 (the dev and test profiles: the test binaries,
+/// the C API's tests and the examples) the body is compiled once per precision, here in
+/// losskit, as two non-generic functions the generic one picks between: callers link them
+/// instead of compiling the row driver again. Elsewhere the function is the body itself,
+/// generic; where the portable backend is the only one it is inlined, as everything on that
+/// path is (`fold_inline!`), so that a call's options fold.
+macro_rules! compiled_per_precision {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident<F>($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[cfg_attr(not(target_arch = "x86_64"), inline(always))]
+        #[cfg_attr(target_arch = "x86_64", inline)]
+        $vis fn $name<F: $crate::simd::Float>($($arg: $ty),*) -> $ret {
+            #[cfg(all(target_arch = "x86_64", debug_assertions))]
+            {
+                struct Instances;
+                impl $crate::simd::private::ByPrecision for Instances {
+                    type Of<F: $crate::simd::Float> = fn($($ty),*) -> $ret;
+                }
+                $crate::shape::dispatch::compiled_per_precision!(@once p32, f32, ($($arg: $ty),*) -> $ret $body);
+                $crate::shape::dispatch::compiled_per_precision!(@once p64, f64, ($($arg: $ty),*) -> $ret $body);
+                F::pick::<Instances>(p32::body, p64::body)($($arg),*)
+            }
+            #[cfg(not(all(target_arch = "x86_64", debug_assertions)))]
+            $body
+        }
+    };
+    (@once $module:ident, $f:ty, ($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            /// The precision of this instance.
+            type F = $f;
+            // Not generic, so compiled in losskit (and never inlined into a caller, which
+            // would make it instantiate the driver again).
+            #[inline(never)]
+            pub(super) fn body($($arg: $ty),*) -> $ret $body
+        }
+    };
+}
+pub(crate) use compiled_per_precision;
 
 /// The portable backend's task wrapper: out of line where other backends exist, inlined
 /// where it is the only one (see [`pointwise_portable`]).

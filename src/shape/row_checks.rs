@@ -32,7 +32,7 @@ fn prevalidate<S: Simd, F: Float>(
     Ok(())
 }
 
-crate::simd::fold_inline! {
+crate::shape::dispatch::compiled_per_precision! {
 /// Checks every row of the `rows × classes` matrix `x` on `backend` (the rule every row
 /// driver applies: no NaN or `+∞`, not all `−∞`), writing nothing. Accumulate-mode and
 /// in-place calls run it over every input matrix before their first write, so that an error
@@ -41,7 +41,7 @@ crate::simd::fold_inline! {
 /// # Errors
 /// [`Error::NonFinite`] (NaN or `+∞`, its flat index) or [`Error::InvalidInput`] (a row of
 /// `−∞` only, the row's first index), naming `name`.
-pub(crate) fn check_rows<F: Float>(
+pub(crate) fn check_rows<F>(
     backend: crate::Backend,
     x: &[F],
     rows: usize,

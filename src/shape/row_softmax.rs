@@ -947,16 +947,17 @@ impl<F: Float, I: Io<F>> crate::shape::dispatch::Task for RunTask<'_, '_, F, I> 
     }
 }
 
-crate::simd::fold_inline! {
+crate::shape::dispatch::compiled_per_precision! {
 /// Runs a validated job. Accumulate and in-place calls check every row first, so an error
 /// leaves their buffer untouched; on an error of a write-mode call every output it wrote is
 /// reset to zeros.
-pub(crate) fn execute<F: Float>(
+pub(crate) fn execute<F>(
     backend: crate::Backend,
-    mut job: Job<'_, F>,
+    job: Job<'_, F>,
     logits: Logits<'_, F>,
 ) -> Result<f64> {
     use crate::shape::dispatch::task;
+    let mut job = job;
     let (rows, classes) = (job.rows, job.classes);
     let untouchable = match &logits {
         Logits::Split(_, out) => out.add,

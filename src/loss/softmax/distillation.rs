@@ -56,6 +56,13 @@ impl Default for Distillation {
     }
 }
 
+crate::shape::dispatch::compiled_per_precision! {
+/// Runs `t` on `backend` (one instance per precision, whatever the caller's label type).
+fn run_task<F>(backend: Backend, t: DistillTask<'_, F>) -> Result<Result<f64>> {
+    task(backend, t)
+}
+}
+
 struct DistillTask<'a, F> {
     s: &'a [F],
     t: &'a [F],
@@ -212,7 +219,7 @@ impl Distillation {
             Some(Target::Class(y)) => y,
             _ => 0, // validated above
         };
-        let r = task(
+        let r = run_task(
             backend,
             DistillTask {
                 s: student,

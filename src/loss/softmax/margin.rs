@@ -66,6 +66,13 @@ enum Kind {
     CrammerSinger,
 }
 
+crate::shape::dispatch::compiled_per_precision! {
+/// Runs `t` on `backend` (one instance per precision, whatever the caller's label type).
+fn run_task<F>(backend: Backend, t: MarginTask<'_, F>) -> Result<f64> {
+    task(backend, t)
+}
+}
+
 struct MarginTask<'a, F> {
     kind: Kind,
     margin: F,
@@ -234,7 +241,7 @@ fn margin_call<F: Float, L: Label>(
         _ => 0, // validated above
     };
     let weight = |r: usize| weights.map_or(1.0, |w| w[label(r)].to_f64());
-    task(
+    run_task(
         backend,
         MarginTask {
             kind,

@@ -160,8 +160,9 @@ impl<F: Float> Task for OpTask<'_, F> {
     }
 }
 
+crate::shape::dispatch::compiled_per_precision! {
 /// Runs `op` on `backend`.
-fn run<F: Float>(backend: Backend, op: Op, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
+fn run<F>(backend: Backend, op: Op, x: &[F], classes: usize, out: &mut [F]) -> Result<()> {
     let rows = x.len().checked_div(classes).unwrap_or(0);
     check_shape(x.len(), rows, classes)?;
     let want = if op == Op::LogSumExp { rows } else { x.len() };
@@ -180,6 +181,7 @@ fn run<F: Float>(backend: Backend, op: Op, x: &[F], classes: usize, out: &mut [F
         out.fill(F::ZERO);
     }
     r
+}
 }
 
 /// The utilities on a backend: one definition for [`RowOps`] (the best backend) and
