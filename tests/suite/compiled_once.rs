@@ -6,29 +6,30 @@
 //! kernels again, and the test binaries' memory and time grow with it; nothing else would
 //! notice.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("readable src/loss") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
+/// The Rust files under `dir` of the crate (e.g. `src/loss`), with their text.
+fn sources(dir: &str) -> Vec<(PathBuf, String)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).expect("a readable source directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("readable source");
+                out.push((path, text));
+            }
         }
     }
+    let mut out = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &mut out);
+    out
 }
 
 #[test]
 fn every_pointwise_loss_of_the_crate_compiles_its_kernels_once() {
-    let mut files = Vec::new();
-    rust_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/loss"),
-        &mut files,
-    );
     let (mut impls, mut missing) = (0, Vec::new());
-    for file in &files {
-        let text = std::fs::read_to_string(file).expect("readable source");
+    for (file, text) in &sources("src/loss") {
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
             // Generic impls (Barron's α kernel, `impl<const W: bool>`) cannot name a type
@@ -57,17 +58,11 @@ fn every_pointwise_loss_of_the_crate_compiles_its_kernels_once() {
 
 #[test]
 fn every_row_driver_entry_is_compiled_once_per_precision() {
-    let mut files = Vec::new();
-    rust_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
     let (mut calls, mut outside) = (0, Vec::new());
-    for file in &files {
+    for (file, text) in &sources("src") {
         if file.ends_with("shape/dispatch.rs") {
             continue; // where `task` is defined
         }
-        let text = std::fs::read_to_string(file).expect("readable source");
         // The crate's own unit tests may call `task` directly.
         let text = text.split("#[cfg(test)]").next().unwrap_or_default();
         // Inside an invocation: the function it declares and the invocation itself each end
