@@ -248,7 +248,6 @@ macro_rules! compiled_per_precision {
     ($(#[$meta:meta])* $vis:vis fn $name:ident<F>($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$meta])*
         #[cfg_attr(not(target_arch = "x86_64"), inline(always))]
-        #[cfg_attr(target_arch = "x86_64", inline)]
         $vis fn $name<F: $crate::simd::Float>($($arg: $ty),*) -> $ret {
             #[cfg(all(target_arch = "x86_64", debug_assertions))]
             {
