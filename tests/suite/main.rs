@@ -1,8 +1,11 @@
 //! The integration tests of losskit, in one test binary.
 //!
-//! The kernels are generic (loss × precision × verb × backend), so every crate that calls
-//! them compiles its own copies; one binary compiles them once, where seven did it seven
-//! times. Each module is one concern; run one with `cargo test --test suite -- <module>::`.
+//! The kernels are compiled once, in losskit (ARCHITECTURE.md, "Kernels compiled once"), but
+//! the thin generic layer above them (validation, the reduction, the traits' verbs) is
+//! instantiated by every test binary for every loss it calls: as a binary of its own, the
+//! conformance modules alone took 262 s to compile beside the rest's 273 s, where this one
+//! binary takes 232 s. Each module is one concern; run one with
+//! `cargo test --test suite -- <module>::`.
 
 mod barron_properties;
 mod common;
