@@ -13,7 +13,10 @@
 //! the loop a careful person writes without SIMD: f32 (or f64) data, an f64 accumulator,
 //! `libm` functions, branches, one `exp` and one `log1p` per element (the focal loss adds
 //! torchvision's `pow(1 − p_t, γ)` and `pow(1 − p_t, γ − 1)` for the gradient); built with
-//! the same bench profile and the default target features.
+//! the same bench profile and the default target features. Cross-entropy's groups add, per
+//! backend, `value_<backend>` (no buffer written), `add_<backend>` (the gradient added
+//! into a buffer) and `inplace_<backend>` (the gradient overwriting the logits, after a copy
+//! of them).
 //!
 //! Every other row loss of the registry (`for_each_row_loss!`, its default instance) is
 //! benched per backend without a baseline, as `classification/<loss>/<prec>/<rows>x<classes>`
@@ -412,6 +415,31 @@ fn bench_cross_entropy<F: Elem>(c: &mut Criterion) {
                     black_box(
                         ce.value_and_grad(black_box(x), classes, y, Reduction::Mean, &mut grad[..])
                             .unwrap(),
+                    )
+                })
+            });
+            // The value alone (no buffer written) and the gradient added into a buffer
+            // (accumulate mode: the exponentials are recomputed, not stored).
+            group.bench_function(format!("value_{}", backend.name()), |b| {
+                b.iter(|| {
+                    let (x, y) = &sets[k % SETS];
+                    k += 1;
+                    black_box(ce.value(black_box(x), classes, y, Reduction::Mean).unwrap())
+                })
+            });
+            group.bench_function(format!("add_{}", backend.name()), |b| {
+                b.iter(|| {
+                    let (x, y) = &sets[k % SETS];
+                    k += 1;
+                    black_box(
+                        ce.value_and_grad(
+                            black_box(x),
+                            classes,
+                            y,
+                            Reduction::Mean,
+                            Out::add(&mut grad[..]),
+                        )
+                        .unwrap(),
                     )
                 })
             });
