@@ -35,7 +35,9 @@ use crate::simd::{Float, Simd, Vector, math};
 // Where the logits are read and the buffer written.
 // ---------------------------------------------------------------------------------------
 
-/// The logits and the output buffer of a batch, or of one row of it.
+/// The logits and the output buffer of a batch, or of one row of it: what the passes read
+/// and write. A trait so that the passes need not name the batch's lifetimes; its one
+/// implementor is [`Batch`].
 pub(crate) trait Io<F: Float> {
     /// The same, restricted to `base..base + len`.
     type Row<'r>: Io<F>
@@ -53,26 +55,29 @@ pub(crate) trait Io<F: Float> {
     fn buf(&mut self) -> &mut [F];
 }
 
-/// Separate logits and output buffer (empty for value verbs: nothing is written).
-pub(crate) struct Split<'a, F> {
-    pub x: &'a [F],
+/// The logits `x` and the output buffer `g` (empty for value verbs: nothing is written); in
+/// place, `x` is `None` and `g` holds the logits until the gradient overwrites them.
+///
+/// One type for both modes, not one per mode: where the logits are read is then a run-time
+/// choice (a pointer picked once per row), and every pass is compiled once per backend and
+/// precision for in-place and separate-buffer calls alike, not twice.
+pub(crate) struct Batch<'a, F> {
+    pub x: Option<&'a [F]>,
     pub g: &'a mut [F],
 }
 
-/// The buffer holds the logits and receives the gradient.
-pub(crate) struct InPlace<'a, F> {
-    pub g: &'a mut [F],
-}
-
-impl<F: Float> Io<F> for Split<'_, F> {
+impl<F: Float> Io<F> for Batch<'_, F> {
     type Row<'r>
-        = Split<'r, F>
+        = Batch<'r, F>
     where
         Self: 'r;
     #[inline(always)]
-    fn row(&mut self, base: usize, len: usize) -> Split<'_, F> {
-        Split {
-            x: &self.x[base..base + len],
+    fn row(&mut self, base: usize, len: usize) -> Batch<'_, F> {
+        Batch {
+            x: match self.x {
+                Some(x) => Some(&x[base..base + len]),
+                None => None,
+            },
             g: if self.g.is_empty() {
                 &mut []
             } else {
@@ -82,28 +87,10 @@ impl<F: Float> Io<F> for Split<'_, F> {
     }
     #[inline(always)]
     fn logits(&self) -> &[F] {
-        self.x
-    }
-    #[inline(always)]
-    fn buf(&mut self) -> &mut [F] {
-        self.g
-    }
-}
-
-impl<F: Float> Io<F> for InPlace<'_, F> {
-    type Row<'r>
-        = InPlace<'r, F>
-    where
-        Self: 'r;
-    #[inline(always)]
-    fn row(&mut self, base: usize, len: usize) -> InPlace<'_, F> {
-        InPlace {
-            g: &mut self.g[base..base + len],
+        match self.x {
+            Some(x) => x,
+            None => self.g,
         }
-    }
-    #[inline(always)]
-    fn logits(&self) -> &[F] {
-        self.g
     }
     #[inline(always)]
     fn buf(&mut self) -> &mut [F] {
@@ -263,7 +250,8 @@ fn transform<V: Vector>(x: V, cap: Option<(V, V)>) -> V {
 
 /// Pass 2: `eⱼ = exp(zⱼ − m)` summed, stored when `STORE`, with the τ sums when `TAU`
 /// (`K = 4`: `Σe, Σ τ(z − m), Σ τ, unmasked count`; otherwise `K = 1`: `Σe`). The common
-/// cases are constants so the loop carries no tests.
+/// cases are constants so the loop carries no tests: this is the pass of every call, the
+/// one that computes the exponentials.
 struct ExpPass<'a, 'b, V: Vector, I, const STORE: bool, const TAU: bool> {
     io: &'b mut I,
     m: V,
@@ -372,9 +360,9 @@ fn mask_of<V: Vector>(track: bool, v: V, z: V) -> Option<V::Mask> {
     }
 }
 
-/// Pass 3: the gradient, `(a·eⱼ − b·τⱼ)·f(zⱼ)` written (or, `ADD`, added), `eⱼ` taken from
+/// Pass 3: the gradient, `(a·eⱼ − b·τⱼ)·f(zⱼ)` written (or, `add`, added), `eⱼ` taken from
 /// what pass 2 left (`HELD`), τ only when `TAU`.
-struct GradPass<'a, 'b, V: Vector, I, const HELD: u8, const TAU: bool, const ADD: bool> {
+struct GradPass<'a, 'b, V: Vector, I, const HELD: u8, const TAU: bool> {
     io: &'b mut I,
     m: V,
     cap: Option<(V, V)>,
@@ -382,10 +370,13 @@ struct GradPass<'a, 'b, V: Vector, I, const HELD: u8, const TAU: bool, const ADD
     t_row: &'a [V::Elem],
     a: V,
     b: V,
+    /// Add to the buffer instead of writing it (accumulate mode, where `HELD` is `LOGITS`).
+    /// A run-time flag, not a constant: one branch per vector, and half the passes.
+    add: bool,
 }
 
-impl<V: Vector, I: Io<V::Elem>, const HELD: u8, const TAU: bool, const ADD: bool> Pass<V, 0>
-    for GradPass<'_, '_, V, I, HELD, TAU, ADD>
+impl<V: Vector, I: Io<V::Elem>, const HELD: u8, const TAU: bool> Pass<V, 0>
+    for GradPass<'_, '_, V, I, HELD, TAU>
 {
     #[inline(always)]
     fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 0] {
@@ -429,7 +420,7 @@ impl<V: Vector, I: Io<V::Elem>, const HELD: u8, const TAU: bool, const ADD: bool
             let t = z.mul(inv_c);
             g = g.mul(t.mul(t).neg().add(v.splat(<V::Elem as Float>::ONE)));
         }
-        emit::<V, FULL>(v, g, self.io.buf(), i, ADD);
+        emit::<V, FULL>(v, g, self.io.buf(), i, self.add);
         []
     }
 }
@@ -620,10 +611,10 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     v.splat(F::from_f64(co.a * inv_s)),
                     v.splat(F::from_f64(co.b)),
                 );
-                // The specialisations of pass 3: what the buffer holds, τ or not, add or write.
+                // The specialisations of pass 3: what the buffer holds, τ or not.
                 macro_rules! grad_pass {
-                    ($held:expr, $tau:literal, $add:literal) => {{
-                        let mut p = GradPass::<_, _, { $held }, $tau, $add> {
+                    ($held:expr, $tau:literal) => {{
+                        let mut p = GradPass::<_, _, { $held }, $tau> {
                             io: &mut io,
                             m,
                             cap,
@@ -631,19 +622,18 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                             t_row,
                             a,
                             b,
+                            add: job.add,
                         };
                         sweep::<_, _, 0>(v, c, &mut p);
                     }};
                 }
-                match (held, tau_on, job.add) {
-                    (held::EXP, false, _) => grad_pass!(held::EXP, false, false),
-                    (held::EXP, true, _) => grad_pass!(held::EXP, true, false),
-                    (held::CAPPED, false, _) => grad_pass!(held::CAPPED, false, false),
-                    (held::CAPPED, true, _) => grad_pass!(held::CAPPED, true, false),
-                    (_, false, false) => grad_pass!(held::LOGITS, false, false),
-                    (_, true, false) => grad_pass!(held::LOGITS, true, false),
-                    (_, false, true) => grad_pass!(held::LOGITS, false, true),
-                    (_, true, true) => grad_pass!(held::LOGITS, true, true),
+                match (held, tau_on) {
+                    (held::EXP, false) => grad_pass!(held::EXP, false),
+                    (held::EXP, true) => grad_pass!(held::EXP, true),
+                    (held::CAPPED, false) => grad_pass!(held::CAPPED, false),
+                    (held::CAPPED, true) => grad_pass!(held::CAPPED, true),
+                    (_, false) => grad_pass!(held::LOGITS, false),
+                    (_, true) => grad_pass!(held::LOGITS, true),
                 }
                 fix_label(io.buf(), label, &co, &st, job.cap);
             }
@@ -981,7 +971,10 @@ pub(crate) fn execute<F>(
     }
     let result = match logits {
         Logits::Read(x) => {
-            let mut io = Split { x, g: &mut [] };
+            let mut io = Batch {
+                x: Some(x),
+                g: &mut [],
+            };
             task(
                 backend,
                 RunTask {
@@ -992,7 +985,10 @@ pub(crate) fn execute<F>(
         }
         Logits::Split(x, out) => {
             job.add = out.add;
-            let mut io = Split { x, g: out.buf };
+            let mut io = Batch {
+                x: Some(x),
+                g: out.buf,
+            };
             let r = task(
                 backend,
                 RunTask {
@@ -1006,7 +1002,7 @@ pub(crate) fn execute<F>(
             r
         }
         Logits::InPlace(g) => {
-            let mut io = InPlace { g };
+            let mut io = Batch { x: None, g };
             task(
                 backend,
                 RunTask {
@@ -1103,12 +1099,10 @@ mod tests {
                 argmax: &mut argmax,
                 vec: &[],
             };
-            let total = if self.in_place {
-                let mut io = InPlace { g: &mut buf };
-                if narrow {
-                    run_narrow(simd, &mut job, &mut io)
-                } else {
-                    run_wide(simd, &mut job, &mut io)
+            let mut io = if self.in_place {
+                Batch {
+                    x: None,
+                    g: &mut buf,
                 }
             } else {
                 let g: &mut [F] = if self.verb.writes_buf() {
@@ -1116,12 +1110,12 @@ mod tests {
                 } else {
                     &mut []
                 };
-                let mut io = Split { x: self.x, g };
-                if narrow {
-                    run_narrow(simd, &mut job, &mut io)
-                } else {
-                    run_wide(simd, &mut job, &mut io)
-                }
+                Batch { x: Some(self.x), g }
+            };
+            let total = if narrow {
+                run_narrow(simd, &mut job, &mut io)
+            } else {
+                run_wide(simd, &mut job, &mut io)
             }?;
             Ok(Outputs {
                 total,
