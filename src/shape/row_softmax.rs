@@ -59,8 +59,8 @@ pub(crate) trait Io<F: Float> {
 /// place, `x` is `None` and `g` holds the logits until the gradient overwrites them.
 ///
 /// One type for both modes, not one per mode: where the logits are read is then a run-time
-/// choice (a pointer picked once per row), and every pass is compiled once per backend and
-/// precision for in-place and separate-buffer calls alike, not twice.
+/// choice (a `match` on `x` in [`Io::logits`]), and every pass is compiled once per backend
+/// and precision for in-place and separate-buffer calls alike, not twice.
 pub(crate) struct Batch<'a, F> {
     pub x: Option<&'a [F]>,
     pub g: &'a mut [F],
@@ -371,7 +371,8 @@ struct GradPass<'a, 'b, V: Vector, I, const HELD: u8, const TAU: bool> {
     a: V,
     b: V,
     /// Add to the buffer instead of writing it (accumulate mode, where `HELD` is `LOGITS`).
-    /// A run-time flag, not a constant: one branch per vector, and half the passes.
+    /// A run-time flag, not a constant: one branch per vector, and six variants of this
+    /// pass per backend and precision instead of eight.
     add: bool,
 }
 
