@@ -551,3 +551,39 @@ mod other_configurations {
         (gamma_deviance, Gamma { deviance: true }, |p, t| gamma(p, t, true), Domain::Positive),
     }
 }
+
+/// Smooth L1 with a tiny `β` in f32: the quadratic branch is `½·r·(r/β)`, so a term whose
+/// value is a normal f32 number does not underflow through `r²` (PyTorch's `½·r²/β` gives 0
+/// for `β = 1e-30`, `r = 1e-31`); and a subnormal `β`, whose `1/β` overflows f32, still gives
+/// the finite gradient `r/β` (not `±∞`).
+#[test]
+fn smooth_l1_with_a_tiny_beta_keeps_its_quadratic_branch_in_f32() {
+    for backend in backends() {
+        let close = |what: &str, got: f32, want: f64, tol: f64| {
+            let rel = (got as f64 - want).abs() / want.abs();
+            assert!(rel <= tol, "{what} on {backend:?}: {got:e}, want {want:e}");
+        };
+        let l = SmoothL1 { beta: 1e-30 }.on(backend).unwrap();
+        let (p, t) = ([1e-31f32, -3e-31, 2e-30], [0.0f32; 3]);
+        let mut g = [0.0f32; 3];
+        let v = l
+            .value_and_grad(&p, &t, None, Reduction::Sum, &mut g)
+            .unwrap();
+        close("sum", v, 5e-33 + 4.5e-32 + 1.5e-30, 1e-6);
+        let mut each = [0.0f32; 3];
+        l.value_elementwise(&p, &t, None, &mut each).unwrap();
+        for (i, (&pi, &want)) in p.iter().zip(&[5e-33, 4.5e-32, 1.5e-30]).enumerate() {
+            close("value", each[i], want, 1e-6);
+            let want_g = if i < 2 { pi as f64 / 1e-30 } else { 1.0 };
+            close("grad", g[i], want_g, 1e-6);
+        }
+        // β = 1e-40 is subnormal in f32 (1/β = 1e40 overflows): u = r/β stays finite.
+        let l = SmoothL1 { beta: 1e-40 }.on(backend).unwrap();
+        let mut g = [0.0f32; 1];
+        l.grad(&[5e-41f32], &[0.0], None, Reduction::Sum, &mut g)
+            .unwrap();
+        close("grad at a subnormal beta", g[0], 0.5, 1e-3);
+        let v = l.value(&[5e-41f32], &[0.0], None, Reduction::Sum).unwrap();
+        close("value at a subnormal beta", v, 1.25e-41, 1e-3);
+    }
+}

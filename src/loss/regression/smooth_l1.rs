@@ -11,6 +11,11 @@
 //! `β = 0` is exactly L1 (as PyTorch, which dispatches to `l1_loss` there: the quadratic
 //! branch is never taken, so no `0/0` is formed — pytorch/pytorch#96813). Smooth L1 is Huber
 //! divided by `β`.
+//!
+//! The quadratic branch is computed as `½·r·u` with `u = r/β ∈ (−1, 1)`: as `½·r²/β` (PyTorch's
+//! form), `r²` underflows for a small `β` where the loss is a normal number (f32, `β = 1e-30`,
+//! `r = 1e-31`: 0 instead of `5e-33`); and `u` is formed so that a subnormal `β`, whose `1/β`
+//! overflows, still gives a finite `u`.
 
 use super::huber::positive;
 use super::mae::sign;
@@ -38,6 +43,22 @@ impl Default for SmoothL1 {
     }
 }
 
+/// `(pre, inv)` with `r·pre·inv = r/β` in precision `F`: `(1, 1/β)`, or where `1/β` overflows
+/// `F` (a subnormal `β`) `(2⁶⁴, 2⁻⁶⁴/β)`: both finite for every `β > 0`, and `r·2⁶⁴`
+/// exact for every `|r| < β`. The quadratic branch is `½·r·(r/β)`, not `½·r²/β`: `r²` underflows
+/// for a tiny `β` (in f32, `β = 1e-30` and `r = 1e-31` give `r² = 0` where the loss is
+/// `5e-33`), while `r/β` is in `(−1, 1)` and `½·r·(r/β)` is as small as the loss only.
+#[inline(always)]
+fn ratio_factors<F: Float>(beta: f64) -> (F, F) {
+    let inv = F::from_f64(1.0 / beta);
+    if inv.is_finite() || beta == 0.0 {
+        (F::ONE, inv)
+    } else {
+        const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+        (F::from_f64(TWO_64), F::from_f64((1.0 / TWO_64) / beta))
+    }
+}
+
 impl Pointwise for SmoothL1 {
     crate::shape::pointwise::compiled_once!(SmoothL1);
     fn check(&self) -> Result<()> {
@@ -52,19 +73,16 @@ impl Pointwise for SmoothL1 {
     #[inline(always)]
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
         let beta = p.splat(<V::Elem as Float>::from_f64(self.beta));
-        // 1/β is only used where |r| < β, which never holds for β = 0.
-        let inv_beta = p.splat(<V::Elem as Float>::from_f64(1.0 / self.beta));
         let half = p.splat(<V::Elem as Float>::from_f64(0.5));
         let r = p.sub(t);
         let abs = r.abs();
         let quadratic = abs.lt(beta);
+        // u = r/β, in (−1, 1) where it is used (|r| < β, which never holds for β = 0).
+        let (pre, inv) = ratio_factors::<V::Elem>(self.beta);
+        let u = r.mul(p.splat(pre)).mul(p.splat(inv));
         Terms {
-            value: V::select(
-                quadratic,
-                half.mul(r).mul(r).mul(inv_beta),
-                abs.sub(half.mul(beta)),
-            ),
-            grad: V::select(quadratic, r.mul(inv_beta), sign(r)),
+            value: V::select(quadratic, half.mul(r).mul(u), abs.sub(half.mul(beta))),
+            grad: V::select(quadratic, u, sign(r)),
             grad_aux: r,
         }
     }
