@@ -400,8 +400,13 @@ fn parameters_are_checked() {
             Some("pos_weight")
         );
     }
+    // α outside [0, 1] is an error, but for −1 (`SigmoidFocal::UNBALANCED`): torchvision takes
+    // every negative α as "off", so a mistyped −0.25 would silently drop the balancing.
     for (alpha, gamma, name) in [
         (1.5, 2.0, "alpha"),
+        (-0.25, 2.0, "alpha"),
+        (-1.5, 2.0, "alpha"),
+        (-1e-300, 2.0, "alpha"),
         (f64::NAN, 2.0, "alpha"),
         (f64::NEG_INFINITY, 2.0, "alpha"),
         (0.25, -0.5, "gamma"),
@@ -410,6 +415,14 @@ fn parameters_are_checked() {
         let l = SigmoidFocal { alpha, gamma };
         assert_eq!(param(l.value(&x, &y, None, Reduction::Sum)), Some(name));
     }
+    assert!(
+        SigmoidFocal {
+            alpha: SigmoidFocal::UNBALANCED,
+            gamma: 2.0
+        }
+        .value(&x, &y, None, Reduction::Sum)
+        .is_ok()
+    );
     // α = 1 and α = 0 are valid (only one class counted), as are γ = 0 and pos_weight = 0.
     assert!(
         SigmoidFocal {

@@ -37,8 +37,10 @@ use crate::simd::{Float, Vector};
 use crate::{Error, Result};
 
 /// Sigmoid focal loss of logits against targets in `[0, 1]`;
-/// `torchvision.ops.sigmoid_focal_loss(alpha=0.25, gamma=2)`. A negative `alpha` turns the
-/// class balancing off (torchvision's `alpha=-1`).
+/// `torchvision.ops.sigmoid_focal_loss(alpha=0.25, gamma=2)`. `alpha` is in `[0, 1]`, or
+/// exactly [`SigmoidFocal::UNBALANCED`] (−1, torchvision's `alpha=-1`), which turns the class
+/// balancing off; any other value is an error (torchvision takes every negative `alpha` as
+/// "off", so a mistyped −0.25 silently drops the balancing).
 ///
 /// ```
 /// use losskit::prelude::*;
@@ -47,7 +49,7 @@ use crate::{Error, Result};
 /// let v = l.value(&[0.0f64], &[1.0], None, Reduction::Sum)?;
 /// assert!((v - 0.25 * 0.25 * 2f64.ln()).abs() < 1e-15);
 /// // γ = 0 without balancing is BCE with logits.
-/// let bce = SigmoidFocal { alpha: -1.0, gamma: 0.0 };
+/// let bce = SigmoidFocal { alpha: SigmoidFocal::UNBALANCED, gamma: 0.0 };
 /// let mut g = [0.0f64; 1];
 /// bce.grad(&[2.0], &[1.0], None, Reduction::Sum, &mut g)?;
 /// assert!((g[0] + 1.0 / (1.0 + 2f64.exp())).abs() < 1e-16);
@@ -55,11 +57,17 @@ use crate::{Error, Result};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SigmoidFocal {
-    /// Weight of the positive class, `α ≤ 1`; the negative class gets `1 − α`. A negative
-    /// value disables the weighting (default 0.25).
+    /// Weight of the positive class, `0 ≤ α ≤ 1`; the negative class gets `1 − α`.
+    /// [`SigmoidFocal::UNBALANCED`] disables the weighting (default 0.25).
     pub alpha: f64,
     /// Focusing exponent `γ`, finite and ≥ 0 (default 2).
     pub gamma: f64,
+}
+
+impl SigmoidFocal {
+    /// The `alpha` that turns the class balancing off (−1, as torchvision's `alpha=-1`): both
+    /// classes weigh 1.
+    pub const UNBALANCED: f64 = -1.0;
 }
 
 impl Default for SigmoidFocal {
@@ -153,10 +161,10 @@ fn min_positive<V: Vector>() -> f64 {
 impl Pointwise for SigmoidFocal {
     crate::shape::pointwise::compiled_once!(SigmoidFocal);
     fn check(&self) -> Result<()> {
-        if !(self.alpha.is_finite() && self.alpha <= 1.0) {
+        if !((0.0..=1.0).contains(&self.alpha) || self.alpha == Self::UNBALANCED) {
             return Err(Error::InvalidParameter {
                 name: "alpha",
-                rule: "must be finite and <= 1 (negative disables the weighting)",
+                rule: "must be in [0, 1], or -1 (SigmoidFocal::UNBALANCED) to disable the weighting",
             });
         }
         super::non_negative("gamma", self.gamma)
