@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::label::Target;
 use crate::shape::accumulate::TreeSum;
 use crate::shape::row_checks::{check_row_named, check_rows};
-use crate::shape::row_sweep::{Pass, emit, first_bad, first_index_of, load, neg_inf, sweep};
+use crate::shape::row_sweep::{Pass, emit, first_index_of, load, neg_inf, sweep};
 use crate::simd::{Float, Simd, Vector, math};
 
 // ---------------------------------------------------------------------------------------
@@ -119,13 +119,22 @@ pub(crate) struct RowStats {
     pub zy: f64,
     /// The label's class weight (1 without weights or label).
     pub wy: f64,
+    /// `S − 1 = Σ_{j≠y} exp(zⱼ − m)` summed without the label's 1, for a rule that asks
+    /// ([`Rule::wants_rest`]) on a row whose label holds its largest logit (`z_y = m`) and
+    /// whose other classes' share is small (`S <` [`REST_BELOW`]): there `S` rounded the
+    /// share away (to nothing once it is below `2⁻⁵³`), and `1 − p_y` from it would be 0.
+    /// `None` elsewhere.
+    pub rest: Option<f64>,
 }
 
 impl RowStats {
-    /// `ln S`.
+    /// `ln S` (`log1p` of [`RowStats::rest`] where the row has it).
     #[inline]
     pub fn ln_sum(&self) -> f64 {
-        libm::log(self.sum)
+        match self.rest {
+            Some(rest) => libm::log1p(rest),
+            None => libm::log(self.sum),
+        }
     }
     /// `lse = m + ln S` (a rule that needs `ln S` too adds it to `max` itself: one log).
     #[inline]
@@ -152,6 +161,63 @@ pub(crate) trait Rule {
     /// Value and coefficients of a row with class `label` (None for dense targets), already
     /// multiplied by `scale` (the reduction's factors of the main and auxiliary terms).
     fn row(&self, st: &RowStats, label: Option<usize>, scale: [f64; 2]) -> Coef;
+    /// Whether the rule needs [`RowStats::rest`] (it uses `1 − p_y` where that is small).
+    fn wants_rest(&self) -> bool {
+        false
+    }
+}
+
+/// [`RowStats::rest`] is summed for rows with `S` below this (`1 − p_y < 1/3`): above it,
+/// `S − 1` loses at most about two bits of `S`'s precision.
+pub(crate) const REST_BELOW: f64 = 1.5;
+
+/// The label to leave out of [`RowStats::rest`], when the row needs it.
+#[inline(always)]
+fn rest_label<F: Float>(job: &Job<'_, F>, st: &RowStats, label: Option<usize>) -> Option<usize> {
+    match label {
+        Some(y) if st.zy == 0.0 && st.sum < REST_BELOW && job.rule.wants_rest() => Some(y),
+        _ => None,
+    }
+}
+
+/// `Σ_{j≠y} eⱼ` in f64, in index order (both schedules sum the same `eⱼ` in the same order,
+/// so they stay bit-identical).
+#[inline(always)]
+fn sum_except<F: Float>(e: &[F], skip: usize, acc: &mut f64) {
+    for (j, &x) in e.iter().enumerate() {
+        if j != skip {
+            // `abs`: mask-aware rows hold −0 at masked classes.
+            *acc += libm::fabs(x.to_f64());
+        }
+    }
+}
+
+/// [`RowStats::rest`] of a row whose exponentials were not stored: `eⱼ = exp(zⱼ − m)` again,
+/// a vector at a time (the same `exp` of the same `zⱼ − m` as pass 2), with `zⱼ` read from
+/// `z_src` (the logits, transformed by `cap`; or the stored capped `zⱼ`, `cap` then `None`).
+#[inline(always)]
+fn rest_recomputed<V: Vector>(v: V, z_src: &[V::Elem], cap: Option<(V, V)>, m: V, y: usize) -> f64 {
+    const MAX_LANES: usize = 16;
+    let lanes = V::LANES;
+    debug_assert!(lanes <= MAX_LANES);
+    let fill = neg_inf::<V::Elem>();
+    let mut tmp = [<V::Elem as Float>::ZERO; MAX_LANES];
+    let mut acc = 0.0;
+    let mut j = 0;
+    while j < z_src.len() {
+        let n = lanes.min(z_src.len() - j);
+        let x = if n == lanes {
+            load::<V, true>(v, z_src, j, fill)
+        } else {
+            load::<V, false>(v, z_src, j, fill)
+        };
+        math::exp(transform(x, cap).sub(m)).store(&mut tmp[..lanes]);
+        // The label's index within this chunk, or one past it (never skipped).
+        let skip = y.wrapping_sub(j).min(lanes);
+        sum_except(&tmp[..n], skip, &mut acc);
+        j += lanes;
+    }
+    acc
 }
 
 /// How the τ stream is built: `τⱼ = wⱼ · (ta·tⱼ + tb)`, each factor optional.
@@ -289,6 +355,19 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
             return [e, zero, zero, zero];
         }
         let tau = tau_at::<V, FULL>(v, &self.tau, self.t_row, i, n);
+        // Soft targets are probabilities: one outside [0, 1] (or NaN) makes τ NaN, so that the
+        // row's Σ τ reports it (a negative target would make the loss unbounded below).
+        let tau = if self.tau.targets.is_some() {
+            let t = load::<V, FULL>(v, self.t_row, i, <V::Elem as Float>::ZERO);
+            let one = v.splat(<V::Elem as Float>::ONE);
+            V::select(
+                t.max(zero).min(one).eq(t),
+                tau,
+                v.splat(<V::Elem as Float>::from_f64(f64::NAN)),
+            )
+        } else {
+            tau
+        };
         let (tau, count) = match masked {
             Some(mk) => (
                 V::select(mk, zero, tau),
@@ -338,6 +417,27 @@ fn tau_at<V: Vector, const FULL: bool>(
         Some(w) => base.mul(load::<V, FULL>(v, w, i, zero)),
         None => base,
     }
+}
+
+/// The first soft target of `t` that is not a probability, as the error it gives (its index
+/// offset by `base`): NaN or `±∞` is [`Error::NonFinite`], a finite value outside `[0, 1]`
+/// [`Error::InvalidInput`].
+fn soft_target_error<F: Float>(t: &[F], base: usize) -> Option<Error> {
+    let i = t
+        .iter()
+        .position(|x| !(x.is_finite() && (0.0..=1.0).contains(&x.to_f64())))?;
+    let index = base + i;
+    Some(if t[i].is_finite() {
+        Error::InvalidInput {
+            name: "target",
+            index,
+        }
+    } else {
+        Error::NonFinite {
+            name: "target",
+            index,
+        }
+    })
 }
 
 /// What the buffer holds after pass 2, for the passes that follow.
@@ -576,11 +676,11 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
             (false, true) => exp_pass!(false, true, 4),
             (false, false) => exp_pass!(false, false, 1),
         };
-        if job.tau.targets.is_some() && !sums[2].is_finite() {
-            return Err(Error::NonFinite {
-                name: "target",
-                index: r * c + first_bad(t_row).unwrap_or(0),
-            });
+        if job.tau.targets.is_some()
+            && !sums[2].is_finite()
+            && let Some(e) = soft_target_error(t_row, r * c)
+        {
+            return Err(e);
         }
         let st = RowStats {
             max: mz.to_f64(),
@@ -596,6 +696,23 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                 transform(v.splat(x), cap).reduce_max().to_f64() - mz.to_f64()
             }),
             wy: label_weight(job, label),
+            rest: None,
+        };
+        let st = match rest_label(job, &st, label) {
+            // What the buffer holds after pass 2 (nothing stored: the logits are intact).
+            Some(y) => RowStats {
+                rest: Some(match (store, held) {
+                    (true, held::EXP) => {
+                        let mut acc = 0.0;
+                        sum_except(io.buf(), y, &mut acc);
+                        acc
+                    }
+                    (true, _) => rest_recomputed(v, io.buf(), None, m, y),
+                    (false, _) => rest_recomputed(v, io.logits(), cap, m, y),
+                }),
+                ..st
+            },
+            None => st,
         };
         let Some(co) = settle(job, r, &st, label, ignored) else {
             if job.verb.writes_buf() && !job.add {
@@ -636,7 +753,7 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     (_, false) => grad_pass!(held::LOGITS, false),
                     (_, true) => grad_pass!(held::LOGITS, true),
                 }
-                fix_label(io.buf(), label, &co, &st, job.cap);
+                fix_label(io.buf(), label, &co, &st, job.cap, job.add);
             }
             Verb::Hessian => {
                 sweep::<_, _, 0>(
@@ -720,6 +837,10 @@ fn settle<F: Float>(
 }
 
 /// Subtracts the label's own term `d·dz_y/dx_y` from the row's gradient `g`.
+///
+/// Where the rule asked for [`RowStats::rest`] and `a = d` (no capping), a written label
+/// entry is `a·p_y − d = −d·(1 − p_y) = −d·rest/S` instead: from `p_y` rounded to 1 it would
+/// be 0 (accumulated entries keep the subtraction: the caller's value is already in them).
 #[inline(always)]
 fn fix_label<F: Float>(
     g: &mut [F],
@@ -727,9 +848,18 @@ fn fix_label<F: Float>(
     co: &Coef,
     st: &RowStats,
     cap: Option<F>,
+    add: bool,
 ) {
     let Some(y) = label else { return };
     if co.d == 0.0 {
+        return;
+    }
+    if let Some(rest) = st.rest
+        && !add
+        && cap.is_none()
+        && co.a == co.d
+    {
+        g[y] = F::from_f64(-co.d * (rest / (1.0 + rest)));
         return;
     }
     let dz = match cap {
@@ -873,6 +1003,18 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
                 unmasked: c as f64,
                 zy: zys[r],
                 wy: label_weight(job, label),
+                rest: None,
+            };
+            let st = match rest_label(job, &st, label) {
+                Some(y) => {
+                    let mut acc = 0.0;
+                    sum_except(e, y, &mut acc);
+                    RowStats {
+                        rest: Some(acc),
+                        ..st
+                    }
+                }
+                None => st,
             };
             let ignored = target == Some(Target::Ignored);
             let mut io = batch.row(row * c, c);
@@ -904,7 +1046,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             } else {
                 g.copy_from_slice(&row_grad[..c]);
             }
-            fix_label(g, label, &co, &st, None);
+            fix_label(g, label, &co, &st, None, job.add);
         }
         r0 += nr;
     }
@@ -962,12 +1104,9 @@ pub(crate) fn execute<F>(
         };
         check_rows(backend, x, rows, classes, "logits")?;
         if let Some(t) = job.tau.targets
-            && let Some(i) = t.iter().position(|e| !e.is_finite())
+            && let Some(e) = soft_target_error(t, 0)
         {
-            return Err(Error::NonFinite {
-                name: "target",
-                index: i,
-            });
+            return Err(e);
         }
     }
     let result = match logits {

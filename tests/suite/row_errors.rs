@@ -457,3 +457,73 @@ fn distillation_accumulate_mode_checks_every_row_before_writing() {
         );
     }
 }
+
+/// Soft targets are probabilities: a finite target outside `[0, 1]` is `InvalidInput` (a
+/// negative one makes the loss unbounded below; PyTorch accepts it), NaN or `±∞` is
+/// `NonFinite`, at its flat index, in every mode and row position, with the buffers as the
+/// contract says (write mode: zeros; accumulate and in place: untouched). 0 and 1 are valid.
+#[test]
+fn soft_targets_outside_zero_one_are_errors() {
+    const ROWS: usize = 4;
+    for backend in backends() {
+        let loss = SoftCrossEntropy::<f32>::default().on(backend).unwrap();
+        for classes in [7usize, 40] {
+            let n = ROWS * classes;
+            let x = logits(n, 5);
+            let uniform = 1.0 / classes as f32;
+            for (bad, kind) in [
+                (-0.1f32, "invalid"),
+                (-f32::MIN_POSITIVE, "invalid"),
+                (1.0 + f32::EPSILON, "invalid"),
+                (-1e30, "invalid"),
+                (f32::NAN, "non-finite"),
+                (f32::NEG_INFINITY, "non-finite"),
+            ] {
+                for row in [0, ROWS - 1] {
+                    let at = row * classes + classes / 2;
+                    let mut t = vec![uniform; n];
+                    t[at] = bad;
+                    let want = if kind == "invalid" {
+                        invalid("target", at)
+                    } else {
+                        non_finite("target", at)
+                    };
+                    let what = format!("{backend:?} C={classes} target {bad} at row {row}");
+                    let mut g: Vec<f32> = (0..n).map(|i| 5.0 + i as f32).collect();
+                    let before = bits(&g);
+                    let got = loss.value(&x, classes, &t, Reduction::Mean).map(drop);
+                    assert_eq!(got, Err(want), "{what}: value");
+                    let got = loss
+                        .value_and_grad(&x, classes, &t, Reduction::Mean, Out::add(&mut g))
+                        .map(drop);
+                    assert_eq!(got, Err(want), "{what}: accumulate");
+                    assert_eq!(bits(&g), before, "{what}: accumulate changed the gradient");
+                    let got = loss
+                        .value_and_grad(&x, classes, &t, Reduction::Mean, Out::write(&mut g))
+                        .map(drop);
+                    assert_eq!(got, Err(want), "{what}: write");
+                    assert!(
+                        g.iter().all(|&v| v.to_bits() == 0),
+                        "{what}: write mode zeros"
+                    );
+                    let mut inplace = x.clone();
+                    let got = loss
+                        .value_and_grad_in_place(&mut inplace, classes, &t, Reduction::Mean)
+                        .map(drop);
+                    assert_eq!(got, Err(want), "{what}: in place");
+                    assert_eq!(
+                        bits(&inplace),
+                        bits(&x),
+                        "{what}: in place changed the logits"
+                    );
+                }
+            }
+            // The bounds themselves are probabilities.
+            let mut t = vec![0.0f32; n];
+            for r in 0..ROWS {
+                t[r * classes + r % classes] = 1.0;
+            }
+            assert!(loss.value(&x, classes, &t, Reduction::Mean).is_ok());
+        }
+    }
+}

@@ -1070,3 +1070,81 @@ proptest! {
         }
     }
 }
+
+/// Softmax focal loss and Poly-1 on confident rows: the label holds the largest logit and
+/// the other classes' share `q` is far below the rounding of `S = 1 + q` (2⁻⁵³ in f64).
+/// `1 − p_t` is that share, summed apart from the label's 1; from a rounded `p_t` the focal
+/// value and the label's gradient would be exactly 0. Rows of 2 classes (narrow schedule)
+/// and 40 (wide), every backend, value alone, fused, in place (Poly-1); f64 and f32.
+#[test]
+fn focal_and_poly1_keep_the_other_classes_share_of_a_confident_row() {
+    fn case<F: Float>(backend: Backend, classes: usize, gap: f64, tol: f64) {
+        let mut x = vec![F::ZERO; classes];
+        x[0] = F::from_f64(gap);
+        let labels = [0u32];
+        // q = (C − 1)·e^−gap / (1 + (C − 1)·e^−gap), −log p_t = log1p(rest).
+        let rest = (classes - 1) as f64 * (-gap).exp();
+        let q = rest / (1.0 + rest);
+        let nll = rest.ln_1p();
+        let p_other = (-gap).exp() / (1.0 + rest);
+        let gamma = 2.0;
+        // ℓ = q^γ·(−log p_t); K = q^γ·(1 + γ·p_t·(−log p_t)/q); g_j = K·p_j, g_y = −K·q.
+        let want = q * q * nll;
+        let k = q * q * (1.0 + gamma * (1.0 / (1.0 + rest)) * nll / q);
+        let focal = SoftmaxFocal::<F> {
+            gamma,
+            ..SoftmaxFocal::default()
+        }
+        .on(backend)
+        .unwrap();
+        let what = format!("{backend:?} {} C={classes}", core::any::type_name::<F>());
+        let close = |name: &str, got: F, want: f64| {
+            let got = got.to_f64();
+            assert!(
+                (got - want).abs() <= tol * want.abs(),
+                "{name} {what}: {got:e} want {want:e}"
+            );
+        };
+        close(
+            "focal value",
+            focal.value(&x, classes, &labels, Reduction::Sum).unwrap(),
+            want,
+        );
+        let mut g = vec![F::ZERO; classes];
+        let v = focal
+            .value_and_grad(&x, classes, &labels, Reduction::Sum, &mut g[..])
+            .unwrap();
+        close("focal value (fused)", v, want);
+        close("focal label grad", g[0], -k * q);
+        close("focal other grad", g[1], k * p_other);
+        // Poly-1 at ε = 1: ℓ = −log p_t + (1 − p_t); g_y = −(1 + p_t)·(1 − p_t)·… = a·p_y − d.
+        let poly = Poly1::<F> {
+            epsilon: 1.0,
+            ..Poly1::default()
+        }
+        .on(backend)
+        .unwrap();
+        let mut g = vec![F::ZERO; classes];
+        let v = poly
+            .value_and_grad(&x, classes, &labels, Reduction::Sum, &mut g[..])
+            .unwrap();
+        close("poly1 value", v, nll + q);
+        // ∂/∂x_y [−log p + 1 − p] = −(1 − p) − p(1 − p) = −q·(1 + p_t).
+        close("poly1 label grad", g[0], -q * (1.0 + 1.0 / (1.0 + rest)));
+        let mut inplace = x.clone();
+        let v = poly
+            .value_and_grad_in_place(&mut inplace, classes, &labels, Reduction::Sum)
+            .unwrap();
+        close("poly1 value (in place)", v, nll + q);
+        assert_eq!(
+            inplace, g,
+            "{what}: in place differs from a separate buffer"
+        );
+    }
+    for backend in backends() {
+        for classes in [2, 40] {
+            case::<f64>(backend, classes, 40.0, 1e-12);
+            case::<f32>(backend, classes, 20.0, 1e-5);
+        }
+    }
+}

@@ -335,8 +335,10 @@ impl<'w, F: Float> On<CrossEntropy<'w, F>> {
 ///
 /// `Mean` divides by the number of rows (not by a weight sum), as PyTorch. A target of 0
 /// contributes 0 also where the logit is `−∞` (xlogy); a positive target on a `−∞` logit
-/// makes the value `+∞` with the finite gradient limit. Targets need not sum to 1; they
-/// must be finite.
+/// makes the value `+∞` with the finite gradient limit. Targets are probabilities: each in
+/// `[0, 1]` ([`Error::NonFinite`] for NaN or `±∞`, [`Error::InvalidInput`] for a finite value
+/// outside; PyTorch accepts a negative target, which makes the loss unbounded below). A
+/// row's targets need not sum to 1.
 ///
 /// Its verbs are those of [`RowLoss`](crate::RowLoss) with `&[F]` targets of the logits'
 /// shape, and [`RowElementwise`], [`RowInPlace`] and [`RowHessianDiag`]

@@ -14,7 +14,10 @@ use crate::{Backend, Reduction, Result};
 /// ∂ℓ/∂xⱼ = K·(pⱼ − [j = y]),   K = α_y·(1 − p_t)^γ·(1 − γ·p_t·log p_t / (1 − p_t))
 /// ```
 ///
-/// `(1 − p_t)` is computed as `−expm1(log p_t)` and `log p_t` in shifted log space, so the
+/// `(1 − p_t)` is computed as `−expm1(log p_t)` and `log p_t` in shifted log space, and
+/// when the label holds the row's largest logit and `p_t > 2/3`, as the other classes'
+/// share `Σ_{j≠y} exp(xⱼ − m) / S` (summed apart from the label's 1, which would round it
+/// away: PyTorch's `(1 − p)^γ` gives exactly 0 for such a row once `1 − p_t < 2⁻⁵³`), so the
 /// factor is accurate when `p_t` is near 1 and the gradient stays finite for `γ < 1` at
 /// `p_t = 1` (its limit there is 0 for `γ > 0`, `α_y` for `γ = 0`). `α` is an optional
 /// per-class balance (MONAI/kornia use a scalar α for class 0 and 1 − α for the others: pass
@@ -46,10 +49,24 @@ struct FocalRule {
 
 impl Rule for FocalRule {
     #[inline]
+    fn wants_rest(&self) -> bool {
+        true
+    }
+    #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s, _]: [f64; 2]) -> Coef {
-        let log_pt = st.zy - st.ln_sum();
-        let pt = libm::exp(log_pt);
-        let q = -libm::expm1(log_pt);
+        // A confident row (the label holds the largest logit, the others' share is small):
+        // p_t = 1/S and 1 − p_t = rest/S from the other classes' share itself, which `S`
+        // rounds away (in f64 `S = 1` once it is below 2⁻⁵³, and the loss would be 0).
+        let (log_pt, pt, q) = match st.rest {
+            Some(rest) => {
+                let sum = 1.0 + rest;
+                (-st.ln_sum(), 1.0 / sum, rest / sum)
+            }
+            None => {
+                let log_pt = st.zy - st.ln_sum();
+                (log_pt, libm::exp(log_pt), -libm::expm1(log_pt))
+            }
+        };
         let qg = if self.gamma == 0.0 {
             1.0
         } else {

@@ -118,13 +118,21 @@ struct Poly1Rule {
 
 impl Rule for Poly1Rule {
     #[inline]
+    fn wants_rest(&self) -> bool {
+        true
+    }
+    #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s, _]: [f64; 2]) -> Coef {
         let ce = CeRow::new(self.alpha, st);
         // 1 − p_y without cancellation, and no transcendental for a label on the row's max
         // (the common, confident case): there exp(z_y − m) = 1 and 1 − p_y = (S − 1)/S, the
         // other classes' share. Otherwise p_y ≤ ½ (S ≥ 1 + e_y) and 1 − p_y loses nothing; a
         // masked label has p_y = 0 exactly.
-        let (p_y, q) = if st.zy == 0.0 {
+        let (p_y, q) = if let Some(rest) = st.rest {
+            // S − 1 summed apart from the label's 1 (which rounds a small share away).
+            let sum = 1.0 + rest;
+            (1.0 / sum, rest / sum)
+        } else if st.zy == 0.0 {
             let inv = 1.0 / st.sum;
             (inv, (st.sum - 1.0) * inv)
         } else {
