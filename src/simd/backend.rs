@@ -5,9 +5,14 @@
 //! `cpufeatures` compiles the check to a constant, so no detection runs at all.
 //!
 //! `--cfg losskit_force_portable` (a cfg, not a Cargo feature, so no dependency can turn it
-//! on by accident) makes [`Backend::active`] return [`Backend::Portable`]; Miri always gets
-//! the portable backend. Tests and benches pick any backend explicitly with
-//! [`Backend::available`] and the losses' `on(backend)` adapters.
+//! on by accident) makes [`Backend::active`] return [`Backend::Portable`]. Tests and benches
+//! pick any backend explicitly with [`Backend::available`] and the losses' `on(backend)`
+//! adapters.
+//!
+//! Under Miri there is no `cpuid`: `cpufeatures` then answers from the build's target
+//! features alone (its `miri` module), so a plain Miri run has the portable backend only,
+//! and one built with `-C target-feature=+avx2,+fma` has the AVX2 backend too, which is how
+//! `scripts/miri` interprets the AVX2 intrinsics (masked tail loads and stores included).
 
 #[cfg(target_arch = "x86_64")]
 cpufeatures::new!(has_avx2_fma, "avx2", "fma");
@@ -32,10 +37,10 @@ impl Backend {
     pub const ALL: [Backend; 3] = [Backend::Portable, Backend::Avx2, Backend::Avx512];
 
     /// The backend the losses use by default: the widest one this CPU supports, unless the
-    /// build was made with `--cfg losskit_force_portable` or runs under Miri.
+    /// build was made with `--cfg losskit_force_portable`.
     #[inline]
     pub fn active() -> Backend {
-        if cfg!(any(losskit_force_portable, miri)) {
+        if cfg!(losskit_force_portable) {
             return Backend::Portable;
         }
         if Backend::Avx512.is_available() {
@@ -52,9 +57,9 @@ impl Backend {
     pub fn is_available(self) -> bool {
         match self {
             Backend::Portable => true,
-            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => has_avx2_fma::get(),
-            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => has_avx512f::get() && has_avx2_fma::get(),
             #[allow(unreachable_patterns)]
             _ => false,
