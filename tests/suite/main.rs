@@ -15,6 +15,7 @@ mod conformance_classification;
 mod conformance_extra;
 mod conformance_regression;
 mod conformance_softmax;
+mod fuzz_replay;
 mod no_alloc;
 mod pointwise_properties;
 mod pointwise_proptest;
