@@ -16,6 +16,7 @@ mod conformance_extra;
 mod conformance_regression;
 mod conformance_softmax;
 mod driver_edges;
+mod fuzz_replay;
 mod no_alloc;
 mod pointwise_properties;
 mod pointwise_proptest;
