@@ -18,6 +18,9 @@ mod simd;
 #[cfg(any(test, feature = "reference"))]
 pub mod reference;
 
+#[doc = include_str!("../docs/accuracy.md")]
+pub mod accuracy {}
+
 pub use error::{Error, Result};
 pub use label::Label;
 pub use reduction::{Out, Reduction};

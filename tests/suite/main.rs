@@ -7,6 +7,7 @@
 //! binary takes 232 s. Each module is one concern; run one with
 //! `cargo test --test suite -- <module>::`.
 
+mod accuracy;
 mod barron_properties;
 mod common;
 mod compiled_once;

@@ -695,28 +695,27 @@ fn violations<F: Float>(c: &Case, d: &Data<F>) -> (Vec<Error>, Vec<Error>) {
             }
         }
     }
+    // Soft targets are probabilities: the first one that is not (NaN or ±∞: NonFinite; a
+    // finite value outside [0, 1]: InvalidInput).
     if c.loss == "soft_cross_entropy"
-        && let Some(i) = d.second.iter().position(|t| !t.is_finite())
+        && let Some(i) = d
+            .second
+            .iter()
+            .position(|t| !(t.is_finite() && (0.0..=1.0).contains(&t.to_f64())))
     {
-        data.push(Error::NonFinite {
-            name: "target",
-            index: i,
+        data.push(if d.second[i].is_finite() {
+            Error::InvalidInput {
+                name: "target",
+                index: i,
+            }
+        } else {
+            Error::NonFinite {
+                name: "target",
+                index: i,
+            }
         });
     }
     (v, data)
-}
-
-/// Soft-target cross-entropy accepts negative target probabilities today, which makes the
-/// loss unbounded below; issue 11 makes them an error (being fixed on another branch). Until
-/// that lands, a case with one is checked for no panic and the buffer contract only, and
-/// either `Ok` or `InvalidInput` on the first negative target is accepted.
-fn negative_soft_target<F: Float>(c: &Case, d: &Data<F>) -> Option<usize> {
-    if c.loss != "soft_cross_entropy" {
-        return None;
-    }
-    d.second
-        .iter()
-        .position(|t| t.is_finite() && t.to_f64() < 0.0)
 }
 
 /// `coef · v` with `0 · ∞ = 0` (the xlogy convention).
@@ -982,7 +981,6 @@ fn check<F: Float>(c: &Case) {
             .collect()
     };
     let (validation, data) = violations(c, &d);
-    let negative = negative_soft_target(c, &d);
     let mut first: Option<(Backend, Result<F>, Vec<F>)> = None;
     for backend in Backend::available() {
         let (res, out) = call(c, &d, Some(backend), c.verb, c.add, &base);
@@ -992,12 +990,6 @@ fn check<F: Float>(c: &Case) {
                 let is_v = validation.iter().any(|v| same_error(v, e));
                 let allowed = if validation.is_empty() {
                     data.iter().any(|v| same_error(v, e))
-                        || negative.is_some_and(|i| {
-                            *e == Error::InvalidInput {
-                                name: "target",
-                                index: i,
-                            }
-                        })
                 } else {
                     is_v || (c.loss == "distillation" && data.iter().any(|v| same_error(v, e)))
                 };
@@ -1031,7 +1023,6 @@ fn check<F: Float>(c: &Case) {
             Ok(_) if !validation.is_empty() || !data.is_empty() => fail(format!(
                 "{res:?}, want an error of validation {validation:?}, data {data:?}"
             )),
-            Ok(_) if negative.is_some() => {}
             Ok(_) => check_ok(c, &d, backend, &res, &out, &base),
         }
         if backend == Backend::active() {
@@ -1054,9 +1045,6 @@ fn check<F: Float>(c: &Case) {
                     }
                     continue;
                 };
-                if negative.is_some() {
-                    continue;
-                }
                 let reference = reference(c, &d);
                 let mag: f64 = reference.rows.iter().flatten().map(|r| r.mag).sum::<f64>()
                     * reference.s1.abs().max(reference.s2.abs());
@@ -1110,7 +1098,8 @@ fn check_ok<F: Float>(
     let (s1, s2) = (reference.s1, reference.s2);
     let zero_check = |what: &str, got: f64, want: f64| {
         // A value computed as exactly 0 where the true one is a normal number. Softmax focal
-        // in f64 does so today (issue 11, being fixed on another branch).
+        // in f64 did so for confident rows (fixed: `RowStats::rest`); exempt until the fuzzers
+        // have run against the fix.
         let known = c.loss == "softmax_focal" && !f32;
         if got == 0.0
             && want.abs()
