@@ -55,7 +55,10 @@ fn pointwise() {
 
 #[test]
 fn pointwise_aux() {
-    assert!(replay("pointwise_aux", checks::pointwise_aux::run) > 0, "no corpus");
+    assert!(
+        replay("pointwise_aux", checks::pointwise_aux::run) > 0,
+        "no corpus"
+    );
 }
 
 #[test]
@@ -65,5 +68,8 @@ fn rows() {
 
 #[test]
 fn multilabel() {
-    assert!(replay("multilabel", checks::multilabel::run) > 0, "no corpus");
+    assert!(
+        replay("multilabel", checks::multilabel::run) > 0,
+        "no corpus"
+    );
 }
