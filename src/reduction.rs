@@ -14,25 +14,32 @@ pub enum Reduction {
     /// per-element weight does not change `N`).
     #[default]
     Mean,
-    /// `Σ ℓᵢ / d` with a caller-given divisor `d > 0`: the mean over a global batch split into
-    /// micro-batches or across workers, each call adding its share.
+    /// `Σ ℓᵢ / d` with a caller-given divisor `d`: the mean over a global batch split into
+    /// micro-batches or across workers, each call adding its share. `d` must be finite and at
+    /// least `f32::MIN_POSITIVE` (2⁻¹²⁶): below that `1/d` overflows f32, and every gradient
+    /// scaled by it would be `±∞` or NaN (`0 · ∞`), so the divisor is rejected instead.
     Divisor(f64),
 }
+
+/// The smallest divisor accepted: f32's smallest normal number, whose reciprocal (2¹²⁶) is
+/// finite in every precision, so that a gradient scaled by `1/d` is finite wherever its
+/// true value is.
+const MIN_DIVISOR: f64 = f32::MIN_POSITIVE as f64;
 
 impl Reduction {
     /// The factor that multiplies the sum for `n` elements: `1`, `1/n` or `1/d`.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) when a divisor is not
-    /// finite and > 0.
+    /// not finite or below `f32::MIN_POSITIVE` (see [`Reduction::Divisor`]).
     pub fn scale(self, n: usize) -> crate::Result<f64> {
         match self {
             Reduction::Sum => Ok(1.0),
             Reduction::Mean => Ok(if n == 0 { 0.0 } else { 1.0 / n as f64 }),
-            Reduction::Divisor(d) if d.is_finite() && d > 0.0 => Ok(1.0 / d),
+            Reduction::Divisor(d) if d.is_finite() && d >= MIN_DIVISOR => Ok(1.0 / d),
             Reduction::Divisor(_) => Err(crate::Error::InvalidParameter {
                 name: "reduction",
-                rule: "divisor must be finite and > 0",
+                rule: "divisor must be finite and >= f32::MIN_POSITIVE",
             }),
         }
     }

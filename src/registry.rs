@@ -367,7 +367,11 @@ pub const LOSSES: &[LossInfo] = &[
         vectors: &["huber"],
         title: "Huber loss (PyTorch `HuberLoss`)",
         ctor: "Huber { delta }",
-        params: &[real("delta", 1.0, "finite, > 0 (PyTorch's default 1.0)")],
+        params: &[real(
+            "delta",
+            1.0,
+            "in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0)",
+        )],
         formula: &[
             "l = r^2 / 2 if |r| < delta, else delta (|r| - delta / 2)",
             "dl/dpred = clamp(r, -delta, delta),  d2l/dpred2 = 1 if |r| < delta, else 0",
@@ -454,7 +458,7 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[real(
             "delta",
             1.0,
-            "the slope far out, finite, > 0 (default 1.0)",
+            "the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0)",
         )],
         formula: &[
             "s = sqrt(1 + (r / delta)^2);  l = delta^2 (s - 1)",
@@ -789,7 +793,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "eps",
                 1e-6,
-                "lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6)",
+                "lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6)",
             ),
         ],
         formula: &[
@@ -827,7 +831,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "softcap",
                 0.0,
-                "0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`",
+                "0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`",
             ),
         ],
         formula: &[
@@ -998,7 +1002,7 @@ pub const LOSSES: &[LossInfo] = &[
                 0.5,
                 "the weight of the label term, in [0, 1] (default 0.5)",
             ),
-            real("temperature", 1.0, "T, finite, > 0 (default 1)"),
+            real("temperature", 1.0, "T in [2⁻¹²⁶, 2¹²⁶] (default 1)"),
         ],
         formula: &[
             "s = logits (the student), t = teacher_logits, y = label, T = temperature",

@@ -56,8 +56,8 @@ enum losskit_status
   LOSSKIT_STATUS_EMPTY = 3,
   /*
    A loss parameter, option or flag is outside its domain (including an unknown
-   `reduction` or `grad_mode`, a flag other than 0/1, a `divisor` that is not finite and
-   > 0, or a length whose byte size exceeds `PTRDIFF_MAX`).
+   `reduction` or `grad_mode`, a flag other than 0/1, a `divisor` that is not finite or
+   below 2⁻¹²⁶, or a length whose byte size exceeds `PTRDIFF_MAX`).
    */
   LOSSKIT_STATUS_INVALID_PARAMETER = 4,
   /*
@@ -113,7 +113,7 @@ enum losskit_reduction
    */
   LOSSKIT_REDUCTION_SUM = 1,
   /*
-   `Σ wᵢ ℓᵢ / divisor` with the caller's `divisor` (finite, > 0): the mean over a batch
+   `Σ wᵢ ℓᵢ / divisor` with the caller's `divisor` (finite, ≥ 2⁻¹²⁶): the mean over a batch
    split into micro-batches or across workers.
    */
   LOSSKIT_REDUCTION_DIVISOR = 2,
@@ -242,7 +242,7 @@ losskit_status losskit_barron_grad_alpha_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -276,7 +276,7 @@ losskit_status losskit_mse_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -367,7 +367,7 @@ losskit_status losskit_mse_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -402,7 +402,7 @@ losskit_status losskit_mse_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -438,7 +438,7 @@ losskit_status losskit_mse_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -476,7 +476,7 @@ losskit_status losskit_mse_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -513,7 +513,7 @@ losskit_status losskit_mse_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -548,7 +548,7 @@ losskit_status losskit_mse_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -584,7 +584,7 @@ losskit_status losskit_mse_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -618,7 +618,7 @@ losskit_status losskit_mae_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -709,7 +709,7 @@ losskit_status losskit_mae_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -744,7 +744,7 @@ losskit_status losskit_mae_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -780,7 +780,7 @@ losskit_status losskit_mae_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -818,7 +818,7 @@ losskit_status losskit_mae_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -855,7 +855,7 @@ losskit_status losskit_mae_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -890,7 +890,7 @@ losskit_status losskit_mae_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -927,8 +927,8 @@ losskit_status losskit_mae_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -964,8 +964,8 @@ losskit_status losskit_huber_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -1000,7 +1000,7 @@ losskit_status losskit_huber_value_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -1032,7 +1032,7 @@ losskit_status losskit_huber_value_elementwise_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -1064,8 +1064,8 @@ losskit_status losskit_huber_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1102,8 +1102,8 @@ losskit_status losskit_huber_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1140,8 +1140,8 @@ losskit_status losskit_huber_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1180,8 +1180,8 @@ losskit_status losskit_huber_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1220,8 +1220,8 @@ losskit_status losskit_huber_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1258,8 +1258,8 @@ losskit_status losskit_huber_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: finite, > 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1298,7 +1298,7 @@ losskit_status losskit_huber_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -1335,7 +1335,7 @@ losskit_status losskit_smooth_l1_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -1435,7 +1435,7 @@ losskit_status losskit_smooth_l1_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1473,7 +1473,7 @@ losskit_status losskit_smooth_l1_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1512,7 +1512,7 @@ losskit_status losskit_smooth_l1_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1553,7 +1553,7 @@ losskit_status losskit_smooth_l1_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1593,7 +1593,7 @@ losskit_status losskit_smooth_l1_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1631,7 +1631,7 @@ losskit_status losskit_smooth_l1_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1670,7 +1670,7 @@ losskit_status losskit_smooth_l1_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -1707,7 +1707,7 @@ losskit_status losskit_quantile_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -1807,7 +1807,7 @@ losskit_status losskit_quantile_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1845,7 +1845,7 @@ losskit_status losskit_quantile_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1883,7 +1883,7 @@ losskit_status losskit_quantile_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1923,7 +1923,7 @@ losskit_status losskit_quantile_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1963,7 +1963,7 @@ losskit_status losskit_quantile_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2001,7 +2001,7 @@ losskit_status losskit_quantile_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2041,7 +2041,7 @@ losskit_status losskit_quantile_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -2079,7 +2079,7 @@ losskit_status losskit_expectile_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -2182,7 +2182,7 @@ losskit_status losskit_expectile_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2221,7 +2221,7 @@ losskit_status losskit_expectile_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2260,7 +2260,7 @@ losskit_status losskit_expectile_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2301,7 +2301,7 @@ losskit_status losskit_expectile_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2342,7 +2342,7 @@ losskit_status losskit_expectile_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2381,7 +2381,7 @@ losskit_status losskit_expectile_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2419,8 +2419,8 @@ losskit_status losskit_expectile_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -2456,8 +2456,8 @@ losskit_status losskit_pseudo_huber_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -2493,7 +2493,7 @@ losskit_status losskit_pseudo_huber_value_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -2526,7 +2526,7 @@ losskit_status losskit_pseudo_huber_value_elementwise_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -2558,8 +2558,8 @@ losskit_status losskit_pseudo_huber_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2596,8 +2596,8 @@ losskit_status losskit_pseudo_huber_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2635,8 +2635,8 @@ losskit_status losskit_pseudo_huber_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2676,8 +2676,8 @@ losskit_status losskit_pseudo_huber_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2717,8 +2717,8 @@ losskit_status losskit_pseudo_huber_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2756,8 +2756,8 @@ losskit_status losskit_pseudo_huber_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `delta`: the slope far out, finite, > 0 (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2794,7 +2794,7 @@ losskit_status losskit_pseudo_huber_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -2828,7 +2828,7 @@ losskit_status losskit_log_cosh_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -2919,7 +2919,7 @@ losskit_status losskit_log_cosh_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2954,7 +2954,7 @@ losskit_status losskit_log_cosh_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2989,7 +2989,7 @@ losskit_status losskit_log_cosh_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3026,7 +3026,7 @@ losskit_status losskit_log_cosh_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3063,7 +3063,7 @@ losskit_status losskit_log_cosh_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3098,7 +3098,7 @@ losskit_status losskit_log_cosh_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3142,7 +3142,7 @@ losskit_status losskit_log_cosh_hessian_diag_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -3186,7 +3186,7 @@ losskit_status losskit_barron_value_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -3307,7 +3307,7 @@ losskit_status losskit_barron_value_elementwise_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3352,7 +3352,7 @@ losskit_status losskit_barron_grad_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3398,7 +3398,7 @@ losskit_status losskit_barron_grad_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3446,7 +3446,7 @@ losskit_status losskit_barron_value_and_grad_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3493,7 +3493,7 @@ losskit_status losskit_barron_value_and_grad_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3538,7 +3538,7 @@ losskit_status losskit_barron_hessian_diag_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3582,7 +3582,7 @@ losskit_status losskit_barron_hessian_diag_f64(const double *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -3625,7 +3625,7 @@ losskit_status losskit_poisson_nll_value_f32(const float *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -3744,7 +3744,7 @@ losskit_status losskit_poisson_nll_value_elementwise_f64(const double *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3788,7 +3788,7 @@ losskit_status losskit_poisson_nll_grad_f32(const float *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3833,7 +3833,7 @@ losskit_status losskit_poisson_nll_grad_f64(const double *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3880,7 +3880,7 @@ losskit_status losskit_poisson_nll_value_and_grad_f32(const float *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3926,7 +3926,7 @@ losskit_status losskit_poisson_nll_value_and_grad_f64(const double *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3970,7 +3970,7 @@ losskit_status losskit_poisson_nll_hessian_diag_f32(const float *pred,
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
  - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4017,7 +4017,7 @@ losskit_status losskit_poisson_nll_hessian_diag_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -4061,7 +4061,7 @@ losskit_status losskit_tweedie_value_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -4182,7 +4182,7 @@ losskit_status losskit_tweedie_value_elementwise_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4227,7 +4227,7 @@ losskit_status losskit_tweedie_grad_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4272,7 +4272,7 @@ losskit_status losskit_tweedie_grad_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4319,7 +4319,7 @@ losskit_status losskit_tweedie_value_and_grad_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4366,7 +4366,7 @@ losskit_status losskit_tweedie_value_and_grad_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4411,7 +4411,7 @@ losskit_status losskit_tweedie_hessian_diag_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4455,7 +4455,7 @@ losskit_status losskit_tweedie_hessian_diag_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -4496,7 +4496,7 @@ losskit_status losskit_gamma_value_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -4608,7 +4608,7 @@ losskit_status losskit_gamma_value_elementwise_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4650,7 +4650,7 @@ losskit_status losskit_gamma_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4692,7 +4692,7 @@ losskit_status losskit_gamma_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4736,7 +4736,7 @@ losskit_status losskit_gamma_value_and_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4780,7 +4780,7 @@ losskit_status losskit_gamma_value_and_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4822,7 +4822,7 @@ losskit_status losskit_gamma_hessian_diag_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4861,7 +4861,7 @@ losskit_status losskit_gamma_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -4897,7 +4897,7 @@ losskit_status losskit_bce_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -4994,7 +4994,7 @@ losskit_status losskit_bce_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5031,7 +5031,7 @@ losskit_status losskit_bce_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5069,7 +5069,7 @@ losskit_status losskit_bce_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5109,7 +5109,7 @@ losskit_status losskit_bce_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5148,7 +5148,7 @@ losskit_status losskit_bce_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5185,7 +5185,7 @@ losskit_status losskit_bce_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5223,7 +5223,7 @@ losskit_status losskit_bce_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -5260,7 +5260,7 @@ losskit_status losskit_bce_with_logits_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -5362,7 +5362,7 @@ losskit_status losskit_bce_with_logits_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5400,7 +5400,7 @@ losskit_status losskit_bce_with_logits_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5439,7 +5439,7 @@ losskit_status losskit_bce_with_logits_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5480,7 +5480,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5520,7 +5520,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5559,7 +5559,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5600,7 +5600,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -5640,7 +5640,7 @@ losskit_status losskit_sigmoid_focal_value_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -5749,7 +5749,7 @@ losskit_status losskit_sigmoid_focal_value_elementwise_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5790,7 +5790,7 @@ losskit_status losskit_sigmoid_focal_grad_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5832,7 +5832,7 @@ losskit_status losskit_sigmoid_focal_grad_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5876,7 +5876,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5919,7 +5919,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5960,7 +5960,7 @@ losskit_status losskit_sigmoid_focal_hessian_diag_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5999,7 +5999,7 @@ losskit_status losskit_sigmoid_focal_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -6034,7 +6034,7 @@ losskit_status losskit_soft_margin_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -6127,7 +6127,7 @@ losskit_status losskit_soft_margin_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6162,7 +6162,7 @@ losskit_status losskit_soft_margin_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6198,7 +6198,7 @@ losskit_status losskit_soft_margin_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6236,7 +6236,7 @@ losskit_status losskit_soft_margin_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6274,7 +6274,7 @@ losskit_status losskit_soft_margin_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6310,7 +6310,7 @@ losskit_status losskit_soft_margin_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6346,7 +6346,7 @@ losskit_status losskit_soft_margin_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -6380,7 +6380,7 @@ losskit_status losskit_hinge_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -6471,7 +6471,7 @@ losskit_status losskit_hinge_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6506,7 +6506,7 @@ losskit_status losskit_hinge_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6541,7 +6541,7 @@ losskit_status losskit_hinge_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6578,7 +6578,7 @@ losskit_status losskit_hinge_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6615,7 +6615,7 @@ losskit_status losskit_hinge_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6650,7 +6650,7 @@ losskit_status losskit_hinge_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6686,7 +6686,7 @@ losskit_status losskit_hinge_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -6720,7 +6720,7 @@ losskit_status losskit_squared_hinge_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -6811,7 +6811,7 @@ losskit_status losskit_squared_hinge_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6846,7 +6846,7 @@ losskit_status losskit_squared_hinge_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6881,7 +6881,7 @@ losskit_status losskit_squared_hinge_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6918,7 +6918,7 @@ losskit_status losskit_squared_hinge_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6955,7 +6955,7 @@ losskit_status losskit_squared_hinge_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6990,7 +6990,7 @@ losskit_status losskit_squared_hinge_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7026,7 +7026,7 @@ losskit_status losskit_squared_hinge_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -7060,7 +7060,7 @@ losskit_status losskit_smooth_hinge_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -7151,7 +7151,7 @@ losskit_status losskit_smooth_hinge_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7186,7 +7186,7 @@ losskit_status losskit_smooth_hinge_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7222,7 +7222,7 @@ losskit_status losskit_smooth_hinge_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7260,7 +7260,7 @@ losskit_status losskit_smooth_hinge_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7297,7 +7297,7 @@ losskit_status losskit_smooth_hinge_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7332,7 +7332,7 @@ losskit_status losskit_smooth_hinge_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7368,7 +7368,7 @@ losskit_status losskit_smooth_hinge_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -7402,7 +7402,7 @@ losskit_status losskit_modified_huber_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -7493,7 +7493,7 @@ losskit_status losskit_modified_huber_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7528,7 +7528,7 @@ losskit_status losskit_modified_huber_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7564,7 +7564,7 @@ losskit_status losskit_modified_huber_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7602,7 +7602,7 @@ losskit_status losskit_modified_huber_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7639,7 +7639,7 @@ losskit_status losskit_modified_huber_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7674,7 +7674,7 @@ losskit_status losskit_modified_huber_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7717,7 +7717,7 @@ losskit_status losskit_modified_huber_hessian_diag_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -7759,7 +7759,7 @@ losskit_status losskit_kl_div_value_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -7874,7 +7874,7 @@ losskit_status losskit_kl_div_value_elementwise_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7917,7 +7917,7 @@ losskit_status losskit_kl_div_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7960,7 +7960,7 @@ losskit_status losskit_kl_div_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8005,7 +8005,7 @@ losskit_status losskit_kl_div_value_and_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8050,7 +8050,7 @@ losskit_status losskit_kl_div_value_and_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8093,7 +8093,7 @@ losskit_status losskit_kl_div_hessian_diag_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8133,8 +8133,8 @@ losskit_status losskit_kl_div_hessian_diag_f64(const double *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -8173,8 +8173,8 @@ losskit_status losskit_gaussian_nll_value_f32(const float *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -8213,7 +8213,7 @@ losskit_status losskit_gaussian_nll_value_f64(const double *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -8249,7 +8249,7 @@ losskit_status losskit_gaussian_nll_value_elementwise_f32(const float *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -8285,8 +8285,8 @@ losskit_status losskit_gaussian_nll_value_elementwise_f64(const double *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8329,8 +8329,8 @@ losskit_status losskit_gaussian_nll_grad_f32(const float *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8374,8 +8374,8 @@ losskit_status losskit_gaussian_nll_grad_f64(const double *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8421,8 +8421,8 @@ losskit_status losskit_gaussian_nll_value_and_grad_f32(const float *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8466,8 +8466,8 @@ losskit_status losskit_gaussian_nll_value_and_grad_f64(const double *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8508,8 +8508,8 @@ losskit_status losskit_gaussian_nll_hessian_diag_f32(const float *pred,
  - `pred`, `target`, `var`: `len` elements each.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
- - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8566,9 +8566,9 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -8630,9 +8630,9 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -8692,7 +8692,7 @@ losskit_status losskit_cross_entropy_value_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `out`: `rows` elements, overlapping no other argument.
 
@@ -8750,7 +8750,7 @@ losskit_status losskit_cross_entropy_value_elementwise_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `out`: `rows` elements, overlapping no other argument.
 
@@ -8810,9 +8810,9 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -8876,9 +8876,9 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -8942,9 +8942,9 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9010,9 +9010,9 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9080,9 +9080,9 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -9146,9 +9146,9 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -9212,9 +9212,9 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -9278,9 +9278,9 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -9343,9 +9343,9 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `v`: `rows * classes` elements.
  - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -9410,9 +9410,9 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
    `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `v`: `rows * classes` elements.
  - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -9466,7 +9466,7 @@ losskit_status losskit_cross_entropy_hvp_f64(const double *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -9513,7 +9513,7 @@ losskit_status losskit_soft_cross_entropy_value_f32(const float *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -9644,7 +9644,7 @@ losskit_status losskit_soft_cross_entropy_value_elementwise_f64(const double *lo
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9693,7 +9693,7 @@ losskit_status losskit_soft_cross_entropy_grad_f32(const float *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9742,7 +9742,7 @@ losskit_status losskit_soft_cross_entropy_grad_f64(const double *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9793,7 +9793,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f32(const float *logits
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9846,7 +9846,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f64(const double *logit
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -9895,7 +9895,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f32(float *log
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -9944,7 +9944,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f64(double *lo
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -9993,7 +9993,7 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f32(const float *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -10050,7 +10050,7 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -10111,7 +10111,7 @@ losskit_status losskit_poly1_value_f32(const float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -10282,7 +10282,7 @@ losskit_status losskit_poly1_value_elementwise_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10345,7 +10345,7 @@ losskit_status losskit_poly1_grad_f32(const float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10409,7 +10409,7 @@ losskit_status losskit_poly1_grad_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10475,7 +10475,7 @@ losskit_status losskit_poly1_value_and_grad_f32(const float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10543,7 +10543,7 @@ losskit_status losskit_poly1_value_and_grad_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -10607,7 +10607,7 @@ losskit_status losskit_poly1_value_and_grad_in_place_f32(float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -10661,7 +10661,7 @@ losskit_status losskit_poly1_value_and_grad_in_place_f64(double *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -10712,7 +10712,7 @@ losskit_status losskit_nll_value_f32(const float *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -10852,7 +10852,7 @@ losskit_status losskit_nll_value_elementwise_f64(const double *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10904,7 +10904,7 @@ losskit_status losskit_nll_grad_f32(const float *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10957,7 +10957,7 @@ losskit_status losskit_nll_grad_f64(const double *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11012,7 +11012,7 @@ losskit_status losskit_nll_value_and_grad_f32(const float *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11066,7 +11066,7 @@ losskit_status losskit_nll_value_and_grad_f64(const double *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -11118,7 +11118,7 @@ losskit_status losskit_softmax_focal_value_f32(const float *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -11264,7 +11264,7 @@ losskit_status losskit_softmax_focal_value_elementwise_f64(const double *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11318,7 +11318,7 @@ losskit_status losskit_softmax_focal_grad_f32(const float *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11373,7 +11373,7 @@ losskit_status losskit_softmax_focal_grad_f64(const double *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11430,7 +11430,7 @@ losskit_status losskit_softmax_focal_value_and_grad_f32(const float *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11483,8 +11483,8 @@ losskit_status losskit_softmax_focal_value_and_grad_f64(const double *logits,
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
- - `temperature`: T, finite, > 0 (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -11531,8 +11531,8 @@ losskit_status losskit_distillation_value_f32(const float *logits,
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
- - `temperature`: T, finite, > 0 (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -11579,8 +11579,8 @@ losskit_status losskit_distillation_value_f64(const double *logits,
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
- - `temperature`: T, finite, > 0 (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11629,8 +11629,8 @@ losskit_status losskit_distillation_grad_f32(const float *logits,
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
- - `temperature`: T, finite, > 0 (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11679,8 +11679,8 @@ losskit_status losskit_distillation_grad_f64(const double *logits,
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
- - `temperature`: T, finite, > 0 (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11731,8 +11731,8 @@ losskit_status losskit_distillation_value_and_grad_f32(const float *logits,
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
- - `temperature`: T, finite, > 0 (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11784,7 +11784,7 @@ losskit_status losskit_distillation_value_and_grad_f64(const double *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -11832,7 +11832,7 @@ losskit_status losskit_multi_margin_value_f32(const float *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -11965,7 +11965,7 @@ losskit_status losskit_multi_margin_value_elementwise_f64(const double *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12014,7 +12014,7 @@ losskit_status losskit_multi_margin_grad_f32(const float *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12064,7 +12064,7 @@ losskit_status losskit_multi_margin_grad_f64(const double *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12116,7 +12116,7 @@ losskit_status losskit_multi_margin_value_and_grad_f32(const float *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12164,7 +12164,7 @@ losskit_status losskit_multi_margin_value_and_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -12204,7 +12204,7 @@ losskit_status losskit_multiclass_hinge_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -12314,7 +12314,7 @@ losskit_status losskit_multiclass_hinge_value_elementwise_f64(const double *logi
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12356,7 +12356,7 @@ losskit_status losskit_multiclass_hinge_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12398,7 +12398,7 @@ losskit_status losskit_multiclass_hinge_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12442,7 +12442,7 @@ losskit_status losskit_multiclass_hinge_value_and_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12489,7 +12489,7 @@ losskit_status losskit_multiclass_hinge_value_and_grad_f64(const double *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -12537,7 +12537,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -12671,7 +12671,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_elementwise_f64(const do
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12721,7 +12721,7 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12772,7 +12772,7 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f64(const double *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12825,7 +12825,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f32(const float
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12877,7 +12877,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f64(const doubl
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -12927,7 +12927,7 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f32(const float *
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -12979,7 +12979,7 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f64(const double 
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -13029,7 +13029,7 @@ losskit_status losskit_multilabel_soft_margin_value_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -13169,7 +13169,7 @@ losskit_status losskit_multilabel_soft_margin_value_elementwise_f64(const double
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13221,7 +13221,7 @@ losskit_status losskit_multilabel_soft_margin_grad_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13273,7 +13273,7 @@ losskit_status losskit_multilabel_soft_margin_grad_f64(const double *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13327,7 +13327,7 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f32(const float *lo
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13381,7 +13381,7 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f64(const double *l
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -13433,7 +13433,7 @@ losskit_status losskit_multilabel_soft_margin_hessian_diag_f32(const float *logi
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.

@@ -20,7 +20,7 @@ use losskit::prelude::*;
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn losskit_mse_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn losskit_mse_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn losskit_mse_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -240,7 +240,7 @@ pub unsafe extern "C" fn losskit_mse_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -282,7 +282,7 @@ pub unsafe extern "C" fn losskit_mse_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -323,7 +323,7 @@ pub unsafe extern "C" fn losskit_mse_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -362,7 +362,7 @@ pub unsafe extern "C" fn losskit_mse_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -402,7 +402,7 @@ pub unsafe extern "C" fn losskit_mse_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -440,7 +440,7 @@ pub unsafe extern "C" fn losskit_mae_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -543,7 +543,7 @@ pub unsafe extern "C" fn losskit_mae_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -582,7 +582,7 @@ pub unsafe extern "C" fn losskit_mae_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -622,7 +622,7 @@ pub unsafe extern "C" fn losskit_mae_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -664,7 +664,7 @@ pub unsafe extern "C" fn losskit_mae_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -705,7 +705,7 @@ pub unsafe extern "C" fn losskit_mae_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -744,7 +744,7 @@ pub unsafe extern "C" fn losskit_mae_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -785,8 +785,8 @@ pub unsafe extern "C" fn losskit_mae_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -826,8 +826,8 @@ pub unsafe extern "C" fn losskit_huber_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -866,7 +866,7 @@ pub unsafe extern "C" fn losskit_huber_value_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -902,7 +902,7 @@ pub unsafe extern "C" fn losskit_huber_value_elementwise_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -938,8 +938,8 @@ pub unsafe extern "C" fn losskit_huber_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -980,8 +980,8 @@ pub unsafe extern "C" fn losskit_huber_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1022,8 +1022,8 @@ pub unsafe extern "C" fn losskit_huber_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1066,8 +1066,8 @@ pub unsafe extern "C" fn losskit_huber_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1110,8 +1110,8 @@ pub unsafe extern "C" fn losskit_huber_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1152,8 +1152,8 @@ pub unsafe extern "C" fn losskit_huber_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: finite, > 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1196,7 +1196,7 @@ pub unsafe extern "C" fn losskit_huber_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -1237,7 +1237,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -1349,7 +1349,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1391,7 +1391,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1434,7 +1434,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1479,7 +1479,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1523,7 +1523,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1565,7 +1565,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1608,7 +1608,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -1649,7 +1649,7 @@ pub unsafe extern "C" fn losskit_quantile_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -1761,7 +1761,7 @@ pub unsafe extern "C" fn losskit_quantile_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1803,7 +1803,7 @@ pub unsafe extern "C" fn losskit_quantile_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1845,7 +1845,7 @@ pub unsafe extern "C" fn losskit_quantile_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1889,7 +1889,7 @@ pub unsafe extern "C" fn losskit_quantile_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1933,7 +1933,7 @@ pub unsafe extern "C" fn losskit_quantile_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1975,7 +1975,7 @@ pub unsafe extern "C" fn losskit_quantile_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2019,7 +2019,7 @@ pub unsafe extern "C" fn losskit_quantile_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -2061,7 +2061,7 @@ pub unsafe extern "C" fn losskit_expectile_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -2176,7 +2176,7 @@ pub unsafe extern "C" fn losskit_expectile_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2219,7 +2219,7 @@ pub unsafe extern "C" fn losskit_expectile_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2262,7 +2262,7 @@ pub unsafe extern "C" fn losskit_expectile_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2307,7 +2307,7 @@ pub unsafe extern "C" fn losskit_expectile_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2352,7 +2352,7 @@ pub unsafe extern "C" fn losskit_expectile_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2395,7 +2395,7 @@ pub unsafe extern "C" fn losskit_expectile_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2437,8 +2437,8 @@ pub unsafe extern "C" fn losskit_expectile_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -2478,8 +2478,8 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -2519,7 +2519,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -2556,7 +2556,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_elementwise_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -2592,8 +2592,8 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2634,8 +2634,8 @@ pub unsafe extern "C" fn losskit_pseudo_huber_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2677,8 +2677,8 @@ pub unsafe extern "C" fn losskit_pseudo_huber_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2722,8 +2722,8 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2767,8 +2767,8 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2810,8 +2810,8 @@ pub unsafe extern "C" fn losskit_pseudo_huber_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `delta`: the slope far out, finite, > 0 (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2852,7 +2852,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -2890,7 +2890,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -2993,7 +2993,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3032,7 +3032,7 @@ pub unsafe extern "C" fn losskit_log_cosh_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3071,7 +3071,7 @@ pub unsafe extern "C" fn losskit_log_cosh_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3112,7 +3112,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3153,7 +3153,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3192,7 +3192,7 @@ pub unsafe extern "C" fn losskit_log_cosh_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3240,7 +3240,7 @@ pub unsafe extern "C" fn losskit_log_cosh_hessian_diag_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -3288,7 +3288,7 @@ pub unsafe extern "C" fn losskit_barron_value_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -3421,7 +3421,7 @@ pub unsafe extern "C" fn losskit_barron_value_elementwise_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3470,7 +3470,7 @@ pub unsafe extern "C" fn losskit_barron_grad_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3520,7 +3520,7 @@ pub unsafe extern "C" fn losskit_barron_grad_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3572,7 +3572,7 @@ pub unsafe extern "C" fn losskit_barron_value_and_grad_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3623,7 +3623,7 @@ pub unsafe extern "C" fn losskit_barron_value_and_grad_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3672,7 +3672,7 @@ pub unsafe extern "C" fn losskit_barron_hessian_diag_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3720,7 +3720,7 @@ pub unsafe extern "C" fn losskit_barron_hessian_diag_f64(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -3767,7 +3767,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_f32(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -3898,7 +3898,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_elementwise_f64(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3946,7 +3946,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_grad_f32(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3995,7 +3995,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_grad_f64(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4046,7 +4046,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_and_grad_f32(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4096,7 +4096,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_and_grad_f64(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4144,7 +4144,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_hessian_diag_f32(
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
 /// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4195,7 +4195,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_hessian_diag_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -4243,7 +4243,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -4376,7 +4376,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_elementwise_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4425,7 +4425,7 @@ pub unsafe extern "C" fn losskit_tweedie_grad_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4474,7 +4474,7 @@ pub unsafe extern "C" fn losskit_tweedie_grad_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4525,7 +4525,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_and_grad_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4576,7 +4576,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_and_grad_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4625,7 +4625,7 @@ pub unsafe extern "C" fn losskit_tweedie_hessian_diag_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4673,7 +4673,7 @@ pub unsafe extern "C" fn losskit_tweedie_hessian_diag_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -4718,7 +4718,7 @@ pub unsafe extern "C" fn losskit_gamma_value_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -4842,7 +4842,7 @@ pub unsafe extern "C" fn losskit_gamma_value_elementwise_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4888,7 +4888,7 @@ pub unsafe extern "C" fn losskit_gamma_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4934,7 +4934,7 @@ pub unsafe extern "C" fn losskit_gamma_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4982,7 +4982,7 @@ pub unsafe extern "C" fn losskit_gamma_value_and_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5030,7 +5030,7 @@ pub unsafe extern "C" fn losskit_gamma_value_and_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5076,7 +5076,7 @@ pub unsafe extern "C" fn losskit_gamma_hessian_diag_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5119,7 +5119,7 @@ pub unsafe extern "C" fn losskit_gamma_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -5159,7 +5159,7 @@ pub unsafe extern "C" fn losskit_bce_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -5268,7 +5268,7 @@ pub unsafe extern "C" fn losskit_bce_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5309,7 +5309,7 @@ pub unsafe extern "C" fn losskit_bce_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5351,7 +5351,7 @@ pub unsafe extern "C" fn losskit_bce_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5395,7 +5395,7 @@ pub unsafe extern "C" fn losskit_bce_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5438,7 +5438,7 @@ pub unsafe extern "C" fn losskit_bce_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5479,7 +5479,7 @@ pub unsafe extern "C" fn losskit_bce_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5521,7 +5521,7 @@ pub unsafe extern "C" fn losskit_bce_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -5562,7 +5562,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -5676,7 +5676,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5718,7 +5718,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5761,7 +5761,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5806,7 +5806,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5850,7 +5850,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5893,7 +5893,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5938,7 +5938,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -5982,7 +5982,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -6103,7 +6103,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6148,7 +6148,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6194,7 +6194,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6242,7 +6242,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6289,7 +6289,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6334,7 +6334,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6377,7 +6377,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -6416,7 +6416,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -6521,7 +6521,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6560,7 +6560,7 @@ pub unsafe extern "C" fn losskit_soft_margin_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6600,7 +6600,7 @@ pub unsafe extern "C" fn losskit_soft_margin_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6642,7 +6642,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6684,7 +6684,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6724,7 +6724,7 @@ pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6764,7 +6764,7 @@ pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -6802,7 +6802,7 @@ pub unsafe extern "C" fn losskit_hinge_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -6905,7 +6905,7 @@ pub unsafe extern "C" fn losskit_hinge_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6944,7 +6944,7 @@ pub unsafe extern "C" fn losskit_hinge_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6983,7 +6983,7 @@ pub unsafe extern "C" fn losskit_hinge_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7024,7 +7024,7 @@ pub unsafe extern "C" fn losskit_hinge_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7065,7 +7065,7 @@ pub unsafe extern "C" fn losskit_hinge_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7104,7 +7104,7 @@ pub unsafe extern "C" fn losskit_hinge_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7144,7 +7144,7 @@ pub unsafe extern "C" fn losskit_hinge_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -7182,7 +7182,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -7285,7 +7285,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7324,7 +7324,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7363,7 +7363,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7404,7 +7404,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7445,7 +7445,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7484,7 +7484,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7524,7 +7524,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -7562,7 +7562,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -7665,7 +7665,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7704,7 +7704,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7744,7 +7744,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7786,7 +7786,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7827,7 +7827,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7866,7 +7866,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7906,7 +7906,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -7944,7 +7944,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -8047,7 +8047,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8086,7 +8086,7 @@ pub unsafe extern "C" fn losskit_modified_huber_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8126,7 +8126,7 @@ pub unsafe extern "C" fn losskit_modified_huber_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8168,7 +8168,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8209,7 +8209,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8248,7 +8248,7 @@ pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8295,7 +8295,7 @@ pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -8341,7 +8341,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -8468,7 +8468,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_elementwise_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8515,7 +8515,7 @@ pub unsafe extern "C" fn losskit_kl_div_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8562,7 +8562,7 @@ pub unsafe extern "C" fn losskit_kl_div_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8611,7 +8611,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_and_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8660,7 +8660,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_and_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8707,7 +8707,7 @@ pub unsafe extern "C" fn losskit_kl_div_hessian_diag_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8751,8 +8751,8 @@ pub unsafe extern "C" fn losskit_kl_div_hessian_diag_f64(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -8795,8 +8795,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_f32(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -8839,7 +8839,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_f64(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -8879,7 +8879,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_elementwise_f32(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -8919,8 +8919,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_elementwise_f64(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8967,8 +8967,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_grad_f32(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -9016,8 +9016,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_grad_f64(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -9067,8 +9067,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_and_grad_f32(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -9116,8 +9116,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_and_grad_f64(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -9162,8 +9162,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f32(
 /// - `pred`, `target`, `var`: `len` elements each.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
-/// - `eps`: lower clamp of the variance; finite, > 0 (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -9224,9 +9224,9 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -9299,9 +9299,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -9372,7 +9372,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
@@ -9441,7 +9441,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
@@ -9512,9 +9512,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9589,9 +9589,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9666,9 +9666,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9745,9 +9745,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9826,9 +9826,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -9903,9 +9903,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -9980,9 +9980,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10057,9 +10057,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10133,9 +10133,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `v`: `rows * classes` elements.
 /// - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -10211,9 +10211,9 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c, finite, > 0 (Gemma 2 uses 30);
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
 ///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `v`: `rows * classes` elements.
 /// - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -10278,7 +10278,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -10336,7 +10336,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -10500,7 +10500,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10560,7 +10560,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10620,7 +10620,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10682,7 +10682,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10746,7 +10746,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -10806,7 +10806,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -10866,7 +10866,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10926,7 +10926,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10994,7 +10994,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -11066,7 +11066,7 @@ pub unsafe extern "C" fn losskit_poly1_value_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -11270,7 +11270,7 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11344,7 +11344,7 @@ pub unsafe extern "C" fn losskit_poly1_grad_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11419,7 +11419,7 @@ pub unsafe extern "C" fn losskit_poly1_grad_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11496,7 +11496,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11575,7 +11575,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -11650,7 +11650,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -11715,7 +11715,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -11777,7 +11777,7 @@ pub unsafe extern "C" fn losskit_nll_value_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -11950,7 +11950,7 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12013,7 +12013,7 @@ pub unsafe extern "C" fn losskit_nll_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12077,7 +12077,7 @@ pub unsafe extern "C" fn losskit_nll_grad_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12143,7 +12143,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12208,7 +12208,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -12271,7 +12271,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -12450,7 +12450,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12515,7 +12515,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12581,7 +12581,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12649,7 +12649,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12713,8 +12713,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f64(
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
-/// - `temperature`: T, finite, > 0 (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -12772,8 +12772,8 @@ pub unsafe extern "C" fn losskit_distillation_value_f32(
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
-/// - `temperature`: T, finite, > 0 (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -12831,8 +12831,8 @@ pub unsafe extern "C" fn losskit_distillation_value_f64(
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
-/// - `temperature`: T, finite, > 0 (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12892,8 +12892,8 @@ pub unsafe extern "C" fn losskit_distillation_grad_f32(
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
-/// - `temperature`: T, finite, > 0 (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12953,8 +12953,8 @@ pub unsafe extern "C" fn losskit_distillation_grad_f64(
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
-/// - `temperature`: T, finite, > 0 (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13016,8 +13016,8 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f32(
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
-/// - `temperature`: T, finite, > 0 (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13080,7 +13080,7 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f64(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -13139,7 +13139,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_f32(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -13305,7 +13305,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f64(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13365,7 +13365,7 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f32(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13426,7 +13426,7 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f64(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13489,7 +13489,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f32(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13548,7 +13548,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -13599,7 +13599,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -13742,7 +13742,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13795,7 +13795,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13848,7 +13848,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13903,7 +13903,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13961,7 +13961,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -14019,7 +14019,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -14183,7 +14183,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f6
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14243,7 +14243,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14304,7 +14304,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14367,7 +14367,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14429,7 +14429,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -14489,7 +14489,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -14551,7 +14551,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -14611,7 +14611,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -14781,7 +14781,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14843,7 +14843,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14905,7 +14905,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14969,7 +14969,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -15033,7 +15033,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -15095,7 +15095,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, > 0, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.

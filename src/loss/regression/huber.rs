@@ -26,7 +26,8 @@ use crate::{Error, Result};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Huber {
-    /// Where the loss turns from quadratic to linear. Finite and > 0 (default 1).
+    /// Where the loss turns from quadratic to linear, in `[f32::MIN_POSITIVE, f32::MAX]`
+    /// (default 1).
     pub delta: f64,
 }
 
@@ -37,6 +38,21 @@ impl Default for Huber {
 }
 
 /// Checks a threshold that must be finite and > 0.
+/// A scale parameter that must be a normal f32 number, `[2⁻¹²⁶, f32::MAX]`: rounded to either
+/// precision it stays positive, finite and invertible (a `δ` of 1e-40 or 1e300 would
+/// round to a subnormal or to `∞` in f32, and the formulas divide by it or square it).
+pub(crate) fn normal_positive(name: &'static str, x: f64) -> Result<()> {
+    if (f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX)).contains(&x) {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            rule: "must be in [f32::MIN_POSITIVE, f32::MAX]",
+        })
+    }
+}
+
+/// `x` finite and > 0.
 pub(crate) fn positive(name: &'static str, x: f64) -> Result<()> {
     if x.is_finite() && x > 0.0 {
         Ok(())
@@ -51,7 +67,7 @@ pub(crate) fn positive(name: &'static str, x: f64) -> Result<()> {
 impl Pointwise for Huber {
     crate::shape::pointwise::compiled_once!(Huber);
     fn check(&self) -> Result<()> {
-        positive("delta", self.delta)
+        normal_positive("delta", self.delta)
     }
     #[inline(always)]
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {

@@ -14,7 +14,6 @@
 //! so `q²` never overflows, and the value and gradient are `δ|r|` and `±δ`: a residual that
 //! overflowed to ±∞ gives ±∞ and ±δ, never NaN.
 
-use super::huber::positive;
 use crate::Result;
 use crate::shape::pointwise::{Pointwise, Terms};
 use crate::simd::{Float, Vector};
@@ -30,7 +29,8 @@ use crate::simd::{Float, Vector};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PseudoHuber {
-    /// Scale where the loss turns from quadratic to linear. Finite and > 0 (default 1).
+    /// Scale where the loss turns from quadratic to linear, in `[f32::MIN_POSITIVE,
+    /// f32::MAX]` (default 1).
     pub delta: f64,
 }
 
@@ -63,7 +63,7 @@ impl PseudoHuber {
 impl Pointwise for PseudoHuber {
     crate::shape::pointwise::compiled_once!(PseudoHuber);
     fn check(&self) -> Result<()> {
-        positive("delta", self.delta)
+        super::huber::normal_positive("delta", self.delta)
     }
     #[inline(always)]
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {

@@ -66,7 +66,8 @@ pub struct CrossEntropy<'w, F: Float> {
     pub smooth_unmasked_only: bool,
     /// The z-loss coefficient, finite and ≥ 0 (default 0; PaLM uses 1e-4).
     pub z_loss: f64,
-    /// Soft-capping `c > 0`: logits become `c·tanh(x/c)` (default none).
+    /// Soft-capping `c ∈ [f32::MIN_POSITIVE, f32::MAX]`: logits become `c·tanh(x/c)`
+    /// (default none).
     pub softcap: Option<f64>,
 }
 
@@ -189,12 +190,14 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
             "must be finite and >= 0",
         )?;
         if let Some(c) = self.softcap {
+            // A normal f32 number, so that the cap and `1/c` are finite and non-zero in
+            // either precision (a cap that rounds to 0 in f32 would make every logit NaN).
             in_range(
                 "softcap",
                 c,
-                f64::MIN_POSITIVE,
-                f64::MAX,
-                "must be finite and > 0",
+                f64::from(f32::MIN_POSITIVE),
+                f64::from(f32::MAX),
+                "must be in [f32::MIN_POSITIVE, f32::MAX]",
             )?;
         }
         Ok(())

@@ -43,7 +43,8 @@ use crate::{Backend, Error, Out, Reduction, Result};
 pub struct Distillation {
     /// `α ∈ [0, 1]`, the weight of the label term (default 0.5).
     pub alpha: f64,
-    /// `T > 0` (default 1).
+    /// `T ∈ [2⁻¹²⁶, 2¹²⁶]` (default 1): `1/T` is finite in f32 and `T²` in f64, so the
+    /// softened logits and the KL term's factor exist in every precision.
     pub temperature: f64,
 }
 
@@ -179,9 +180,9 @@ impl Distillation {
         super::in_range(
             "temperature",
             self.temperature,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "must be finite and > 0",
+            f64::from(f32::MIN_POSITIVE),
+            1.0 / f64::from(f32::MIN_POSITIVE),
+            "must be in [2^-126, 2^126]",
         )
     }
 
