@@ -110,10 +110,12 @@ pub fn barron_dalpha(p: f64, t: f64, alpha: f64, c: f64) -> f64 {
         - 0.5 * sigma * pw * w
 }
 
-/// Poisson NLL, PyTorch's formula.
+/// Poisson NLL, PyTorch's formula (a zero count's `t·ln(p + ε)` is 0, xlogy).
 pub fn poisson_nll(p: f64, t: f64, log_input: bool, full: bool, eps: f64) -> f64 {
     let mut l = if log_input {
         exp(p) - t * p
+    } else if t == 0.0 {
+        p
     } else {
         p - t * log(p + eps)
     };
@@ -123,10 +125,11 @@ pub fn poisson_nll(p: f64, t: f64, log_input: bool, full: bool, eps: f64) -> f64
     l
 }
 
-/// Gaussian NLL, PyTorch's formula, `v = max(var, ε)`.
+/// Gaussian NLL, PyTorch's formula, `v = max(var, ε)`; the quadratic term as
+/// `(p − t)·((p − t)/v)`, so that it overflows only where its value does.
 pub fn gaussian_nll(p: f64, t: f64, var: f64, full: bool, eps: f64) -> f64 {
     let v = var.max(eps);
-    let mut l = 0.5 * (log(v) + (p - t) * (p - t) / v);
+    let mut l = 0.5 * log(v) + 0.5 * ((p - t) * ((p - t) / v));
     if full {
         l += 0.5 * log(2.0 * core::f64::consts::PI);
     }

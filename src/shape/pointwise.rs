@@ -455,7 +455,12 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
         return zero;
     }
     if VERB == verb::HESSIAN {
-        let h = loss.hess(p, t, a).mul(w.mul(scale));
+        let h = loss.hess(p, t, a);
+        let h = if WEIGHTED {
+            weighted_scaled(h, w, scale)
+        } else {
+            h.mul(scale)
+        };
         emit::<V, FULL>(v, h, out.main, i, out.add);
         return zero;
     }
@@ -463,7 +468,7 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
     let mut summand = zero;
     if VERB == verb::VALUE || VERB == verb::VALUE_AND_GRAD {
         let mut x = if WEIGHTED {
-            terms.value.mul(w)
+            weighted(terms.value, w, zero)
         } else {
             terms.value
         };
@@ -477,20 +482,49 @@ fn step<V: Vector, L: Pointwise, const VERB: u8, const WEIGHTED: bool, const FUL
     }
     if VERB == verb::ELEMENTWISE {
         let x = if WEIGHTED {
-            terms.value.mul(w)
+            weighted(terms.value, w, zero)
         } else {
             terms.value
         };
         emit::<V, FULL>(v, x, out.main, i, false);
     }
     if VERB == verb::GRAD || VERB == verb::VALUE_AND_GRAD {
-        let ws = if WEIGHTED { w.mul(scale) } else { scale };
-        emit::<V, FULL>(v, terms.grad.mul(ws), out.main, i, out.add);
+        let g = if WEIGHTED {
+            weighted_scaled(terms.grad, w, scale)
+        } else {
+            terms.grad.mul(scale)
+        };
+        emit::<V, FULL>(v, g, out.main, i, out.add);
         if L::AUX && !out.aux.is_empty() {
-            emit::<V, FULL>(v, terms.grad_aux.mul(ws), out.aux, i, out.add_aux);
+            let ga = if WEIGHTED {
+                weighted_scaled(terms.grad_aux, w, scale)
+            } else {
+                terms.grad_aux.mul(scale)
+            };
+            emit::<V, FULL>(v, ga, out.aux, i, out.add_aux);
         }
     }
     summand
+}
+
+/// `x·w`, and exactly 0 where `w = 0`: a term that overflowed to `±∞` (its true value is
+/// finite, only beyond `F`'s range) times a zero weight contributes nothing, not NaN.
+#[inline(always)]
+fn weighted<V: Vector>(x: V, w: V, zero: V) -> V {
+    V::select(w.eq(zero), zero, x.mul(w))
+}
+
+/// `x·w·s` (a derivative, its weight and the reduction's factor) without a spurious
+/// overflow: `x·(w·s)`, unless that is not finite, then `(x·w)·s`. With `s ≤ 1` only the
+/// first product can overflow where the result fits; with `s > 1` only `w·s` can (a weight
+/// near the range's end over a divisor below 1), and then `0 · ∞` would be NaN. A zero
+/// weight gives exactly 0, also times a derivative that overflowed to `±∞`.
+#[inline(always)]
+fn weighted_scaled<V: Vector>(x: V, w: V, s: V) -> V {
+    let zero = w.splat(<V::Elem as Float>::ZERO);
+    let a = x.mul(w.mul(s));
+    let b = x.mul(w).mul(s);
+    V::select(w.eq(zero), zero, V::select(a.sub(a).is_nan(), b, a))
 }
 
 /// One block (≤ [`BLOCK`] elements): four accumulators over full vectors, then the tail.
@@ -703,6 +737,14 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
         if probe.invalid
             && let Some(e) = locate(loss, inp)
         {
+            // An output added to stays untouched; one written beside it (the gradient of
+            // `aux` written while `grad` is added, or the reverse) is reset, as always.
+            if !out.add {
+                out.main.fill(F::ZERO);
+            }
+            if !out.add_aux {
+                out.aux.fill(F::ZERO);
+            }
             return Err(e);
         }
     }

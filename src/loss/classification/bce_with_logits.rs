@@ -2,7 +2,7 @@
 //! `binary_cross_entropy_with_logits`).
 //!
 //! For a logit `x`, a target `y ∈ [0, 1]` and the positive-class weight `w₊ = pos_weight`,
-//! with `c = 1 + (w₊ − 1)·y`:
+//! with `c = 1 + (w₊ − 1)·y` (formed as `w₊·y + (1 − y)`, exact at `y = 1`):
 //!
 //! ```text
 //! ℓ          = −( w₊·y·ln σ(x) + (1 − y)·ln σ(−x) )
@@ -97,7 +97,7 @@ pub(super) fn terms<V: Vector>(x: V, y: V, pw: V) -> Terms<V> {
     let one = x.splat(<V::Elem as Float>::ONE);
     let (e, l) = logistic_parts(x);
     let s = e.div(one.add(e));
-    let c = pw.sub(one).mul_add(y, one);
+    let c = positive_factor(y, pw);
     let neg = x.lt(zero);
     let a = V::select(neg, pw.mul(y).neg(), one.sub(y));
     let cs = c.mul(s);
@@ -115,5 +115,12 @@ pub(super) fn hess<V: Vector>(x: V, y: V, pw: V) -> V {
     let one = x.splat(<V::Elem as Float>::ONE);
     let (e, _) = logistic_parts(x);
     let d = one.div(one.add(e));
-    pw.sub(one).mul_add(y, one).mul(e.mul(d).mul(d))
+    positive_factor(y, pw).mul(e.mul(d).mul(d))
+}
+
+/// `c = 1 + (w₊ − 1)·y`, formed as `w₊·y + (1 − y)`: at `y = 1` it is `w₊` exactly, where
+/// `(w₊ − 1)·y + 1` rounds a tiny `w₊` (say 1e-20 in f32) to 0 (numerics policy 8).
+#[inline(always)]
+fn positive_factor<V: Vector>(y: V, pw: V) -> V {
+    pw.mul_add(y, y.splat(<V::Elem as Float>::ONE).sub(y))
 }

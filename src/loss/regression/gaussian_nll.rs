@@ -14,14 +14,21 @@
 //! negative variance is [`InvalidInput`](crate::Error::InvalidInput) on `var` (PyTorch
 //! raises `ValueError`). The variance is per element (for a homoscedastic model, fill the
 //! slice with the one variance).
+//!
+//! Computed as `½ ln v + r·(½ r/v)` with `r/v` formed first, so that the square of a large
+//! residual over a large variance does not overflow where the value fits, and a zero
+//! residual over a tiny variance gives 0, not `0 · ∞`; `∂ℓ/∂σ² = ½(1/v − (r/v)²)` likewise.
+//! A residual `p − t` that overflows (both finite, opposite signs near the range's end) is
+//! formed from halves. `ε` must lie in f32's normal range `[2⁻¹²⁶, f32::MAX]` (PyTorch
+//! rounds it to the tensor's precision, where a smaller one clamps at 0 and gives `−∞`).
 
-use crate::Result;
 use crate::reduction::Reduction;
 use crate::shape::aux::kernel::AuxKernel;
 use crate::shape::pointwise::{self, Inputs, Outputs, Pointwise, Terms};
 use crate::shape::rows::Loss;
 use crate::simd::math::ln;
 use crate::simd::{Backend, Float, Vector};
+use crate::{Error, Result};
 
 /// Gaussian NLL with learned per-element variance; defaults as
 /// `torch.nn.GaussianNLLLoss(full=False, eps=1e-6)`.
@@ -40,7 +47,8 @@ use crate::simd::{Backend, Float, Vector};
 pub struct GaussianNll {
     /// Add the constant `½ ln 2π` (default `false`).
     pub full: bool,
-    /// Lower clamp of the variance (default `1e-6`); finite and > 0.
+    /// Lower clamp of the variance (default `1e-6`); in `[f32::MIN_POSITIVE, f32::MAX]`, so
+    /// that it is a positive normal number in every precision.
     pub eps: f64,
 }
 
@@ -63,18 +71,31 @@ impl Pointwise for Kernel {
     const AUX_NAME: &'static str = "var";
 
     fn check(&self) -> Result<()> {
-        super::huber::positive("eps", self.0.eps)
+        let eps = self.0.eps;
+        if (f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX)).contains(&eps) {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter {
+                name: "eps",
+                rule: "must be in [f32::MIN_POSITIVE, f32::MAX]",
+            })
+        }
     }
     #[inline(always)]
     fn eval<V: Vector>(&self, p: V, t: V, var: V) -> Terms<V> {
         let half = p.splat(<V::Elem as Float>::from_f64(0.5));
+        let two = p.splat(<V::Elem as Float>::from_f64(2.0));
         let one = p.splat(<V::Elem as Float>::ONE);
         let v = var.max(p.splat(<V::Elem as Float>::from_f64(self.0.eps)));
         let inv_v = one.div(v);
         let r = p.sub(t);
-        let rv = r.mul(inv_v);
-        let rrv = r.mul(rv);
-        let mut value = half.mul(ln(v).add(rrv));
+        // `r − r` is NaN exactly when `p − t` overflowed (or an input is not finite, which
+        // the driver reports): then `r/v = 2·(½p − ½t)/v` and `½r = ½p − ½t`, exact halves.
+        let overflowed = r.sub(r).is_nan();
+        let half_r_wide = p.mul(half).sub(t.mul(half));
+        let rv = V::select(overflowed, half_r_wide.mul(inv_v).mul(two), r.mul(inv_v));
+        let quad = V::select(overflowed, half_r_wide, r.mul(half)).mul(rv);
+        let mut value = half.mul(ln(v)).add(quad);
         if self.0.full {
             let c = 0.5 * libm::log(core::f64::consts::TAU);
             value = value.add(p.splat(<V::Elem as Float>::from_f64(c)));
@@ -82,7 +103,7 @@ impl Pointwise for Kernel {
         Terms {
             value,
             grad: rv,
-            grad_aux: half.mul(inv_v.sub(rrv.mul(inv_v))),
+            grad_aux: half.mul(inv_v.sub(rv.mul(rv))),
         }
     }
     #[inline(always)]

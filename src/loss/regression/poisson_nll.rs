@@ -12,6 +12,9 @@
 //! ℓ          = p − t ln(p + ε)      ∂ℓ/∂p = 1 − t / (p + ε)    ∂²ℓ/∂p² = t / (p + ε)²
 //! ```
 //!
+//! where a zero count `t = 0` makes the `t` terms 0 (xlogy), also at `p + ε = 0`: the value
+//! is `p`, the gradient 1 and the Hessian 0 there (PyTorch gives NaN at `p = ε = 0`).
+//!
 //! Where `e^p` overflows the value is `+∞` (it dominates `t p` unless `t` is itself near the
 //! overflow threshold). With `full`, Stirling's term `t ln t − t + ½ ln(2π t)` is added where `t > 1` (it does not
 //! depend on `p`), as PyTorch. Matches `torch.nn.PoissonNLLLoss(log_input=True, full=False,
@@ -75,8 +78,15 @@ impl Pointwise for PoissonNll {
             let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
             (V::select(e.lt(inf), t.neg().mul_add(p, e), inf), e.sub(t))
         } else {
+            // A zero count contributes nothing, also at a rate of 0 with ε = 0 (the xlogy
+            // convention: 0·ln 0 = 0 and 0/0 → 0, the limits as t → 0; not NaN).
             let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
-            (p.sub(t.mul(ln(q))), one.sub(t.div(q)))
+            let zero = p.splat(<V::Elem as Float>::ZERO);
+            let no_count = t.eq(zero);
+            (
+                p.sub(V::select(no_count, zero, t.mul(ln(q)))),
+                one.sub(V::select(no_count, zero, t.div(q))),
+            )
         };
         let value = if self.full {
             let half = p.splat(<V::Elem as Float>::from_f64(0.5));
@@ -99,7 +109,8 @@ impl Pointwise for PoissonNll {
             exp(p)
         } else {
             let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
-            t.div(q.mul(q))
+            let zero = p.splat(<V::Elem as Float>::ZERO);
+            V::select(t.eq(zero), zero, t.div(q.mul(q)))
         }
     }
     const HAS_DOMAIN: bool = true;
