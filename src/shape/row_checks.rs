@@ -196,7 +196,10 @@ pub(crate) fn mean_scale(reduction: crate::Reduction, total: f64) -> Result<f64>
 /// (a non-finite logit or log-probability) leaves it all zeros, as the drivers that find such errors
 /// mid-pass do; validation errors (shapes, labels, weights) leave it untouched.
 pub(crate) fn data_error_zeroes<F: Float, T>(out: &mut [F], r: Result<T>) -> Result<T> {
-    if let Err(Error::NonFinite { .. }) = r {
+    // A non-finite class weight is a validation error (checked before the data is read).
+    if let Err(Error::NonFinite { name, .. }) = r
+        && name != "class_weights"
+    {
         out.fill(F::ZERO);
     }
     r

@@ -375,8 +375,15 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
             ),
             None => (tau, zero),
         };
-        // xlogy: a zero weight contributes 0 also where z − m = −∞.
-        let dot = V::select(tau.eq(zero), zero, tau.mul(s));
+        // xlogy: a zero weight contributes 0 also where z − m = −∞. Scaled by 2⁻⁶⁴
+        // (`DOT_UNSCALE` undoes it on the f64 sum): `z − m` of finite logits can overflow
+        // (−3e38 − 3e38 in f32), and so can `τ·(z − m)` with a class weight above 1, where
+        // the row's value fits; `2⁻⁶⁴z − 2⁻⁶⁴m` cannot, equals `2⁻⁶⁴(z − m)` exactly in the
+        // normal range, and what it loses below (terms under 2⁻⁸⁵ in f32) is far below the
+        // value's rounding.
+        let k = v.splat(<V::Elem as Float>::from_f64(DOT_SCALE));
+        let scaled_s = z.mul(k).sub(self.m.mul(k));
+        let dot = V::select(tau.eq(zero), zero, tau.mul(scaled_s));
         [e, dot, tau, count]
     }
 }
@@ -439,6 +446,11 @@ fn soft_target_error<F: Float>(t: &[F], base: usize) -> Option<Error> {
         }
     })
 }
+
+/// The factor of the exp pass's `Σ τ (z − m)` terms (2⁻⁶⁴; see `ExpPass::step`), and its
+/// inverse, applied to the f64 sum.
+const DOT_SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
+const DOT_UNSCALE: f64 = 18_446_744_073_709_551_616.0;
 
 /// What the buffer holds after pass 2, for the passes that follow.
 mod held {
@@ -526,27 +538,50 @@ impl<V: Vector, I: Io<V::Elem>, const HELD: u8, const TAU: bool> Pass<V, 0>
     }
 }
 
-/// Hessian diagonal pass: `h_pq·pⱼ(1 − pⱼ) + h_pp·pⱼ²` over the stored `eⱼ` (`inv_s = 1/S`).
+/// `pⱼ·S` at `i`: the exponential pass 2 stored (write mode; `abs` drops the −0 mark of a
+/// masked class), or, in accumulate mode, where the buffer holds the caller's sums, the same
+/// `exp(xⱼ − m)` recomputed from the logits (bit-identical: the same `exp` of the same
+/// difference). The Hessian verbs take no soft-capping.
+#[inline(always)]
+fn stored_or_recomputed<V: Vector, I: Io<V::Elem>, const FULL: bool>(
+    io: &mut I,
+    v: V,
+    i: usize,
+    m: V,
+    add: bool,
+) -> V {
+    if add {
+        math::exp(io.load_logits::<V, FULL>(v, i).sub(m))
+    } else {
+        load::<V, FULL>(v, io.buf(), i, <V::Elem as Float>::ZERO).abs()
+    }
+}
+
+/// Hessian diagonal pass: `h_pq·pⱼ(1 − pⱼ) + h_pp·pⱼ²` over the stored `eⱼ` (`inv_s = 1/S`),
+/// written or (`add`) added.
 struct HessPass<'b, V: Vector, I> {
     io: &'b mut I,
+    m: V,
     inv_s: V,
     h_pq: V,
     h_pp: V,
+    add: bool,
 }
 
 impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HessPass<'_, V, I> {
     #[inline(always)]
     fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 0] {
-        let zero = <V::Elem as Float>::ZERO;
         let one = v.splat(<V::Elem as Float>::ONE);
-        let p = load::<V, FULL>(v, self.io.buf(), i, zero)
-            .abs()
-            .mul(self.inv_s);
+        let p = stored_or_recomputed::<V, I, FULL>(self.io, v, i, self.m, self.add).mul(self.inv_s);
         let h = self
             .h_pq
             .mul(p.mul(one.sub(p)))
             .add(self.h_pp.mul(p.mul(p)));
-        emit::<V, FULL>(v, h, self.io.buf(), i, false);
+        // A class of probability 0 has curvature 0, also where a coefficient overflowed
+        // the precision (∞·0).
+        let zero = v.splat(<V::Elem as Float>::ZERO);
+        let h = V::select(p.eq(zero), zero, h);
+        emit::<V, FULL>(v, h, self.io.buf(), i, self.add);
         []
     }
 }
@@ -555,41 +590,44 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HessPass<'_, V, I> {
 struct DotPass<'a, 'b, V: Vector, I> {
     io: &'b mut I,
     vec: &'a [V::Elem],
+    m: V,
     inv_s: V,
+    add: bool,
 }
 
 impl<V: Vector, I: Io<V::Elem>> Pass<V, 1> for DotPass<'_, '_, V, I> {
     #[inline(always)]
     fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 1] {
         let zero = <V::Elem as Float>::ZERO;
-        let p = load::<V, FULL>(v, self.io.buf(), i, zero)
-            .abs()
-            .mul(self.inv_s);
+        let p = stored_or_recomputed::<V, I, FULL>(self.io, v, i, self.m, self.add).mul(self.inv_s);
         [p.mul(load::<V, FULL>(v, self.vec, i, zero))]
     }
 }
 
-/// Hessian–vector product, second half: `h_pq·(pⱼvⱼ − pⱼ s) + h_pp·pⱼ s`.
+/// Hessian–vector product, second half: `h_pq·(pⱼvⱼ − pⱼ s) + h_pp·pⱼ s`, written or
+/// (`add`) added.
 struct HvpPass<'a, 'b, V: Vector, I> {
     io: &'b mut I,
     vec: &'a [V::Elem],
+    m: V,
     inv_s: V,
     s: V,
     h_pq: V,
     h_pp: V,
+    add: bool,
 }
 
 impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HvpPass<'_, '_, V, I> {
     #[inline(always)]
     fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 0] {
         let zero = <V::Elem as Float>::ZERO;
-        let p = load::<V, FULL>(v, self.io.buf(), i, zero)
-            .abs()
-            .mul(self.inv_s);
+        let p = stored_or_recomputed::<V, I, FULL>(self.io, v, i, self.m, self.add).mul(self.inv_s);
         let x = load::<V, FULL>(v, self.vec, i, zero);
         let ps = p.mul(self.s);
         let h = self.h_pq.mul(p.mul(x).sub(ps)).add(self.h_pp.mul(ps));
-        emit::<V, FULL>(v, h, self.io.buf(), i, false);
+        // Probability 0: 0, also where a coefficient overflowed the precision (∞·0).
+        let h = V::select(p.eq(v.splat(zero)), v.splat(zero), h);
+        emit::<V, FULL>(v, h, self.io.buf(), i, self.add);
         []
     }
 }
@@ -685,7 +723,7 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
         let st = RowStats {
             max: mz.to_f64(),
             sum: sums[0],
-            dot: sums[1],
+            dot: sums[1] * DOT_UNSCALE,
             tau: sums[2],
             unmasked: if job.tau.mask_aware {
                 sums[3]
@@ -761,9 +799,11 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     c,
                     &mut HessPass {
                         io: &mut io,
+                        m,
                         inv_s: v.splat(F::from_f64(inv_s)),
                         h_pq: v.splat(F::from_f64(co.h_pq)),
                         h_pp: v.splat(F::from_f64(co.h_pp)),
+                        add: job.add,
                     },
                 );
             }
@@ -775,7 +815,9 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     &mut DotPass {
                         io: &mut io,
                         vec,
+                        m,
                         inv_s: v.splat(F::from_f64(inv_s)),
+                        add: job.add,
                     },
                 );
                 sweep::<_, _, 0>(
@@ -784,10 +826,12 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     &mut HvpPass {
                         io: &mut io,
                         vec,
+                        m,
                         inv_s: v.splat(F::from_f64(inv_s)),
                         s: v.splat(F::from_f64(s)),
                         h_pq: v.splat(F::from_f64(co.h_pq)),
                         h_pp: v.splat(F::from_f64(co.h_pp)),
+                        add: job.add,
                     },
                 );
             }

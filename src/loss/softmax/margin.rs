@@ -4,9 +4,7 @@
 use super::Extra;
 use crate::label::{Label, Target, classify};
 use crate::shape::dispatch::{Task, task};
-use crate::shape::row_checks::{
-    check_class_weights, check_labels, check_len, check_shape, data_error_zeroes,
-};
+use crate::shape::row_checks::{check_class_weights, check_labels, check_len, check_shape};
 use crate::shape::row_softmax::{Logits, Verb};
 use crate::shape::row_sweep::{Pass, emit, first_index_of, load, row_max};
 use crate::shape::rows::kernel::RowKernel;
@@ -86,13 +84,19 @@ struct MarginTask<'a, F> {
     per_row: &'a mut [F],
 }
 
-/// Weston–Watkins terms over the classes `j ≠ y`: `hⱼ^p` and `∂/∂xⱼ` (stored scaled by `f`).
+/// Weston–Watkins terms over the classes `j ≠ y`, in halves so that no intermediate
+/// overflows where the result fits (`x_j − x_y` can exceed the precision's range while the
+/// value and gradient, divided by `C`, do not): with `h̃ = max(0, ½x_j + ½(margin − x_y)) =
+/// h/2` (exact: halving commutes with rounding in the normal range), the sums returned are
+/// `Σ h̃²` (square; `h² = 4h̃²`) or `Σ h̃` (`h = 2h̃`), and `Σ ∂hⱼ^p/∂h / dk` with `dk = 4`
+/// (square: `2h = 4h̃`) or 1; the gradient `∂/∂xⱼ` is stored scaled by `f` (which includes
+/// `dk`).
 struct Ww<'a, V: Vector> {
     x: &'a [V::Elem],
     g: &'a mut [V::Elem],
     add: bool,
-    /// `margin − x_y`.
-    shift: V,
+    /// `½(margin − x_y)`.
+    half_shift: V,
     f: V,
     square: bool,
 }
@@ -101,11 +105,13 @@ impl<V: Vector> Pass<V, 2> for Ww<'_, V> {
     #[inline(always)]
     fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 2] {
         let zero = v.splat(<V::Elem as Float>::ZERO);
+        let half = v.splat(<V::Elem as Float>::from_f64(0.5));
         let h = load::<V, FULL>(v, self.x, i, <V::Elem as Float>::ZERO)
-            .add(self.shift)
+            .mul(half)
+            .add(self.half_shift)
             .max(zero);
         let (val, d) = if self.square {
-            (h.mul(h), h.add(h))
+            (h.mul(h), h)
         } else {
             (
                 h,
@@ -138,7 +144,9 @@ impl<F: Float> Task for MarginTask<'_, F> {
             let xy = row[y];
             let (value, gy) = match self.kind {
                 Kind::WestonWatkins { square } => {
-                    let f = w * self.scale / c as f64;
+                    // The factors of the halved sums (see `Ww`): value and derivative.
+                    let (vk, dk) = if square { (4.0, 4.0) } else { (2.0, 1.0) };
+                    let f = w * self.scale / c as f64 * dk;
                     let (left, right) = row.split_at(y);
                     let (gl, gr) = if g.is_empty() {
                         (&mut [][..], &mut [][..])
@@ -155,7 +163,8 @@ impl<F: Float> Task for MarginTask<'_, F> {
                                 x: part,
                                 g: gp,
                                 add: self.add,
-                                shift: v.splat(F::from_f64(self.margin.to_f64() - xy.to_f64())),
+                                half_shift: v
+                                    .splat(F::from_f64((self.margin.to_f64() - xy.to_f64()) * 0.5)),
                                 f: v.splat(F::from_f64(f)),
                                 square,
                             },
@@ -163,7 +172,7 @@ impl<F: Float> Task for MarginTask<'_, F> {
                         sums[0] += s[0];
                         sums[1] += s[1];
                     }
-                    (w * sums[0] / c as f64, -sums[1] * f)
+                    (w * (sums[0] * vk) / c as f64, -sums[1] * f)
                 }
                 Kind::CrammerSinger => {
                     let (left, right) = row.split_at(y);
@@ -227,14 +236,16 @@ fn margin_call<F: Float, L: Label>(
         None => (&mut [], false),
     };
     if let Some(i) = x.iter().position(|e| !e.is_finite()) {
-        let e: Result<()> = Err(Error::NonFinite {
+        // A data error: both written outputs (the gradient unless it is added to, and the
+        // per-row losses) are reset to zeros.
+        if !add {
+            buf.fill(F::ZERO);
+        }
+        per_row.fill(F::ZERO);
+        return Err(Error::NonFinite {
             name: "logits",
             index: i,
         });
-        if !add {
-            data_error_zeroes(buf, e)?;
-        }
-        return data_error_zeroes(per_row, e).map(|_| 0.0);
     }
     let label = |r: usize| match classify(labels[r], classes, None) {
         Some(Target::Class(y)) => y,

@@ -51,13 +51,15 @@ impl<'w, F: Float> Nll<'w, F> {
         check_shape(log_probs.len(), labels.len(), classes)?;
         check_class_weights(self.class_weights, classes)?;
         let totals = check_labels(labels, classes, self.ignore_index, self.class_weights)?;
+        // The reduction is a parameter: checked before the data, as every loss does.
+        let scale = mean_scale(reduction, totals.weight)?;
         if let Some(i) = first_bad(log_probs) {
             return Err(Error::NonFinite {
                 name: "log_probs",
                 index: i,
             });
         }
-        mean_scale(reduction, totals.weight)
+        Ok(scale)
     }
 
     /// `(row, −w_y·x_y)` of every row that is not ignored, and `w_y`.
@@ -94,7 +96,9 @@ impl<'w, F: Float> Nll<'w, F> {
         match (verb, x) {
             (Verb::Value, Logits::Read(lp)) => {
                 let s = self.prepare(lp, classes, labels, reduction)?;
-                let sum: f64 = self.terms(lp, classes, labels).map(|t| t.2).sum();
+                // From +0 as `value_and_grad` sums (`Iterator::sum` starts at −0, so all
+                // rows ignored would give −0 here and +0 there).
+                let sum = self.terms(lp, classes, labels).fold(0.0, |a, t| a + t.2);
                 Ok(super::xmul(s, sum))
             }
             (Verb::Elementwise, Logits::Read(lp)) => {
