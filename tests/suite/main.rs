@@ -17,6 +17,7 @@ mod conformance_extra;
 mod conformance_regression;
 mod conformance_softmax;
 mod driver_edges;
+mod fuzz_findings;
 mod fuzz_replay;
 mod no_alloc;
 mod pointwise_properties;

@@ -102,10 +102,10 @@ pub fn is_validation(e: &Error) -> bool {
     )
 }
 
-/// The reduction's divisor is valid (`Divisor(d)` needs `d` finite and > 0).
+/// The reduction's divisor is valid (`Divisor(d)` needs `d` finite and ≥ `f32::MIN_POSITIVE`).
 pub fn reduction_ok(r: Reduction) -> bool {
     match r {
-        Reduction::Divisor(d) => d.is_finite() && d > 0.0,
+        Reduction::Divisor(d) => d.is_finite() && d >= f64::from(f32::MIN_POSITIVE),
         _ => true,
     }
 }

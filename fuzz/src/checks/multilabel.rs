@@ -330,10 +330,12 @@ fn terms<F: Float>(c: &Case, d: &Data<F>) -> Vec<(f64, f64)> {
                 }
             };
             let parts = ((1.0 - y) * x).abs() + (1.0 + (pw - 1.0) * y).abs() * softplus(-x);
+            // Terms are weighted in the input precision (numerics policy 2): a weighted term
+            // beyond its range is ±∞, whatever the reduction's factor does afterwards.
             if w == 0.0 {
                 (0.0, 0.0)
-            } else if l.abs() > max_of::<F>() {
-                (f64::INFINITY, f64::INFINITY)
+            } else if l.abs() > max_of::<F>() || (w * l).abs() > max_of::<F>() {
+                ((w * l).signum() * f64::INFINITY, f64::INFINITY)
             } else {
                 (w * l, w * parts.max(l))
             }
@@ -449,17 +451,26 @@ fn check_ok<F: Float>(
     let per_row = c.loss == "multilabel_soft_margin";
     let t = terms(c, d);
     // The factor of each element's term in the reduced value.
-    let s = if per_row {
-        c.reduction.scale(rows).expect("valid") / k as f64
+    // value_elementwise takes no reduction (any divisor is accepted and unused).
+    let reduction = if c.verb == Verb::Elementwise {
+        Reduction::Sum
     } else {
-        c.reduction.scale(n).expect("valid")
+        c.reduction
+    };
+    let s = if per_row {
+        reduction.scale(rows).expect("checked by expected_error") / k as f64
+    } else {
+        reduction.scale(n).expect("checked by expected_error")
     };
     if matches!(c.verb, Verb::Value | Verb::ValueAndGrad) {
         let b = budget(c.loss, f32, What::Value);
         let sum: f64 = t.iter().map(|x| x.0).sum();
         let mag: f64 = t.iter().map(|x| x.1).sum();
-        let want = if sum.is_infinite() {
-            Want::Inf(1.0)
+        let want = if sum.is_nan() {
+            // Infinite terms of both signs.
+            Want::Any
+        } else if sum.is_infinite() {
+            Want::Inf(sum.signum())
         } else {
             Want::of::<F>(sum * s, mag * s.abs(), b)
         };
@@ -481,8 +492,10 @@ fn check_ok<F: Float>(
             t.clone()
         };
         for (i, &(v, m)) in items.iter().enumerate() {
-            let want = if v.is_infinite() {
-                Want::Inf(1.0)
+            let want = if v.is_nan() {
+                Want::Any
+            } else if v.is_infinite() {
+                Want::Inf(v.signum())
             } else {
                 Want::of::<F>(v, m, b)
             };

@@ -256,7 +256,9 @@ fn expected_error<F: Float>(c: &Case, d: &Data<F>) -> Option<Error> {
     {
         return Some(mismatch("grad_aux", len));
     }
-    if !(c.eps.is_finite() && c.eps > 0.0) {
+    // ε is a normal f32 number (its rounding to either precision is then positive and
+    // finite).
+    if !(f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX)).contains(&c.eps) {
         return Some(Error::InvalidParameter {
             name: "eps",
             rule: "",
@@ -315,7 +317,7 @@ fn fail<F: Float>(c: &Case, d: &Data<F>, backend: Backend, msg: String) -> ! {
 fn reference(c: &Case, p: f64, t: f64, v: f64) -> (f64, f64) {
     let l = rr::gaussian_nll(p, t, v, c.full, c.eps);
     let vv = v.max(c.eps);
-    (l, 0.5 * (vv.ln().abs() + (p - t) * (p - t) / vv) + 1.0)
+    (l, 0.5 * (vv.ln().abs() + (p - t) * ((p - t) / vv)) + 1.0)
 }
 
 fn check<F: Float>(c: &Case, loss: GaussianNll) {
@@ -427,7 +429,12 @@ fn check_ok<F: Float, L: AuxPointwiseLoss>(
     fail: &dyn Fn(String),
 ) {
     let n = d.p().len();
-    let s = c.reduction.scale(n).expect("valid");
+    // value_elementwise takes no reduction (any divisor is accepted and unused).
+    let s = if c.verb == Verb::Elementwise {
+        1.0
+    } else {
+        c.reduction.scale(n).expect("checked by expected_error")
+    };
     let terms: Vec<(f64, f64)> = (0..n)
         .map(|i| reference(c, d.p()[i].to_f64(), d.t()[i].to_f64(), d.v()[i].to_f64()))
         .map(|(l, m)| {
@@ -543,11 +550,17 @@ fn check_ok<F: Float, L: AuxPointwiseLoss>(
                 };
                 let (p, t, v) = (wide.p[i], wide.t[i], wide.v[i].max(c.eps));
                 // ∂ℓ/∂var = ½(1/v − r²/v²): its two parts cancel.
-                let parts = if what == "grad_aux" {
+                let mut parts = if what == "grad_aux" {
                     0.5 * s.abs() * (1.0 / v + (p - t) * (p - t) / (v * v))
                 } else {
                     0.0
                 };
+                // A per-element derivative beyond the precision's range is ±∞ before the
+                // reduction's factor (numerics policy 2): then any non-NaN result is right.
+                let unscaled = (want[i] / s).abs();
+                if unscaled > max_of::<F>() {
+                    parts = parts.max(unscaled);
+                }
                 if let Err(e) = Want::of::<F>(want[i], parts, bb).check(got[i].to_f64(), bb) {
                     fail(format!("{what}[{i}]: {e} (f64 kernel)"));
                 }
