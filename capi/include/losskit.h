@@ -8566,8 +8566,8 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -8630,8 +8630,8 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -8692,8 +8692,8 @@ losskit_status losskit_cross_entropy_value_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -8750,8 +8750,8 @@ losskit_status losskit_cross_entropy_value_elementwise_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -8810,8 +8810,8 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -8876,8 +8876,8 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -8942,8 +8942,8 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -9010,8 +9010,8 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -9080,8 +9080,8 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -9146,8 +9146,8 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -9212,8 +9212,8 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -9278,8 +9278,8 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -9343,8 +9343,8 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `v`: `rows * classes` elements.
@@ -9410,8 +9410,8 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
- - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+ - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `v`: `rows * classes` elements.

@@ -9224,8 +9224,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -9299,8 +9299,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -9372,8 +9372,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -9441,8 +9441,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -9512,8 +9512,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -9589,8 +9589,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -9666,8 +9666,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -9745,8 +9745,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -9826,8 +9826,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -9903,8 +9903,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -9980,8 +9980,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -10057,8 +10057,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -10133,8 +10133,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `v`: `rows * classes` elements.
@@ -10211,8 +10211,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
-/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses 30);
-///   `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
+/// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
+///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `v`: `rows * classes` elements.
