@@ -15,9 +15,11 @@ pub enum Reduction {
     #[default]
     Mean,
     /// `Σ ℓᵢ / d` with a caller-given divisor `d`: the mean over a global batch split into
-    /// micro-batches or across workers, each call adding its share. `d` must be finite and at
-    /// least `f32::MIN_POSITIVE` (2⁻¹²⁶): below that `1/d` overflows f32, and every gradient
-    /// scaled by it would be `±∞` or NaN (`0 · ∞`), so the divisor is rejected instead.
+    /// micro-batches or across workers, each call adding its share. `d` must be in
+    /// `[2⁻¹²⁶, 2¹²⁶]` (`f32::MIN_POSITIVE` and its reciprocal): below that `1/d` overflows
+    /// f32, and every gradient scaled by it would be `±∞` or NaN (`0 · ∞`); above it `1/d`
+    /// is subnormal or 0 in f32, and a derivative that overflowed f32 times it is NaN where
+    /// the true product is tiny. Such a divisor is rejected instead, in both precisions.
     Divisor(f64),
 }
 
@@ -25,21 +27,23 @@ pub enum Reduction {
 /// finite in every precision, so that a gradient scaled by `1/d` is finite wherever its
 /// true value is.
 const MIN_DIVISOR: f64 = f32::MIN_POSITIVE as f64;
+/// The largest divisor accepted (2¹²⁶), whose reciprocal is f32's smallest normal number.
+const MAX_DIVISOR: f64 = 1.0 / MIN_DIVISOR;
 
 impl Reduction {
     /// The factor that multiplies the sum for `n` elements: `1`, `1/n` or `1/d`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) when a divisor is not
-    /// not finite or below `f32::MIN_POSITIVE` (see [`Reduction::Divisor`]).
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) when a divisor is outside
+    /// `[2⁻¹²⁶, 2¹²⁶]` (see [`Reduction::Divisor`]).
     pub fn scale(self, n: usize) -> crate::Result<f64> {
         match self {
             Reduction::Sum => Ok(1.0),
             Reduction::Mean => Ok(if n == 0 { 0.0 } else { 1.0 / n as f64 }),
-            Reduction::Divisor(d) if d.is_finite() && d >= MIN_DIVISOR => Ok(1.0 / d),
+            Reduction::Divisor(d) if (MIN_DIVISOR..=MAX_DIVISOR).contains(&d) => Ok(1.0 / d),
             Reduction::Divisor(_) => Err(crate::Error::InvalidParameter {
                 name: "reduction",
-                rule: "divisor must be finite and >= f32::MIN_POSITIVE",
+                rule: "divisor must be in [2^-126, 2^126]",
             }),
         }
     }

@@ -540,7 +540,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "eps",
                 1e-8,
-                "added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8)",
+                "added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default 1e-8)",
             ),
         ],
         formula: &[

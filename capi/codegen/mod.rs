@@ -190,7 +190,7 @@ fn function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
     if reduces {
         let _ = writeln!(
             s,
-            "/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for `LOSSKIT_REDUCTION_DIVISOR`."
+            "/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for `LOSSKIT_REDUCTION_DIVISOR`."
         );
     }
     if grads {
@@ -447,7 +447,7 @@ fn row_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
     if reduces {
         let _ = writeln!(
             s,
-            "/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for `LOSSKIT_REDUCTION_DIVISOR`."
+            "/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for `LOSSKIT_REDUCTION_DIVISOR`."
         );
     }
     if grad_mode {
@@ -636,7 +636,7 @@ fn multilabel_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str)
     if reduces {
         let _ = writeln!(
             s,
-            "/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for `LOSSKIT_REDUCTION_DIVISOR`."
+            "/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for `LOSSKIT_REDUCTION_DIVISOR`."
         );
     }
     if grad_mode {

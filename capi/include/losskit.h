@@ -56,8 +56,8 @@ enum losskit_status
   LOSSKIT_STATUS_EMPTY = 3,
   /*
    A loss parameter, option or flag is outside its domain (including an unknown
-   `reduction` or `grad_mode`, a flag other than 0/1, a `divisor` that is not finite or
-   below 2⁻¹²⁶, or a length whose byte size exceeds `PTRDIFF_MAX`).
+   `reduction` or `grad_mode`, a flag other than 0/1, a `divisor` outside
+   [2⁻¹²⁶, 2¹²⁶], or a length whose byte size exceeds `PTRDIFF_MAX`).
    */
   LOSSKIT_STATUS_INVALID_PARAMETER = 4,
   /*
@@ -113,7 +113,7 @@ enum losskit_reduction
    */
   LOSSKIT_REDUCTION_SUM = 1,
   /*
-   `Σ wᵢ ℓᵢ / divisor` with the caller's `divisor` (finite, ≥ 2⁻¹²⁶): the mean over a batch
+   `Σ wᵢ ℓᵢ / divisor` with the caller's `divisor` (in [2⁻¹²⁶, 2¹²⁶]): the mean over a batch
    split into micro-batches or across workers.
    */
   LOSSKIT_REDUCTION_DIVISOR = 2,
@@ -242,7 +242,7 @@ losskit_status losskit_barron_grad_alpha_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -276,7 +276,7 @@ losskit_status losskit_mse_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -367,7 +367,7 @@ losskit_status losskit_mse_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -402,7 +402,7 @@ losskit_status losskit_mse_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -438,7 +438,7 @@ losskit_status losskit_mse_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -476,7 +476,7 @@ losskit_status losskit_mse_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -513,7 +513,7 @@ losskit_status losskit_mse_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -548,7 +548,7 @@ losskit_status losskit_mse_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -584,7 +584,7 @@ losskit_status losskit_mse_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -618,7 +618,7 @@ losskit_status losskit_mae_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -709,7 +709,7 @@ losskit_status losskit_mae_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -744,7 +744,7 @@ losskit_status losskit_mae_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -780,7 +780,7 @@ losskit_status losskit_mae_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -818,7 +818,7 @@ losskit_status losskit_mae_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -855,7 +855,7 @@ losskit_status losskit_mae_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -890,7 +890,7 @@ losskit_status losskit_mae_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -928,7 +928,7 @@ losskit_status losskit_mae_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -965,7 +965,7 @@ losskit_status losskit_huber_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -1065,7 +1065,7 @@ losskit_status losskit_huber_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1103,7 +1103,7 @@ losskit_status losskit_huber_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1141,7 +1141,7 @@ losskit_status losskit_huber_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1181,7 +1181,7 @@ losskit_status losskit_huber_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1221,7 +1221,7 @@ losskit_status losskit_huber_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1259,7 +1259,7 @@ losskit_status losskit_huber_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1298,7 +1298,7 @@ losskit_status losskit_huber_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -1335,7 +1335,7 @@ losskit_status losskit_smooth_l1_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -1435,7 +1435,7 @@ losskit_status losskit_smooth_l1_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1473,7 +1473,7 @@ losskit_status losskit_smooth_l1_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1512,7 +1512,7 @@ losskit_status losskit_smooth_l1_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1553,7 +1553,7 @@ losskit_status losskit_smooth_l1_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1593,7 +1593,7 @@ losskit_status losskit_smooth_l1_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1631,7 +1631,7 @@ losskit_status losskit_smooth_l1_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -1670,7 +1670,7 @@ losskit_status losskit_smooth_l1_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -1707,7 +1707,7 @@ losskit_status losskit_quantile_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -1807,7 +1807,7 @@ losskit_status losskit_quantile_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1845,7 +1845,7 @@ losskit_status losskit_quantile_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1883,7 +1883,7 @@ losskit_status losskit_quantile_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1923,7 +1923,7 @@ losskit_status losskit_quantile_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -1963,7 +1963,7 @@ losskit_status losskit_quantile_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2001,7 +2001,7 @@ losskit_status losskit_quantile_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2041,7 +2041,7 @@ losskit_status losskit_quantile_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -2079,7 +2079,7 @@ losskit_status losskit_expectile_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -2182,7 +2182,7 @@ losskit_status losskit_expectile_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2221,7 +2221,7 @@ losskit_status losskit_expectile_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2260,7 +2260,7 @@ losskit_status losskit_expectile_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2301,7 +2301,7 @@ losskit_status losskit_expectile_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2342,7 +2342,7 @@ losskit_status losskit_expectile_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2381,7 +2381,7 @@ losskit_status losskit_expectile_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2420,7 +2420,7 @@ losskit_status losskit_expectile_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -2457,7 +2457,7 @@ losskit_status losskit_pseudo_huber_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -2559,7 +2559,7 @@ losskit_status losskit_pseudo_huber_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2597,7 +2597,7 @@ losskit_status losskit_pseudo_huber_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2636,7 +2636,7 @@ losskit_status losskit_pseudo_huber_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2677,7 +2677,7 @@ losskit_status losskit_pseudo_huber_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2718,7 +2718,7 @@ losskit_status losskit_pseudo_huber_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2757,7 +2757,7 @@ losskit_status losskit_pseudo_huber_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -2794,7 +2794,7 @@ losskit_status losskit_pseudo_huber_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -2828,7 +2828,7 @@ losskit_status losskit_log_cosh_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -2919,7 +2919,7 @@ losskit_status losskit_log_cosh_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2954,7 +2954,7 @@ losskit_status losskit_log_cosh_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -2989,7 +2989,7 @@ losskit_status losskit_log_cosh_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3026,7 +3026,7 @@ losskit_status losskit_log_cosh_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3063,7 +3063,7 @@ losskit_status losskit_log_cosh_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3098,7 +3098,7 @@ losskit_status losskit_log_cosh_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3142,7 +3142,7 @@ losskit_status losskit_log_cosh_hessian_diag_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -3186,7 +3186,7 @@ losskit_status losskit_barron_value_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -3307,7 +3307,7 @@ losskit_status losskit_barron_value_elementwise_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3352,7 +3352,7 @@ losskit_status losskit_barron_grad_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3398,7 +3398,7 @@ losskit_status losskit_barron_grad_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3446,7 +3446,7 @@ losskit_status losskit_barron_value_and_grad_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3493,7 +3493,7 @@ losskit_status losskit_barron_value_and_grad_f64(const double *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3538,7 +3538,7 @@ losskit_status losskit_barron_hessian_diag_f32(const float *pred,
  - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
    are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
  - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3581,8 +3581,9 @@ losskit_status losskit_barron_hessian_diag_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -3624,8 +3625,9 @@ losskit_status losskit_poisson_nll_value_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -3666,7 +3668,8 @@ losskit_status losskit_poisson_nll_value_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3705,7 +3708,8 @@ losskit_status losskit_poisson_nll_value_elementwise_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3743,8 +3747,9 @@ losskit_status losskit_poisson_nll_value_elementwise_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3787,8 +3792,9 @@ losskit_status losskit_poisson_nll_grad_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3832,8 +3838,9 @@ losskit_status losskit_poisson_nll_grad_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3879,8 +3886,9 @@ losskit_status losskit_poisson_nll_value_and_grad_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -3925,8 +3933,9 @@ losskit_status losskit_poisson_nll_value_and_grad_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -3969,8 +3978,9 @@ losskit_status losskit_poisson_nll_hessian_diag_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+   1e-8).
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4017,7 +4027,7 @@ losskit_status losskit_poisson_nll_hessian_diag_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -4061,7 +4071,7 @@ losskit_status losskit_tweedie_value_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -4182,7 +4192,7 @@ losskit_status losskit_tweedie_value_elementwise_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4227,7 +4237,7 @@ losskit_status losskit_tweedie_grad_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4272,7 +4282,7 @@ losskit_status losskit_tweedie_grad_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4319,7 +4329,7 @@ losskit_status losskit_tweedie_value_and_grad_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4366,7 +4376,7 @@ losskit_status losskit_tweedie_value_and_grad_f64(const double *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4411,7 +4421,7 @@ losskit_status losskit_tweedie_hessian_diag_f32(const float *pred,
    tweedie_variance_power; default 1.5).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4455,7 +4465,7 @@ losskit_status losskit_tweedie_hessian_diag_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -4496,7 +4506,7 @@ losskit_status losskit_gamma_value_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -4608,7 +4618,7 @@ losskit_status losskit_gamma_value_elementwise_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4650,7 +4660,7 @@ losskit_status losskit_gamma_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4692,7 +4702,7 @@ losskit_status losskit_gamma_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4736,7 +4746,7 @@ losskit_status losskit_gamma_value_and_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -4780,7 +4790,7 @@ losskit_status losskit_gamma_value_and_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4822,7 +4832,7 @@ losskit_status losskit_gamma_hessian_diag_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
    1: the unit deviance (scikit-learn).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -4861,7 +4871,7 @@ losskit_status losskit_gamma_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -4897,7 +4907,7 @@ losskit_status losskit_bce_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -4994,7 +5004,7 @@ losskit_status losskit_bce_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5031,7 +5041,7 @@ losskit_status losskit_bce_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5069,7 +5079,7 @@ losskit_status losskit_bce_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5109,7 +5119,7 @@ losskit_status losskit_bce_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5148,7 +5158,7 @@ losskit_status losskit_bce_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5185,7 +5195,7 @@ losskit_status losskit_bce_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5223,7 +5233,7 @@ losskit_status losskit_bce_hessian_diag_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -5260,7 +5270,7 @@ losskit_status losskit_bce_with_logits_value_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -5362,7 +5372,7 @@ losskit_status losskit_bce_with_logits_value_elementwise_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5400,7 +5410,7 @@ losskit_status losskit_bce_with_logits_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5439,7 +5449,7 @@ losskit_status losskit_bce_with_logits_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5480,7 +5490,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5520,7 +5530,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f64(const double *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5559,7 +5569,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f32(const float *pred,
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5600,7 +5610,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -5640,7 +5650,7 @@ losskit_status losskit_sigmoid_focal_value_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -5749,7 +5759,7 @@ losskit_status losskit_sigmoid_focal_value_elementwise_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5790,7 +5800,7 @@ losskit_status losskit_sigmoid_focal_grad_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5832,7 +5842,7 @@ losskit_status losskit_sigmoid_focal_grad_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5876,7 +5886,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -5919,7 +5929,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f64(const double *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5960,7 +5970,7 @@ losskit_status losskit_sigmoid_focal_hessian_diag_f32(const float *pred,
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
  - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -5999,7 +6009,7 @@ losskit_status losskit_sigmoid_focal_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -6034,7 +6044,7 @@ losskit_status losskit_soft_margin_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -6127,7 +6137,7 @@ losskit_status losskit_soft_margin_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6162,7 +6172,7 @@ losskit_status losskit_soft_margin_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6198,7 +6208,7 @@ losskit_status losskit_soft_margin_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6236,7 +6246,7 @@ losskit_status losskit_soft_margin_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6274,7 +6284,7 @@ losskit_status losskit_soft_margin_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6310,7 +6320,7 @@ losskit_status losskit_soft_margin_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6346,7 +6356,7 @@ losskit_status losskit_soft_margin_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -6380,7 +6390,7 @@ losskit_status losskit_hinge_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -6471,7 +6481,7 @@ losskit_status losskit_hinge_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6506,7 +6516,7 @@ losskit_status losskit_hinge_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6541,7 +6551,7 @@ losskit_status losskit_hinge_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6578,7 +6588,7 @@ losskit_status losskit_hinge_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6615,7 +6625,7 @@ losskit_status losskit_hinge_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6650,7 +6660,7 @@ losskit_status losskit_hinge_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6686,7 +6696,7 @@ losskit_status losskit_hinge_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -6720,7 +6730,7 @@ losskit_status losskit_squared_hinge_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -6811,7 +6821,7 @@ losskit_status losskit_squared_hinge_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6846,7 +6856,7 @@ losskit_status losskit_squared_hinge_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6881,7 +6891,7 @@ losskit_status losskit_squared_hinge_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6918,7 +6928,7 @@ losskit_status losskit_squared_hinge_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -6955,7 +6965,7 @@ losskit_status losskit_squared_hinge_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -6990,7 +7000,7 @@ losskit_status losskit_squared_hinge_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7026,7 +7036,7 @@ losskit_status losskit_squared_hinge_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -7060,7 +7070,7 @@ losskit_status losskit_smooth_hinge_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -7151,7 +7161,7 @@ losskit_status losskit_smooth_hinge_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7186,7 +7196,7 @@ losskit_status losskit_smooth_hinge_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7222,7 +7232,7 @@ losskit_status losskit_smooth_hinge_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7260,7 +7270,7 @@ losskit_status losskit_smooth_hinge_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7297,7 +7307,7 @@ losskit_status losskit_smooth_hinge_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7332,7 +7342,7 @@ losskit_status losskit_smooth_hinge_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7368,7 +7378,7 @@ losskit_status losskit_smooth_hinge_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -7402,7 +7412,7 @@ losskit_status losskit_modified_huber_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -7493,7 +7503,7 @@ losskit_status losskit_modified_huber_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7528,7 +7538,7 @@ losskit_status losskit_modified_huber_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7564,7 +7574,7 @@ losskit_status losskit_modified_huber_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7602,7 +7612,7 @@ losskit_status losskit_modified_huber_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7639,7 +7649,7 @@ losskit_status losskit_modified_huber_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7674,7 +7684,7 @@ losskit_status losskit_modified_huber_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -7717,7 +7727,7 @@ losskit_status losskit_modified_huber_hessian_diag_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -7759,7 +7769,7 @@ losskit_status losskit_kl_div_value_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -7874,7 +7884,7 @@ losskit_status losskit_kl_div_value_elementwise_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7917,7 +7927,7 @@ losskit_status losskit_kl_div_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -7960,7 +7970,7 @@ losskit_status losskit_kl_div_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8005,7 +8015,7 @@ losskit_status losskit_kl_div_value_and_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8050,7 +8060,7 @@ losskit_status losskit_kl_div_value_and_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8093,7 +8103,7 @@ losskit_status losskit_kl_div_hessian_diag_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
    default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8134,7 +8144,7 @@ losskit_status losskit_kl_div_hessian_diag_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -8174,7 +8184,7 @@ losskit_status losskit_gaussian_nll_value_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -8286,7 +8296,7 @@ losskit_status losskit_gaussian_nll_value_elementwise_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8330,7 +8340,7 @@ losskit_status losskit_gaussian_nll_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8375,7 +8385,7 @@ losskit_status losskit_gaussian_nll_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8422,7 +8432,7 @@ losskit_status losskit_gaussian_nll_value_and_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `grad`: `len` elements, overlapping no other argument.
@@ -8467,7 +8477,7 @@ losskit_status losskit_gaussian_nll_value_and_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8509,7 +8519,7 @@ losskit_status losskit_gaussian_nll_hessian_diag_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
  - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
  - `hess`: `len` elements, overlapping no other argument.
@@ -8568,7 +8578,7 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -8632,7 +8642,7 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -8812,7 +8822,7 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -8878,7 +8888,7 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -8944,7 +8954,7 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9012,7 +9022,7 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9082,7 +9092,7 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -9148,7 +9158,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -9214,7 +9224,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -9280,7 +9290,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -9345,7 +9355,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `v`: `rows * classes` elements.
  - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -9412,7 +9422,7 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
  - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `v`: `rows * classes` elements.
  - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -9466,7 +9476,7 @@ losskit_status losskit_cross_entropy_hvp_f64(const double *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -9513,7 +9523,7 @@ losskit_status losskit_soft_cross_entropy_value_f32(const float *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -9644,7 +9654,7 @@ losskit_status losskit_soft_cross_entropy_value_elementwise_f64(const double *lo
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9693,7 +9703,7 @@ losskit_status losskit_soft_cross_entropy_grad_f32(const float *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9742,7 +9752,7 @@ losskit_status losskit_soft_cross_entropy_grad_f64(const double *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9793,7 +9803,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f32(const float *logits
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9846,7 +9856,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f64(const double *logit
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -9895,7 +9905,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f32(float *log
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -9944,7 +9954,7 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f64(double *lo
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -9993,7 +10003,7 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f32(const float *logits,
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `label_smoothing`: eps in [0, 1] (default 0).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `hess`: `rows * classes` elements, overlapping no other argument.
 
@@ -10050,7 +10060,7 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -10111,7 +10121,7 @@ losskit_status losskit_poly1_value_f32(const float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -10282,7 +10292,7 @@ losskit_status losskit_poly1_value_elementwise_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10345,7 +10355,7 @@ losskit_status losskit_poly1_grad_f32(const float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10409,7 +10419,7 @@ losskit_status losskit_poly1_grad_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10475,7 +10485,7 @@ losskit_status losskit_poly1_value_and_grad_f32(const float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10543,7 +10553,7 @@ losskit_status losskit_poly1_value_and_grad_f64(const double *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -10607,7 +10617,7 @@ losskit_status losskit_poly1_value_and_grad_in_place_f32(float *logits,
  - `label_smoothing`: a in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -10661,7 +10671,7 @@ losskit_status losskit_poly1_value_and_grad_in_place_f64(double *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -10712,7 +10722,7 @@ losskit_status losskit_nll_value_f32(const float *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -10852,7 +10862,7 @@ losskit_status losskit_nll_value_elementwise_f64(const double *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10904,7 +10914,7 @@ losskit_status losskit_nll_grad_f32(const float *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10957,7 +10967,7 @@ losskit_status losskit_nll_grad_f64(const double *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11012,7 +11022,7 @@ losskit_status losskit_nll_value_and_grad_f32(const float *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11066,7 +11076,7 @@ losskit_status losskit_nll_value_and_grad_f64(const double *log_probs,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -11118,7 +11128,7 @@ losskit_status losskit_softmax_focal_value_f32(const float *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -11264,7 +11274,7 @@ losskit_status losskit_softmax_focal_value_elementwise_f64(const double *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11318,7 +11328,7 @@ losskit_status losskit_softmax_focal_grad_f32(const float *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11373,7 +11383,7 @@ losskit_status losskit_softmax_focal_grad_f64(const double *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11430,7 +11440,7 @@ losskit_status losskit_softmax_focal_value_and_grad_f32(const float *logits,
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
    in 0..classes.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11484,7 +11494,7 @@ losskit_status losskit_softmax_focal_value_and_grad_f64(const double *logits,
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
  - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -11532,7 +11542,7 @@ losskit_status losskit_distillation_value_f32(const float *logits,
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
  - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -11580,7 +11590,7 @@ losskit_status losskit_distillation_value_f64(const double *logits,
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
  - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11630,7 +11640,7 @@ losskit_status losskit_distillation_grad_f32(const float *logits,
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
  - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11680,7 +11690,7 @@ losskit_status losskit_distillation_grad_f64(const double *logits,
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
  - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11732,7 +11742,7 @@ losskit_status losskit_distillation_value_and_grad_f32(const float *logits,
  - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
  - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
  - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11784,7 +11794,7 @@ losskit_status losskit_distillation_value_and_grad_f64(const double *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -11832,7 +11842,7 @@ losskit_status losskit_multi_margin_value_f32(const float *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -11965,7 +11975,7 @@ losskit_status losskit_multi_margin_value_elementwise_f64(const double *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12014,7 +12024,7 @@ losskit_status losskit_multi_margin_grad_f32(const float *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12064,7 +12074,7 @@ losskit_status losskit_multi_margin_grad_f64(const double *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12116,7 +12126,7 @@ losskit_status losskit_multi_margin_value_and_grad_f32(const float *logits,
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
  - `margin`: finite (default 1).
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12164,7 +12174,7 @@ losskit_status losskit_multi_margin_value_and_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -12204,7 +12214,7 @@ losskit_status losskit_multiclass_hinge_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -12314,7 +12324,7 @@ losskit_status losskit_multiclass_hinge_value_elementwise_f64(const double *logi
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12356,7 +12366,7 @@ losskit_status losskit_multiclass_hinge_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12398,7 +12408,7 @@ losskit_status losskit_multiclass_hinge_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12442,7 +12452,7 @@ losskit_status losskit_multiclass_hinge_value_and_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12489,7 +12499,7 @@ losskit_status losskit_multiclass_hinge_value_and_grad_f64(const double *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -12537,7 +12547,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -12671,7 +12681,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_elementwise_f64(const do
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12721,7 +12731,7 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12772,7 +12782,7 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f64(const double *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12825,7 +12835,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f32(const float
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12877,7 +12887,7 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f64(const doubl
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -12927,7 +12937,7 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f32(const float *
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -12979,7 +12989,7 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f64(const double 
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
 
@@ -13029,7 +13039,7 @@ losskit_status losskit_multilabel_soft_margin_value_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
 
@@ -13169,7 +13179,7 @@ losskit_status losskit_multilabel_soft_margin_value_elementwise_f64(const double
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13221,7 +13231,7 @@ losskit_status losskit_multilabel_soft_margin_grad_f32(const float *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13273,7 +13283,7 @@ losskit_status losskit_multilabel_soft_margin_grad_f64(const double *logits,
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13327,7 +13337,7 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f32(const float *lo
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13381,7 +13391,7 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f64(const double *l
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -13433,7 +13443,7 @@ losskit_status losskit_multilabel_soft_margin_hessian_diag_f32(const float *logi
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
  - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
    divisor of MEAN), or NULL for all 1.
- - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+ - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
  - `hess`: `rows * classes` elements, overlapping no other argument.

@@ -60,7 +60,7 @@ fn reduction(code: i32, divisor: f64) -> Result<Reduction> {
     match code {
         0 => Ok(Reduction::Mean),
         1 => Ok(Reduction::Sum),
-        // The divisor's domain (finite, ≥ 2⁻¹²⁶) is checked by losskit.
+        // The divisor's domain (in [2⁻¹²⁶, 2¹²⁶]) is checked by losskit.
         2 => Ok(Reduction::Divisor(divisor)),
         _ => Err(Status::InvalidParameter),
     }

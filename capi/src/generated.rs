@@ -20,7 +20,7 @@ use losskit::prelude::*;
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn losskit_mse_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn losskit_mse_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn losskit_mse_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -240,7 +240,7 @@ pub unsafe extern "C" fn losskit_mse_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -282,7 +282,7 @@ pub unsafe extern "C" fn losskit_mse_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -323,7 +323,7 @@ pub unsafe extern "C" fn losskit_mse_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -362,7 +362,7 @@ pub unsafe extern "C" fn losskit_mse_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -402,7 +402,7 @@ pub unsafe extern "C" fn losskit_mse_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -440,7 +440,7 @@ pub unsafe extern "C" fn losskit_mae_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -543,7 +543,7 @@ pub unsafe extern "C" fn losskit_mae_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -582,7 +582,7 @@ pub unsafe extern "C" fn losskit_mae_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -622,7 +622,7 @@ pub unsafe extern "C" fn losskit_mae_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -664,7 +664,7 @@ pub unsafe extern "C" fn losskit_mae_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -705,7 +705,7 @@ pub unsafe extern "C" fn losskit_mae_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -744,7 +744,7 @@ pub unsafe extern "C" fn losskit_mae_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -786,7 +786,7 @@ pub unsafe extern "C" fn losskit_mae_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -827,7 +827,7 @@ pub unsafe extern "C" fn losskit_huber_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -939,7 +939,7 @@ pub unsafe extern "C" fn losskit_huber_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -981,7 +981,7 @@ pub unsafe extern "C" fn losskit_huber_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1023,7 +1023,7 @@ pub unsafe extern "C" fn losskit_huber_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1067,7 +1067,7 @@ pub unsafe extern "C" fn losskit_huber_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1111,7 +1111,7 @@ pub unsafe extern "C" fn losskit_huber_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1153,7 +1153,7 @@ pub unsafe extern "C" fn losskit_huber_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1196,7 +1196,7 @@ pub unsafe extern "C" fn losskit_huber_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -1237,7 +1237,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -1349,7 +1349,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1391,7 +1391,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1434,7 +1434,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1479,7 +1479,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1523,7 +1523,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1565,7 +1565,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `beta`: finite, >= 0 (PyTorch's default 1.0; 0 is exactly the L1 loss).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1608,7 +1608,7 @@ pub unsafe extern "C" fn losskit_smooth_l1_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -1649,7 +1649,7 @@ pub unsafe extern "C" fn losskit_quantile_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -1761,7 +1761,7 @@ pub unsafe extern "C" fn losskit_quantile_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1803,7 +1803,7 @@ pub unsafe extern "C" fn losskit_quantile_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1845,7 +1845,7 @@ pub unsafe extern "C" fn losskit_quantile_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1889,7 +1889,7 @@ pub unsafe extern "C" fn losskit_quantile_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -1933,7 +1933,7 @@ pub unsafe extern "C" fn losskit_quantile_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -1975,7 +1975,7 @@ pub unsafe extern "C" fn losskit_quantile_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the quantile level, in [0, 1] (0.5: half the MAE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2019,7 +2019,7 @@ pub unsafe extern "C" fn losskit_quantile_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -2061,7 +2061,7 @@ pub unsafe extern "C" fn losskit_expectile_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -2176,7 +2176,7 @@ pub unsafe extern "C" fn losskit_expectile_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2219,7 +2219,7 @@ pub unsafe extern "C" fn losskit_expectile_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2262,7 +2262,7 @@ pub unsafe extern "C" fn losskit_expectile_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2307,7 +2307,7 @@ pub unsafe extern "C" fn losskit_expectile_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2352,7 +2352,7 @@ pub unsafe extern "C" fn losskit_expectile_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2395,7 +2395,7 @@ pub unsafe extern "C" fn losskit_expectile_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `tau`: the expectile level, in [0, 1] (0.5: half the MSE).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2438,7 +2438,7 @@ pub unsafe extern "C" fn losskit_expectile_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -2479,7 +2479,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -2593,7 +2593,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2635,7 +2635,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2678,7 +2678,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2723,7 +2723,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -2768,7 +2768,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2811,7 +2811,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `delta`: the slope far out, in [2⁻¹²⁶, f32::MAX] (default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -2852,7 +2852,7 @@ pub unsafe extern "C" fn losskit_pseudo_huber_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -2890,7 +2890,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -2993,7 +2993,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3032,7 +3032,7 @@ pub unsafe extern "C" fn losskit_log_cosh_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3071,7 +3071,7 @@ pub unsafe extern "C" fn losskit_log_cosh_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3112,7 +3112,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3153,7 +3153,7 @@ pub unsafe extern "C" fn losskit_log_cosh_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3192,7 +3192,7 @@ pub unsafe extern "C" fn losskit_log_cosh_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3240,7 +3240,7 @@ pub unsafe extern "C" fn losskit_log_cosh_hessian_diag_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -3288,7 +3288,7 @@ pub unsafe extern "C" fn losskit_barron_value_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -3421,7 +3421,7 @@ pub unsafe extern "C" fn losskit_barron_value_elementwise_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3470,7 +3470,7 @@ pub unsafe extern "C" fn losskit_barron_grad_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3520,7 +3520,7 @@ pub unsafe extern "C" fn losskit_barron_grad_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3572,7 +3572,7 @@ pub unsafe extern "C" fn losskit_barron_value_and_grad_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3623,7 +3623,7 @@ pub unsafe extern "C" fn losskit_barron_value_and_grad_f64(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3672,7 +3672,7 @@ pub unsafe extern "C" fn losskit_barron_hessian_diag_f32(
 /// - `alpha`: the shape: -INFINITY (Welsch) or finite with |alpha| <= 2^64; NaN and +INFINITY
 ///   are invalid (1: Charbonnier, the default; 2: L2; 0: Cauchy; -2: Geman-McClure).
 /// - `scale`: c, the width of the quadratic bowl around 0: in [2^-63, 2^63] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -3719,8 +3719,9 @@ pub unsafe extern "C" fn losskit_barron_hessian_diag_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -3766,8 +3767,9 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -3812,7 +3814,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3855,7 +3858,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_elementwise_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3897,8 +3901,9 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_elementwise_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3945,8 +3950,9 @@ pub unsafe extern "C" fn losskit_poisson_nll_grad_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -3994,8 +4000,9 @@ pub unsafe extern "C" fn losskit_poisson_nll_grad_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4045,8 +4052,9 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_and_grad_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4095,8 +4103,9 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_and_grad_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4143,8 +4152,9 @@ pub unsafe extern "C" fn losskit_poisson_nll_hessian_diag_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; finite, >= 0 (default 1e-8).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
+///   1e-8).
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4195,7 +4205,7 @@ pub unsafe extern "C" fn losskit_poisson_nll_hessian_diag_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -4243,7 +4253,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -4376,7 +4386,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_elementwise_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4425,7 +4435,7 @@ pub unsafe extern "C" fn losskit_tweedie_grad_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4474,7 +4484,7 @@ pub unsafe extern "C" fn losskit_tweedie_grad_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4525,7 +4535,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_and_grad_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4576,7 +4586,7 @@ pub unsafe extern "C" fn losskit_tweedie_value_and_grad_f64(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4625,7 +4635,7 @@ pub unsafe extern "C" fn losskit_tweedie_hessian_diag_f32(
 ///   tweedie_variance_power; default 1.5).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -4673,7 +4683,7 @@ pub unsafe extern "C" fn losskit_tweedie_hessian_diag_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -4718,7 +4728,7 @@ pub unsafe extern "C" fn losskit_gamma_value_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -4842,7 +4852,7 @@ pub unsafe extern "C" fn losskit_gamma_value_elementwise_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4888,7 +4898,7 @@ pub unsafe extern "C" fn losskit_gamma_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4934,7 +4944,7 @@ pub unsafe extern "C" fn losskit_gamma_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -4982,7 +4992,7 @@ pub unsafe extern "C" fn losskit_gamma_value_and_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5030,7 +5040,7 @@ pub unsafe extern "C" fn losskit_gamma_value_and_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5076,7 +5086,7 @@ pub unsafe extern "C" fn losskit_gamma_hessian_diag_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `deviance`: 0: the negative log-likelihood (XGBoost's and LightGBM's objective; default);
 ///   1: the unit deviance (scikit-learn).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5119,7 +5129,7 @@ pub unsafe extern "C" fn losskit_gamma_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -5159,7 +5169,7 @@ pub unsafe extern "C" fn losskit_bce_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -5268,7 +5278,7 @@ pub unsafe extern "C" fn losskit_bce_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5309,7 +5319,7 @@ pub unsafe extern "C" fn losskit_bce_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5351,7 +5361,7 @@ pub unsafe extern "C" fn losskit_bce_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5395,7 +5405,7 @@ pub unsafe extern "C" fn losskit_bce_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5438,7 +5448,7 @@ pub unsafe extern "C" fn losskit_bce_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5479,7 +5489,7 @@ pub unsafe extern "C" fn losskit_bce_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5521,7 +5531,7 @@ pub unsafe extern "C" fn losskit_bce_hessian_diag_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -5562,7 +5572,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -5676,7 +5686,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5718,7 +5728,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5761,7 +5771,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5806,7 +5816,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -5850,7 +5860,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f64(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5893,7 +5903,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f32(
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -5938,7 +5948,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -5982,7 +5992,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -6103,7 +6113,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6148,7 +6158,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6194,7 +6204,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6242,7 +6252,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6289,7 +6299,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f64(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6334,7 +6344,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f32(
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
 /// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6377,7 +6387,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -6416,7 +6426,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -6521,7 +6531,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6560,7 +6570,7 @@ pub unsafe extern "C" fn losskit_soft_margin_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6600,7 +6610,7 @@ pub unsafe extern "C" fn losskit_soft_margin_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6642,7 +6652,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6684,7 +6694,7 @@ pub unsafe extern "C" fn losskit_soft_margin_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6724,7 +6734,7 @@ pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -6764,7 +6774,7 @@ pub unsafe extern "C" fn losskit_soft_margin_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -6802,7 +6812,7 @@ pub unsafe extern "C" fn losskit_hinge_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -6905,7 +6915,7 @@ pub unsafe extern "C" fn losskit_hinge_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6944,7 +6954,7 @@ pub unsafe extern "C" fn losskit_hinge_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -6983,7 +6993,7 @@ pub unsafe extern "C" fn losskit_hinge_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7024,7 +7034,7 @@ pub unsafe extern "C" fn losskit_hinge_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7065,7 +7075,7 @@ pub unsafe extern "C" fn losskit_hinge_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7104,7 +7114,7 @@ pub unsafe extern "C" fn losskit_hinge_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7144,7 +7154,7 @@ pub unsafe extern "C" fn losskit_hinge_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -7182,7 +7192,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -7285,7 +7295,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7324,7 +7334,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7363,7 +7373,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7404,7 +7414,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7445,7 +7455,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7484,7 +7494,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7524,7 +7534,7 @@ pub unsafe extern "C" fn losskit_squared_hinge_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -7562,7 +7572,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -7665,7 +7675,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7704,7 +7714,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7744,7 +7754,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7786,7 +7796,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -7827,7 +7837,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7866,7 +7876,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -7906,7 +7916,7 @@ pub unsafe extern "C" fn losskit_smooth_hinge_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -7944,7 +7954,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -8047,7 +8057,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8086,7 +8096,7 @@ pub unsafe extern "C" fn losskit_modified_huber_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8126,7 +8136,7 @@ pub unsafe extern "C" fn losskit_modified_huber_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8168,7 +8178,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8209,7 +8219,7 @@ pub unsafe extern "C" fn losskit_modified_huber_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8248,7 +8258,7 @@ pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8295,7 +8305,7 @@ pub unsafe extern "C" fn losskit_modified_huber_hessian_diag_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -8341,7 +8351,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -8468,7 +8478,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_elementwise_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8515,7 +8525,7 @@ pub unsafe extern "C" fn losskit_kl_div_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8562,7 +8572,7 @@ pub unsafe extern "C" fn losskit_kl_div_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8611,7 +8621,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_and_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8660,7 +8670,7 @@ pub unsafe extern "C" fn losskit_kl_div_value_and_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8707,7 +8717,7 @@ pub unsafe extern "C" fn losskit_kl_div_hessian_diag_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `log_target`: 1: `target` holds log-probabilities; 0: probabilities, >= 0 (PyTorch's
 ///   default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -8752,7 +8762,7 @@ pub unsafe extern "C" fn losskit_kl_div_hessian_diag_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -8796,7 +8806,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -8920,7 +8930,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_elementwise_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -8968,7 +8978,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -9017,7 +9027,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -9068,7 +9078,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_and_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `grad`: `len` elements, overlapping no other argument.
@@ -9117,7 +9127,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_value_and_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -9163,7 +9173,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `full`: 1: add the constant ln(2 pi) / 2 (default 0).
 /// - `eps`: lower clamp of the variance; in [2⁻¹²⁶, f32::MAX] (PyTorch's default 1e-6).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
 /// - `hess`: `len` elements, overlapping no other argument.
@@ -9226,7 +9236,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -9301,7 +9311,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -9514,7 +9524,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9591,7 +9601,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9668,7 +9678,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9747,7 +9757,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -9828,7 +9838,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -9905,7 +9915,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -9982,7 +9992,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10059,7 +10069,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10135,7 +10145,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `v`: `rows * classes` elements.
 /// - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -10213,7 +10223,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 /// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `v`: `rows * classes` elements.
 /// - `hv`: `rows * classes` elements, overlapping no other argument.
@@ -10278,7 +10288,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -10336,7 +10346,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -10500,7 +10510,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10560,7 +10570,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10620,7 +10630,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10682,7 +10692,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -10746,7 +10756,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -10806,7 +10816,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -10866,7 +10876,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f64(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10926,7 +10936,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f32(
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
 ///
@@ -10994,7 +11004,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -11066,7 +11076,7 @@ pub unsafe extern "C" fn losskit_poly1_value_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -11270,7 +11280,7 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11344,7 +11354,7 @@ pub unsafe extern "C" fn losskit_poly1_grad_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11419,7 +11429,7 @@ pub unsafe extern "C" fn losskit_poly1_grad_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11496,7 +11506,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -11575,7 +11585,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f64(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -11650,7 +11660,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f32(
 /// - `label_smoothing`: a in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread a over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -11715,7 +11725,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -11777,7 +11787,7 @@ pub unsafe extern "C" fn losskit_nll_value_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -11950,7 +11960,7 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12013,7 +12023,7 @@ pub unsafe extern "C" fn losskit_nll_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12077,7 +12087,7 @@ pub unsafe extern "C" fn losskit_nll_grad_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12143,7 +12153,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12208,7 +12218,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -12271,7 +12281,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -12450,7 +12460,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12515,7 +12525,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12581,7 +12591,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f64(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12649,7 +12659,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f32(
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
 ///   in 0..classes.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12714,7 +12724,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f64(
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
 /// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -12773,7 +12783,7 @@ pub unsafe extern "C" fn losskit_distillation_value_f32(
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
 /// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -12832,7 +12842,7 @@ pub unsafe extern "C" fn losskit_distillation_value_f64(
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
 /// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12893,7 +12903,7 @@ pub unsafe extern "C" fn losskit_distillation_grad_f32(
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
 /// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -12954,7 +12964,7 @@ pub unsafe extern "C" fn losskit_distillation_grad_f64(
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
 /// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13017,7 +13027,7 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f32(
 /// - `teacher_logits`: `rows * classes` elements, row-major, the teacher's logits.
 /// - `alpha`: the weight of the label term, in [0, 1] (default 0.5).
 /// - `temperature`: T in [2⁻¹²⁶, 2¹²⁶] (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13080,7 +13090,7 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f64(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -13139,7 +13149,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_f32(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -13305,7 +13315,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f64(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13365,7 +13375,7 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f32(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13426,7 +13436,7 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f64(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13489,7 +13499,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f32(
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
 /// - `margin`: finite (default 1).
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13548,7 +13558,7 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -13599,7 +13609,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -13742,7 +13752,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13795,7 +13805,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13848,7 +13858,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13903,7 +13913,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -13961,7 +13971,7 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -14019,7 +14029,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -14183,7 +14193,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f6
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14243,7 +14253,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14304,7 +14314,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14367,7 +14377,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14429,7 +14439,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -14489,7 +14499,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -14551,7 +14561,7 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
 ///
@@ -14611,7 +14621,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
 ///
@@ -14781,7 +14791,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14843,7 +14853,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14905,7 +14915,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -14969,7 +14979,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `grad`: `rows * classes` elements, overlapping no other argument.
@@ -15033,7 +15043,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f64(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.
@@ -15095,7 +15105,7 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f32(
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
 /// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
 ///   divisor of MEAN), or NULL for all 1.
-/// - `reduction`: a `losskit_reduction`; `divisor`: finite, ≥ 2⁻¹²⁶, read only for
+/// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
 /// - `hess`: `rows * classes` elements, overlapping no other argument.

@@ -72,8 +72,8 @@ pub enum losskit_status {
     /// The input has no elements.
     Empty = 3,
     /// A loss parameter, option or flag is outside its domain (including an unknown
-    /// `reduction` or `grad_mode`, a flag other than 0/1, a `divisor` that is not finite or
-    /// below 2⁻¹²⁶, or a length whose byte size exceeds `PTRDIFF_MAX`).
+    /// `reduction` or `grad_mode`, a flag other than 0/1, a `divisor` outside
+    /// [2⁻¹²⁶, 2¹²⁶], or a length whose byte size exceeds `PTRDIFF_MAX`).
     InvalidParameter = 4,
     /// A class label is outside `0..classes` (and not the ignore index).
     LabelOutOfRange = 5,
@@ -102,7 +102,7 @@ pub enum losskit_reduction {
     Mean = 0,
     /// `Σ wᵢ ℓᵢ`.
     Sum = 1,
-    /// `Σ wᵢ ℓᵢ / divisor` with the caller's `divisor` (finite, ≥ 2⁻¹²⁶): the mean over a batch
+    /// `Σ wᵢ ℓᵢ / divisor` with the caller's `divisor` (in [2⁻¹²⁶, 2¹²⁶]): the mean over a batch
     /// split into micro-batches or across workers.
     Divisor = 2,
 }

@@ -131,20 +131,25 @@ pub(crate) fn check_len(name: &'static str, len: usize, expected: usize) -> Resu
 
 /// Checks per-class weights: `classes` of them, finite and ≥ 0.
 pub(crate) fn check_class_weights<F: Float>(w: Option<&[F]>, classes: usize) -> Result<()> {
+    check_per_class("class_weights", w, classes)
+}
+
+/// Checks a per-class tensor named `name` (class weights, `pos_weight`): `classes` entries,
+/// each finite and ≥ 0; the error names the first entry that is not, whichever rule it
+/// breaks.
+pub(crate) fn check_per_class<F: Float>(
+    name: &'static str,
+    w: Option<&[F]>,
+    classes: usize,
+) -> Result<()> {
     let Some(w) = w else { return Ok(()) };
-    check_len("class_weights", w.len(), classes)?;
-    for (i, x) in w.iter().enumerate() {
+    check_len(name, w.len(), classes)?;
+    for (index, x) in w.iter().enumerate() {
         if !x.is_finite() {
-            return Err(Error::NonFinite {
-                name: "class_weights",
-                index: i,
-            });
+            return Err(Error::NonFinite { name, index });
         }
         if x.to_f64() < 0.0 {
-            return Err(Error::InvalidInput {
-                name: "class_weights",
-                index: i,
-            });
+            return Err(Error::InvalidInput { name, index });
         }
     }
     Ok(())

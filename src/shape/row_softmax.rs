@@ -452,6 +452,29 @@ fn soft_target_error<F: Float>(t: &[F], base: usize) -> Option<Error> {
 const DOT_SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
 const DOT_UNSCALE: f64 = 18_446_744_073_709_551_616.0;
 
+/// A row's gradient coefficients `a` (of `eⱼ`) and `b` (of `τⱼ`) in the precision, and the
+/// power of two their products are multiplied by at the end (`None`: 1). Where `a` or `b`
+/// overflows the precision (a z-loss times `lse`, a weight near the range's end over a small
+/// divisor) while the entries `a·eⱼ − b·τⱼ` may still fit, both are carried scaled by 2⁻⁶⁴
+/// and the products scaled back: exact where they fit (powers of two), `±∞` where they do
+/// not, and `0` for a class of probability 0 instead of `∞·0 = NaN`. A coefficient beyond
+/// even that (only f64 coefficients, which can reach `±∞`) is held at the largest finite
+/// value: its entries are `±∞` unless `eⱼ < 2⁻⁶⁴`.
+#[inline(always)]
+fn grad_coefficients<F: Float>(a: f64, b: f64) -> (F, F, Option<F>) {
+    let (fa, fb) = (F::from_f64(a), F::from_f64(b));
+    if fa.is_finite() && fb.is_finite() {
+        return (fa, fb, None);
+    }
+    let max = if F::MANTISSA_DIGITS == 24 {
+        f64::from(f32::MAX)
+    } else {
+        f64::MAX
+    };
+    let scaled = |c: f64| F::from_f64((c * DOT_SCALE).clamp(-max, max));
+    (scaled(a), scaled(b), Some(F::from_f64(DOT_UNSCALE)))
+}
+
 /// What the buffer holds after pass 2, for the passes that follow.
 mod held {
     /// `eⱼ` (mask-aware rows: −0 at masks).
@@ -482,6 +505,9 @@ struct GradPass<'a, 'b, V: Vector, I, const HELD: u8, const TAU: bool> {
     t_row: &'a [V::Elem],
     a: V,
     b: V,
+    /// The power of two the entries are multiplied by (see [`grad_coefficients`]); a
+    /// run-time choice, taken only by rows whose coefficients overflow the precision.
+    unscale: Option<V>,
     /// Add to the buffer instead of writing it (accumulate mode, where `HELD` is `LOGITS`).
     /// A run-time flag, not a constant: one branch per vector, and six variants of this
     /// pass per backend and precision instead of eight.
@@ -532,6 +558,9 @@ impl<V: Vector, I: Io<V::Elem>, const HELD: u8, const TAU: bool> Pass<V, 0>
             // dz/dx = 1 − tanh² = 1 − (z/c)²
             let t = z.mul(inv_c);
             g = g.mul(t.mul(t).neg().add(v.splat(<V::Elem as Float>::ONE)));
+        }
+        if let Some(k) = self.unscale {
+            g = g.mul(k);
         }
         emit::<V, FULL>(v, g, self.io.buf(), i, self.add);
         []
@@ -763,10 +792,8 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
         match job.verb {
             Verb::Value | Verb::Elementwise => {}
             Verb::Grad | Verb::ValueAndGrad => {
-                let (a, b) = (
-                    v.splat(F::from_f64(co.a * inv_s)),
-                    v.splat(F::from_f64(co.b)),
-                );
+                let (a, b, unscale) = grad_coefficients::<F>(co.a * inv_s, co.b);
+                let (a, b, unscale) = (v.splat(a), v.splat(b), unscale.map(|k| v.splat(k)));
                 // The specialisations of pass 3: what the buffer holds, τ or not.
                 macro_rules! grad_pass {
                     ($held:expr, $tau:literal) => {{
@@ -778,6 +805,7 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                             t_row,
                             a,
                             b,
+                            unscale,
                             add: job.add,
                         };
                         sweep::<_, _, 0>(v, c, &mut p);
@@ -1075,11 +1103,17 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             // The row's gradient goes through a small buffer with whole-vector stores, then
             // is copied (or added) into place: a masked store of the row's tail costs more
             // than the copy on some CPUs.
-            let a = v.splat(F::from_f64(co.a * (1.0 / st.sum)));
+            let (a, _, unscale) = grad_coefficients::<F>(co.a * (1.0 / st.sum), 0.0);
+            let a = v.splat(a);
             let mut j = 0;
             while j < c {
                 let p = v.load(&scratch[r * c + j..r * c + j + lanes]);
-                a.mul(p).store(&mut row_grad[j..j + lanes]);
+                let g = a.mul(p);
+                let g = match unscale {
+                    Some(k) => g.mul(v.splat(k)),
+                    None => g,
+                };
+                g.store(&mut row_grad[j..j + lanes]);
                 j += lanes;
             }
             let g = io.buf();

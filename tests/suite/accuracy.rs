@@ -82,7 +82,7 @@ const BUDGETS: &[(&str, Budget)] = &[
     ("poly1", [Some(0.5), Some(1.0), None, Some(50.0)]),
     ("softmax_focal", [Some(0.5), Some(1.0), None, Some(2.0)]),
     ("distillation", [Some(0.7), Some(1.5), None, Some(50.0)]),
-    ("multi_margin", [Some(1.5), Some(1.5), None, Some(2.0)]),
+    ("multi_margin", [Some(1.5), Some(1.5), None, Some(3.0)]),
     ("multiclass_hinge", [Some(0.5), Some(0.0), None, Some(0.0)]),
     (
         "multilabel_bce_with_logits",

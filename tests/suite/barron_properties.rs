@@ -654,7 +654,7 @@ fn parameters_are_checked_and_alpha_verbs_keep_the_error_contract() {
             l.grad_alpha(&p, &t, None, Reduction::Divisor(0.0)),
             Err(Error::InvalidParameter {
                 name: "reduction",
-                rule: "divisor must be finite and >= f32::MIN_POSITIVE"
+                rule: "divisor must be in [2^-126, 2^126]"
             })
         );
         assert_eq!(

@@ -117,8 +117,19 @@ fn parameters_outside_every_precision_are_errors() {
             "eps {eps:e}"
         );
     }
-    // A divisor whose reciprocal overflows f32 (every gradient would be ±∞ or 0·∞ = NaN).
-    for d in [1e-40, 1e-300, 0.0, -1.0, f64::NAN] {
+    // A divisor whose reciprocal overflows f32 (every gradient would be ±∞ or 0·∞ = NaN),
+    // or is subnormal or 0 in f32 (a derivative that overflowed f32 times it is NaN where
+    // the true product is tiny: the Gaussian NLL's ∂/∂var with `Divisor(f64::MAX)`).
+    for d in [
+        1e-40,
+        1e-300,
+        0.0,
+        -1.0,
+        f64::NAN,
+        2.0f64.powi(126) * 1.0001,
+        1e300,
+        f64::MAX,
+    ] {
         assert!(
             matches!(
                 Mse.value(&p, &p, None, Reduction::Divisor(d)),
@@ -138,6 +149,10 @@ fn parameters_outside_every_precision_are_errors() {
             Reduction::Divisor(f64::from(f32::MIN_POSITIVE))
         )
         .is_ok()
+    );
+    assert!(
+        Mse.value(&p, &p, None, Reduction::Divisor(2.0f64.powi(126)))
+            .is_ok()
     );
     let x = [0.5f32, 1.0];
     for temperature in [1e-300, 1e-39, 1e200] {
@@ -345,5 +360,220 @@ fn cross_entropy_smoothing_over_a_far_logit_with_class_weights_stays_finite_in_f
             .value(&x, 10, &labels[..], Reduction::Mean)
             .unwrap();
         close("value", f64::from(got), want, 1e-6);
+    }
+}
+
+#[test]
+fn multi_margin_in_f32_keeps_a_margin_small_beside_equal_large_logits() {
+    // ½(margin − x_y) rounded at the logits' scale (spacing 4 at 5e7) lost the margin: the
+    // value was exactly 0. x_j − x_y is exact here, so every term is the margin itself.
+    let x = [99_999_992.0f32; 9];
+    let margin = 1.999_899_864_196_777_3;
+    for p in [1u8, 2] {
+        let l = MultiMargin::<f32> {
+            p,
+            margin,
+            ..MultiMargin::default()
+        };
+        // Two terms of margin^p per row over C = 3 classes.
+        let want = 2.0 * margin.powi(i32::from(p)) / 3.0;
+        for b in backends() {
+            let mut g = [0.0f32; 9];
+            let v = l
+                .on(b)
+                .unwrap()
+                .value_and_grad(&x, 3, &[0u8, 0, 0][..], Reduction::Mean, &mut g[..])
+                .unwrap();
+            close("value", f64::from(v), want, 1e-6);
+            // ∂/∂xⱼ = p·margin^(p−1)/C/rows for j ≠ y.
+            let gj = f64::from(p) * margin.powi(i32::from(p) - 1) / 9.0;
+            close("grad[1]", f64::from(g[1]), gj, 1e-6);
+            close("grad[0]", f64::from(g[0]), -2.0 * gj, 1e-6);
+        }
+    }
+}
+
+#[test]
+fn cross_entropy_gradient_with_a_coefficient_beyond_f32_is_exact_where_it_fits() {
+    // A z-loss of 1e37 times lse = 50 makes the row's coefficient 1e39, beyond f32: it was
+    // ∞, so ∞·0 = NaN at a masked class and ∞ at a class whose true entry (1.9e17) fits.
+    // Two rows: C = 2 (the narrow schedule) and C = 40 (the wide one).
+    let z_loss = 1e37;
+    for classes in [2usize, 40] {
+        let mut x = vec![0.0f32; classes];
+        x[0] = 50.0;
+        if classes > 2 {
+            x[classes - 1] = f32::NEG_INFINITY;
+        }
+        let lse = {
+            let s: f64 = x.iter().map(|&v| (f64::from(v) - 50.0).exp()).sum();
+            50.0 + s.ln()
+        };
+        let p1 = (-lse).exp();
+        let want1 = (1.0 + 2.0 * z_loss * lse) * p1;
+        let ce = CrossEntropy::<f32> {
+            z_loss,
+            ..CrossEntropy::default()
+        };
+        for b in backends() {
+            let mut g = vec![0.0f32; classes];
+            ce.on(b)
+                .unwrap()
+                .grad(&x, classes, &[0u8][..], Reduction::Sum, &mut g[..])
+                .unwrap();
+            assert!(g.iter().all(|v| !v.is_nan()), "{b:?} C={classes}: {g:?}");
+            close("grad[1]", f64::from(g[1]), want1, 1e-5);
+            assert_eq!(g[0], f32::INFINITY, "{b:?}: (1 + 2ζ·lse)·p₀ − 1 = 1e39");
+            if classes > 2 {
+                assert_eq!(g[classes - 1], 0.0, "{b:?}: a masked class");
+            }
+        }
+    }
+}
+
+#[test]
+fn multilabel_pos_weight_error_names_its_first_bad_entry() {
+    // Entry 0 is negative, entry 1 is −∞: the error is on entry 0, as for class weights.
+    let pw = [-1e8f32, f32::NEG_INFINITY];
+    let l = MultiLabelBceWithLogits {
+        pos_weight: Some(&pw[..]),
+        ..Default::default()
+    };
+    assert_eq!(
+        l.value(&[0.5f32, 0.5], 2, &[1.0f32, 0.0][..], Reduction::Sum),
+        Err(Error::InvalidInput {
+            name: "pos_weight",
+            index: 0
+        })
+    );
+}
+
+#[test]
+fn sigmoid_focal_keeps_a_tiny_alpha() {
+    // α_t = (2α − 1)·y + (1 − α) cancelled α = 1e-38 to 0 at y = 1; the weight 3.4e38 then
+    // multiplied a term that should have been α·q^γ·ce.
+    let l = SigmoidFocal {
+        alpha: 1.000_000_1e-38,
+        gamma: 2.0,
+    };
+    let want = {
+        let p = 1.0 / (1.0 + 0.5f64.exp());
+        l.alpha * (1.0 - p).powi(2) * -p.ln() * f64::from(f32::MAX)
+    };
+    for b in backends() {
+        let got = l
+            .on(b)
+            .unwrap()
+            .value(&[-0.5f32], &[1.0], Some(&[f32::MAX][..]), Reduction::Sum)
+            .unwrap();
+        close("value", f64::from(got), want, 1e-5);
+    }
+}
+
+#[test]
+fn poisson_nll_full_and_its_hessian_near_the_end_of_f32() {
+    // An ε beyond f32's range is ∞ in f32 (every rate term −∞): an error in both precisions.
+    let huge = PoissonNll {
+        log_input: false,
+        eps: 1e300,
+        ..PoissonNll::default()
+    };
+    assert!(matches!(
+        huge.value(&[1.0f64], &[1.0], None, Reduction::Sum),
+        Err(Error::InvalidParameter { name: "eps", .. })
+    ));
+    // log_input + full at t = 1e38, p = 88: t ln t and t p both overflow f32 (∞ − ∞ = NaN);
+    // t·(ln t − p − 1) + e^p + ½ ln(2πt) fits.
+    let (p, t) = (88.0f32, 1e38f32);
+    let (p64, t64) = (f64::from(p), f64::from(t));
+    let want = t64 * (t64.ln() - p64 - 1.0) + p64.exp() + 0.5 * (std::f64::consts::TAU * t64).ln();
+    // The rate form's Hessian t/(p + ε)² at p = 1e20: (p + ε)² overflows, t/q² = 0.034.
+    let rate = PoissonNll {
+        log_input: false,
+        full: false,
+        eps: 1e-8,
+    };
+    for b in backends() {
+        let full = PoissonNll {
+            log_input: true,
+            full: true,
+            eps: 1e-8,
+        };
+        let v = full
+            .on(b)
+            .unwrap()
+            .value(&[p], &[t], None, Reduction::Sum)
+            .unwrap();
+        // ln t in f32 carries ε·ln t, times t: the cancelling parts' rounding, not more.
+        let tol = 8.0 * f64::from(f32::EPSILON) * t64 * t64.ln();
+        assert!(
+            (f64::from(v) - want).abs() <= tol,
+            "{b:?}: {v:e}, want {want:e} ± {tol:e}"
+        );
+        let mut h = [0.0f32; 1];
+        rate.on(b)
+            .unwrap()
+            .hessian_diag(&[1e20f32], &[3.4e38], None, Reduction::Sum, &mut h[..])
+            .unwrap();
+        close(
+            "hessian",
+            f64::from(h[0]),
+            f64::from(3.4e38f32) / 1e40,
+            1e-5,
+        );
+    }
+}
+
+#[test]
+fn quantile_term_fits_where_its_residual_overflows() {
+    // t − p = 6.8e38 overflows f32; τ·(t − p) = 6.8e8 does not.
+    let l = Quantile { tau: 1e-30 };
+    for b in backends() {
+        let mut out = [0.0f32; 1];
+        l.on(b)
+            .unwrap()
+            .value_elementwise(&[-f32::MAX], &[f32::MAX], None, &mut out[..])
+            .unwrap();
+        close(
+            "term",
+            f64::from(out[0]),
+            1e-30 * 2.0 * f64::from(f32::MAX),
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn smoothed_hinge_and_modified_huber_hessians_at_a_tiny_margin() {
+    // At z = 1e-12 the smoothed hinge is in its quadratic zone (Hessian 1), though 1 − z
+    // rounds to 1 in f32; at z = −1 − 2⁻²³ modified Huber is linear (Hessian 0), though
+    // 1 − z rounds to 2.
+    let z_below = -1.0f32 - f32::EPSILON;
+    for b in backends() {
+        let mut h = [0.0f32; 2];
+        SmoothHinge
+            .on(b)
+            .unwrap()
+            .hessian_diag(
+                &[1e-12f32, -1e-12],
+                &[1.0, -1.0],
+                None,
+                Reduction::Sum,
+                &mut h[..],
+            )
+            .unwrap();
+        assert_eq!(h, [1.0, 1.0], "{b:?}");
+        ModifiedHuber
+            .on(b)
+            .unwrap()
+            .hessian_diag(
+                &[z_below, -1.0],
+                &[1.0, 1.0],
+                None,
+                Reduction::Sum,
+                &mut h[..],
+            )
+            .unwrap();
+        assert_eq!(h, [0.0, 2.0], "{b:?}");
     }
 }

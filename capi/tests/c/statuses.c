@@ -157,6 +157,9 @@ int main(void) {
           LOSSKIT_STATUS_INVALID_PARAMETER);
     FAILS(pred, target, NULL, N, 1.0, LOSSKIT_REDUCTION_DIVISOR, (double)INFINITY, 0, grad, NULL,
           LOSSKIT_STATUS_INVALID_PARAMETER);
+    /* Beyond 2^126 the divisor's reciprocal is not a normal f32 number. */
+    FAILS(pred, target, NULL, N, 1.0, LOSSKIT_REDUCTION_DIVISOR, 1e300, 0, grad, NULL,
+          LOSSKIT_STATUS_INVALID_PARAMETER);
     FAILS(pred, target, NULL, N, 1.0, 0, 0.0, 2, grad, NULL, LOSSKIT_STATUS_INVALID_PARAMETER);
     FAILS(pred, target, NULL, SIZE_MAX / 2, 1.0, 0, 0.0, 0, grad, NULL,
           LOSSKIT_STATUS_INVALID_PARAMETER);

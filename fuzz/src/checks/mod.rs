@@ -102,10 +102,11 @@ pub fn is_validation(e: &Error) -> bool {
     )
 }
 
-/// The reduction's divisor is valid (`Divisor(d)` needs `d` finite and ≥ `f32::MIN_POSITIVE`).
+/// The reduction's divisor is valid (`Divisor(d)` needs `d` in `[2⁻¹²⁶, 2¹²⁶]`).
 pub fn reduction_ok(r: Reduction) -> bool {
+    let min = f64::from(f32::MIN_POSITIVE);
     match r {
-        Reduction::Divisor(d) => d.is_finite() && d >= f64::from(f32::MIN_POSITIVE),
+        Reduction::Divisor(d) => (min..=1.0 / min).contains(&d),
         _ => true,
     }
 }

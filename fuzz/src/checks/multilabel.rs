@@ -578,7 +578,13 @@ fn check_ok<F: Float>(
             } else {
                 0.0
             };
-            let floor = 4.0 * 1.4e-45 * (1.0 + g64[i].abs() / (w * s).abs().max(1e-300));
+            // A weight·scale rounded to a subnormal f32 loses its low bits; a term below
+            // f32's normal range carries the budget's absolute error, which the factors
+            // applied after it (the positive weight's `pw·y + 1 − y`, the class weight, the
+            // scale) multiply.
+            let factor = (w * s).abs() * (pw * y + (1.0 - y)).abs();
+            let floor = 4.0 * 1.4e-45 * (1.0 + g64[i].abs() / (w * s).abs().max(1e-300))
+                + b.abs * (factor - 1.0).max(0.0);
             let bb = Budget {
                 abs: b.abs + floor,
                 ..b

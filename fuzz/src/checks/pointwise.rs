@@ -247,7 +247,7 @@ pub static DEFS: &[Def] = &[
                 1.0 + t / (p + d.get("eps"))
             }
         },
-        bad_param: |d| non_negative(d, "eps"),
+        bad_param: |d| (!(0.0..=f64::from(f32::MAX)).contains(&d.get("eps"))).then_some("eps"),
         outside: |d, p, t| {
             if t < 0.0 {
                 Some("target")
@@ -776,7 +776,14 @@ fn fail<F: Float>(c: &Case, d: &Data<F>, backend: Option<Backend>, msg: String) 
 /// and its magnitude of parts.
 fn term<F: Float>(c: &Case, p: f64, t: f64, w: f64) -> (f64, f64) {
     let l = (c.def.reference)(&c.params, p, t);
-    let parts = (c.def.parts)(&c.params, p, t).max(l.abs());
+    // A term below the precision's normal range is rounded at that range's bottom before
+    // its weight multiplies it: its parts are never smaller than the smallest normal number.
+    let tiny = if is_f32::<F>() {
+        f64::from(f32::MIN_POSITIVE)
+    } else {
+        f64::MIN_POSITIVE
+    };
+    let parts = (c.def.parts)(&c.params, p, t).max(l.abs()).max(tiny);
     if w == 0.0 {
         return (0.0, 0.0);
     }
@@ -1005,9 +1012,11 @@ fn check_derivatives<F: Float, L: PointwiseLoss>(
             } else {
                 0.0
             };
-            // A weight·scale rounded to a subnormal f32 loses its low bits.
+            // A weight·scale rounded to a subnormal f32 loses its low bits; an unweighted
+            // derivative below f32's normal range carries the budget's absolute error, which
+            // the weight and scale then multiply (the term is formed before they apply).
             let floor = if ws > 0.0 {
-                4.0 * 1.4e-45 * (1.0 + g64[i].abs() / ws)
+                4.0 * 1.4e-45 * (1.0 + g64[i].abs() / ws) + b.abs * (ws - 1.0).max(0.0)
             } else {
                 0.0
             };

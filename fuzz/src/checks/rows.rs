@@ -734,12 +734,17 @@ fn neg_log_softmax(z: &[f64]) -> (Vec<f64>, f64) {
 }
 
 /// One row's reference: the main term, the z-loss term (cross-entropy), the magnitude
-/// of the parts both are computed from, and the row's weight in a mean.
+/// of the parts both are computed from, and the magnitude of the parts of the row's
+/// derivatives before the reduction's factor (`gmag` for the main term's factor, `zmag`
+/// for the z-loss term's): a gradient entry `s·(c·pⱼ − τⱼ)` is a difference of terms of
+/// size `s·c`, so its rounding follows `c`, not the (possibly cancelled) result.
 #[derive(Clone, Copy, Debug, Default)]
 struct RowRef {
     main: f64,
     z: f64,
     mag: f64,
+    gmag: f64,
+    zmag: f64,
 }
 
 /// The reference of every row (`None` where the oracle cannot say), the factors of the
@@ -794,6 +799,8 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     main,
                     z: 0.0,
                     mag: main.abs() + coef,
+                    gmag: coef,
+                    zmag: 0.0,
                 })
             }
             ("distillation", Some(y)) => {
@@ -819,6 +826,9 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     main,
                     z: 0.0,
                     mag: main.abs() + a * (1.0 + nlp[y]) + (1.0 - a) * t2 * parts,
+                    // a·(p − onehot) + (1 − a)·T·(q_s − q_t).
+                    gmag: a.abs() + ((1.0 - a) * temp).abs(),
+                    zmag: 0.0,
                 })
             }
             (_, None) => Some(RowRef::default()),
@@ -850,6 +860,9 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                         mag: main.abs()
                             + coef
                             + 2.0 * c.z_loss * (lse.abs() + 1.0) * (m.abs() + 1.0),
+                        gmag: coef.abs(),
+                        // 2ζ·lse·pⱼ (and 2ζ·(lse·pⱼ(1 − pⱼ) + pⱼ²) in the Hessian).
+                        zmag: 2.0 * c.z_loss * (lse.abs() + 1.0),
                     })
                 }
             }
@@ -872,6 +885,8 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     main: main + poly,
                     z: 0.0,
                     mag: main.abs() + coef + (c.a * w(y)).abs() * 2.0,
+                    gmag: coef.abs() + (c.a * w(y)).abs(),
+                    zmag: 0.0,
                 })
             }
             ("nll", Some(y)) => {
@@ -880,6 +895,8 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     main,
                     z: 0.0,
                     mag: main.abs(),
+                    gmag: w(y).abs(),
+                    zmag: 0.0,
                 })
             }
             ("softmax_focal", Some(y)) => {
@@ -890,6 +907,8 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     main,
                     z: 0.0,
                     mag: main.abs() + w(y) * q.powf(c.a) * 2.0,
+                    gmag: 0.0,
+                    zmag: 0.0,
                 })
             }
             ("multi_margin", Some(y)) => {
@@ -900,10 +919,19 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     .sum::<f64>()
                     * w(y)
                     / k as f64;
+                // b·hʲ⁻¹·w/C per class, `h = a − x_y + xⱼ` rounded at the size of its parts.
+                let gparts: f64 = (0..k)
+                    .filter(|&j| j != y)
+                    .map(|j| c.b * (c.a.abs() + xr[y].abs() + xr[j].abs()).powf(c.b - 1.0))
+                    .sum::<f64>()
+                    * w(y).abs()
+                    / k as f64;
                 Some(RowRef {
                     main,
                     z: 0.0,
                     mag: main.abs() + parts,
+                    gmag: gparts,
+                    zmag: 0.0,
                 })
             }
             ("multiclass_hinge", Some(y)) => {
@@ -916,6 +944,8 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     main,
                     z: 0.0,
                     mag: main.abs() + 1.0 + other + xr[y].abs(),
+                    gmag: 1.0,
+                    zmag: 0.0,
                 })
             }
             (other, _) => unreachable!("{other}"),
@@ -969,11 +999,23 @@ fn row_scales<F: Float>(g: &[F], classes: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Widens a Hessian–vector product's per-row scales: `H·v` is a difference
-/// `h·(pⱼvⱼ − pⱼ Σ p v)` whose rounding follows the size of its parts, about `|v|` times the
-/// reduction's factor and the class weight, not the size of the (possibly cancelling)
-/// result. Other verbs keep theirs.
-fn hvp_scales<F: Float>(c: &Case, d: &Data<F>, reference: &Reference, scales: &mut [f64]) {
+/// Widens each row's scale to the size of the parts its derivatives are computed from
+/// (see [`RowRef`]): the reduction's factors times the row's `gmag` and `zmag`. A
+/// Hessian–vector product is further a difference `h·(pⱼvⱼ − pⱼ Σ p v)` whose rounding
+/// follows about `|v|` times the reduction's factor and the class weight, not the size
+/// of the (possibly cancelling) result. Values keep their scale.
+fn derivative_scales<F: Float>(c: &Case, d: &Data<F>, reference: &Reference, scales: &mut [f64]) {
+    if c.verb == Verb::Elementwise || c.verb == Verb::Value {
+        return;
+    }
+    for (s, row) in scales.iter_mut().zip(&reference.rows) {
+        if let Some(row) = row {
+            let parts = reference.s1.abs() * row.gmag + reference.s2.abs() * row.zmag;
+            if parts.is_finite() {
+                *s = s.max(parts);
+            }
+        }
+    }
     if c.verb != Verb::Hvp {
         return;
     }
@@ -1100,7 +1142,7 @@ fn check<F: Float>(c: &Case) {
                     c.classes
                 };
                 let mut scales = row_scales(o0, width);
-                hvp_scales(c, &d, &reference, &mut scales);
+                derivative_scales(c, &d, &reference, &mut scales);
                 for (i, (a, x)) in o0.iter().zip(&out).enumerate() {
                     let mut s = scales[i / width.max(1)];
                     if c.verb == Verb::Elementwise {
@@ -1278,7 +1320,7 @@ fn check_ok<F: Float>(
             fail(format!("the f64 kernel: {e:?}"));
         }
         let mut scales = row_scales(&g64, c.classes);
-        hvp_scales(c, d, &reference, &mut scales);
+        derivative_scales(c, d, &reference, &mut scales);
         for (i, g) in written.iter().enumerate() {
             let scale = scales[i / c.classes];
             let bb = Budget {

@@ -127,9 +127,13 @@ impl SigmoidFocal {
             exp(x.splat(<V::Elem as Float>::from_f64(g)).mul(ln(u).sub(l)))
         };
         let scale = if self.alpha >= 0.0 {
+            // α_t = α·y + (1 − α)·(1 − y): at y = 1 it is α exactly, where the shorter
+            // (2α − 1)·y + (1 − α) cancels a tiny α to 0 (1e-38 in f32; numerics policy 8).
+            let one = x.splat(<V::Elem as Float>::ONE);
             let at = y.mul_add(
-                x.splat(<V::Elem as Float>::from_f64(2.0 * self.alpha - 1.0)),
-                x.splat(<V::Elem as Float>::from_f64(1.0 - self.alpha)),
+                x.splat(<V::Elem as Float>::from_f64(self.alpha)),
+                one.sub(y)
+                    .mul(x.splat(<V::Elem as Float>::from_f64(1.0 - self.alpha))),
             );
             at.mul(qg)
         } else {

@@ -158,8 +158,9 @@ impl Pointwise for SmoothHinge {
     }
     #[inline(always)]
     fn hess<V: Vector>(&self, x: V, y: V, _a: V) -> V {
-        let v = slack(x, y);
-        let inside = V::mask_and(k(x, 0.0).lt(v), v.lt(k(x, 1.0)));
+        // The zone 0 < z < 1 tested on the exact margin z: `1 − z` rounds a tiny z away.
+        let z = y.mul(x);
+        let inside = V::mask_and(k(x, 0.0).lt(z), z.lt(k(x, 1.0)));
         V::select(inside, k(x, 1.0), k(x, 0.0))
     }
     sign_domain!();
@@ -197,8 +198,9 @@ impl Pointwise for ModifiedHuber {
     }
     #[inline(always)]
     fn hess<V: Vector>(&self, x: V, y: V, _a: V) -> V {
-        let v = slack(x, y);
-        let inside = V::mask_and(k(x, 0.0).lt(v), v.le(k(x, 2.0)));
+        // The zone −1 ≤ z < 1 tested on the exact margin z: `1 − z` rounds near z = −1.
+        let z = y.mul(x);
+        let inside = V::mask_and(k(x, -1.0).le(z), z.lt(k(x, 1.0)));
         V::select(inside, k(x, 2.0), k(x, 0.0))
     }
     sign_domain!();

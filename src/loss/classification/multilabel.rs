@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::loss::softmax::Extra;
 use crate::reduction::{Out, Reduction};
 use crate::shape::pointwise::{Inputs, Outputs, Pointwise, Terms, execute_broadcast, verb};
-use crate::shape::row_checks::{check_class_weights, check_len};
+use crate::shape::row_checks::{check_class_weights, check_len, check_per_class};
 use crate::shape::row_softmax::{Logits, Verb};
 use crate::shape::rows::kernel::RowKernel;
 use crate::shape::rows::{Loss, RowElementwise, RowHessianDiag};
@@ -70,25 +70,6 @@ fn rows_of(logits: usize, targets: usize, classes: usize) -> Result<usize> {
     Ok(rows)
 }
 
-/// Checks a per-class `pos_weight`: `classes` finite entries ≥ 0.
-fn check_pos_weight<F: Float>(pos_weight: Option<&[F]>, classes: usize) -> Result<()> {
-    let Some(p) = pos_weight else { return Ok(()) };
-    check_len("pos_weight", p.len(), classes)?;
-    if let Some(index) = p.iter().position(|x| !x.is_finite()) {
-        return Err(Error::NonFinite {
-            name: "pos_weight",
-            index,
-        });
-    }
-    if let Some(index) = p.iter().position(|x| x.to_f64() < 0.0) {
-        return Err(Error::InvalidInput {
-            name: "pos_weight",
-            index,
-        });
-    }
-    Ok(())
-}
-
 /// One multi-label call: validated shape and per-class tensors.
 #[derive(Clone, Copy)]
 struct Call<'a, F> {
@@ -110,7 +91,7 @@ impl<'a, F: Float> Call<'a, F> {
         backend: Backend,
     ) -> Result<(Self, usize)> {
         let rows = rows_of(logits.len(), targets.len(), classes)?;
-        check_pos_weight(pos_weight, classes)?;
+        check_per_class("pos_weight", pos_weight, classes)?;
         check_class_weights(class_weights, classes)?;
         let call = Call {
             logits,

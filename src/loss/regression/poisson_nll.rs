@@ -16,16 +16,24 @@
 //! is `p`, the gradient 1 and the Hessian 0 there (PyTorch gives NaN at `p = ε = 0`).
 //!
 //! Where `e^p` overflows the value is `+∞` (it dominates `t p` unless `t` is itself near the
-//! overflow threshold). With `full`, Stirling's term `t ln t − t + ½ ln(2π t)` is added where `t > 1` (it does not
-//! depend on `p`), as PyTorch. Matches `torch.nn.PoissonNLLLoss(log_input=True, full=False,
-//! eps=1e-8)`. A negative count `t < 0` is [`InvalidInput`](crate::Error::InvalidInput) on
-//! `target`, and a negative rate (`log_input = false`, `p < 0`) on `pred`; PyTorch computes
-//! on (and returns NaN or meaningless values).
+//! overflow threshold). With `full`, Stirling's term `t ln t − t + ½ ln(2π t)` is added
+//! where `t > 1` (it does not depend on `p`), as PyTorch, with `½ ln 2π` added apart (`2πt`
+//! overflows f32 near the range's end); with `log_input` the sum is formed as
+//! `t·(ln t − p − 1) + e^p + ½ ln t + ½ ln 2π`, so that `t ln t` and `t p` do not overflow
+//! separately where their difference fits. The Hessian without `log_input` is formed as
+//! `(t/q)/q` (`q = p + ε`), as `q²` overflows first. Matches
+//! `torch.nn.PoissonNLLLoss(log_input=True, full=False, eps=1e-8)`. A negative count `t < 0`
+//! is [`InvalidInput`](crate::Error::InvalidInput) on `target`, and a negative rate
+//! (`log_input = false`, `p < 0`) on `pred`; PyTorch computes on (and returns NaN or
+//! meaningless values).
 
 use crate::shape::pointwise::{Pointwise, Terms};
 use crate::simd::math::{exp, ln};
 use crate::simd::{Float, Vector};
 use crate::{Error, Result};
+
+/// `½ ln 2π`, Stirling's constant term (a literal: `f64::ln` needs `std`).
+const HALF_LN_TWO_PI: f64 = 0.918_938_533_204_672_8;
 
 /// Poisson NLL; defaults as `torch.nn.PoissonNLLLoss()`.
 ///
@@ -59,43 +67,57 @@ impl Default for PoissonNll {
 impl Pointwise for PoissonNll {
     crate::shape::pointwise::compiled_once!(PoissonNll);
     fn check(&self) -> Result<()> {
-        if self.eps.is_finite() && self.eps >= 0.0 {
+        // In [0, f32::MAX]: a larger ε is ∞ in f32, and every term −∞ (numerics policy 10).
+        if (0.0..=f64::from(f32::MAX)).contains(&self.eps) {
             Ok(())
         } else {
             Err(Error::InvalidParameter {
                 name: "eps",
-                rule: "must be finite and >= 0",
+                rule: "must be in [0, f32::MAX]",
             })
         }
     }
     #[inline(always)]
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
         let one = p.splat(<V::Elem as Float>::ONE);
+        let half = p.splat(<V::Elem as Float>::from_f64(0.5));
+        let half_ln_two_pi = p.splat(<V::Elem as Float>::from_f64(HALF_LN_TWO_PI));
+        let zero = p.splat(<V::Elem as Float>::ZERO);
         let (value, grad) = if self.log_input {
             let e = exp(p);
+            let plain = t.neg().mul_add(p, e);
+            let value = if self.full {
+                // e^p − t·p + t ln t − t + ½ ln(2πt) as t·(ln t − p − 1) + e^p + ½ ln t +
+                // ½ ln 2π: `t ln t` and `t p` overflow f32 together (t near the range's end)
+                // where their difference does not (∞ − ∞ = NaN), so ln t − p is formed
+                // first; and 2πt overflows f32 for t > 5.4e37, so ln 2π is added apart.
+                let ln_t = ln(t);
+                let stirling = t
+                    .mul(ln_t.sub(p).sub(one))
+                    .add(e)
+                    .add(half.mul(ln_t).add(half_ln_two_pi));
+                V::select(one.lt(t), stirling, plain)
+            } else {
+                plain
+            };
             // Where e^p overflows it dominates t·p for any count-like t: the value is +∞
             // (never ∞ − ∞).
             let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
-            (V::select(e.lt(inf), t.neg().mul_add(p, e), inf), e.sub(t))
+            (V::select(e.lt(inf), value, inf), e.sub(t))
         } else {
             // A zero count contributes nothing, also at a rate of 0 with ε = 0 (the xlogy
             // convention: 0·ln 0 = 0 and 0/0 → 0, the limits as t → 0; not NaN).
             let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
-            let zero = p.splat(<V::Elem as Float>::ZERO);
             let no_count = t.eq(zero);
-            (
-                p.sub(V::select(no_count, zero, t.mul(ln(q)))),
-                one.sub(V::select(no_count, zero, t.div(q))),
-            )
-        };
-        let value = if self.full {
-            let half = p.splat(<V::Elem as Float>::from_f64(0.5));
-            let two_pi = p.splat(<V::Elem as Float>::from_f64(core::f64::consts::TAU));
-            let stirling = t.mul(ln(t)).sub(t).add(half.mul(ln(two_pi.mul(t))));
-            let zero = p.splat(<V::Elem as Float>::ZERO);
-            value.add(V::select(one.lt(t), stirling, zero))
-        } else {
-            value
+            let value = p.sub(V::select(no_count, zero, t.mul(ln(q))));
+            let value = if self.full {
+                let ln_t = ln(t);
+                let stirling = t.mul(ln_t).sub(t).add(half.mul(ln_t).add(half_ln_two_pi));
+                value.add(V::select(one.lt(t), stirling, zero))
+            } else {
+                value
+            };
+            (value, one.sub(V::select(no_count, zero, t.div(q))))
         };
         Terms {
             value,
@@ -108,9 +130,10 @@ impl Pointwise for PoissonNll {
         if self.log_input {
             exp(p)
         } else {
+            // (t/q)/q: q² overflows f32 (q beyond 1.8e19) where t/q² does not.
             let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
             let zero = p.splat(<V::Elem as Float>::ZERO);
-            V::select(t.eq(zero), zero, t.div(q.mul(q)))
+            V::select(t.eq(zero), zero, t.div(q).div(q))
         }
     }
     const HAS_DOMAIN: bool = true;

@@ -61,12 +61,11 @@ impl Pointwise for Quantile {
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let r = t.sub(p);
         let c = V::select(zero.le(r), tau, tau_m1);
-        // With τ = 0 or 1 one coefficient is 0, and 0·∞ must give 0 where r overflowed.
-        let value = if self.tau > 0.0 && self.tau < 1.0 {
-            c.mul(r)
-        } else {
-            V::select(c.eq(zero), zero, c.mul(r))
-        };
+        // Where r = t − p overflows the precision, c·t − c·p (no cancellation: t and p
+        // have opposite signs there) is the term, finite where it fits (a small τ), and 0
+        // for a coefficient of 0 (τ = 0 or 1) instead of 0·∞ = NaN.
+        let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
+        let value = V::select(r.abs().lt(inf), c.mul(r), c.mul(t).sub(c.mul(p)));
         Terms {
             value,
             // −c, and the subgradient 0 at the kink.

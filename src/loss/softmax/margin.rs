@@ -86,17 +86,21 @@ struct MarginTask<'a, F> {
 
 /// Weston–Watkins terms over the classes `j ≠ y`, in halves so that no intermediate
 /// overflows where the result fits (`x_j − x_y` can exceed the precision's range while the
-/// value and gradient, divided by `C`, do not): with `h̃ = max(0, ½x_j + ½(margin − x_y)) =
-/// h/2` (exact: halving commutes with rounding in the normal range), the sums returned are
-/// `Σ h̃²` (square; `h² = 4h̃²`) or `Σ h̃` (`h = 2h̃`), and `Σ ∂hⱼ^p/∂h / dk` with `dk = 4`
-/// (square: `2h = 4h̃`) or 1; the gradient `∂/∂xⱼ` is stored scaled by `f` (which includes
-/// `dk`).
+/// value and gradient, divided by `C`, do not): with `h̃ = max(0, (½x_j − ½x_y) + ½margin)
+/// = h/2` (halving is exact in the normal range), the sums returned are `Σ h̃²` (square;
+/// `h² = 4h̃²`) or `Σ h̃` (`h = 2h̃`), and `Σ ∂hⱼ^p/∂h / dk` with `dk = 4` (square: `2h =
+/// 4h̃`) or 1; the gradient `∂/∂xⱼ` is stored scaled by `f` (which includes `dk`). The
+/// difference comes first: for logits close to each other it is exact (Sterbenz), so a
+/// margin far smaller than the logits is not rounded away (`½(margin − x_y)` first would
+/// round it at the logits' scale).
 struct Ww<'a, V: Vector> {
     x: &'a [V::Elem],
     g: &'a mut [V::Elem],
     add: bool,
-    /// `½(margin − x_y)`.
-    half_shift: V,
+    /// `½x_y`.
+    half_label: V,
+    /// `½margin`.
+    half_margin: V,
     f: V,
     square: bool,
 }
@@ -108,7 +112,8 @@ impl<V: Vector> Pass<V, 2> for Ww<'_, V> {
         let half = v.splat(<V::Elem as Float>::from_f64(0.5));
         let h = load::<V, FULL>(v, self.x, i, <V::Elem as Float>::ZERO)
             .mul(half)
-            .add(self.half_shift)
+            .sub(self.half_label)
+            .add(self.half_margin)
             .max(zero);
         let (val, d) = if self.square {
             (h.mul(h), h)
@@ -163,8 +168,8 @@ impl<F: Float> Task for MarginTask<'_, F> {
                                 x: part,
                                 g: gp,
                                 add: self.add,
-                                half_shift: v
-                                    .splat(F::from_f64((self.margin.to_f64() - xy.to_f64()) * 0.5)),
+                                half_label: v.splat(F::from_f64(xy.to_f64() * 0.5)),
+                                half_margin: v.splat(F::from_f64(self.margin.to_f64() * 0.5)),
                                 f: v.splat(F::from_f64(f)),
                                 square,
                             },
