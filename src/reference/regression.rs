@@ -1,6 +1,6 @@
 //! Regression losses, per element, in f64 with `libm`.
 
-use libm::{exp, expm1, fabs, log, log1p, sinh, sqrt};
+use libm::{exp, expm1, fabs, hypot, log, log1p, sinh};
 
 /// `(p − t)²`.
 pub fn mse(p: f64, t: f64) -> f64 {
@@ -46,10 +46,18 @@ pub fn expectile(p: f64, t: f64, tau: f64) -> f64 {
 }
 
 /// Pseudo-Huber: `δ² (√(1 + q²) − 1)` with `q = r/δ`, evaluated as the equal
-/// `δ² q² / (√(1 + q²) + 1)` so that small `q` does not cancel.
+/// `δ |r| · |q| / (√(1 + q²) + 1)` so that small `q` does not cancel and large `q` (whose
+/// square overflows, e.g. `r = 1e139`, `δ = 1e-30`) neither overflows nor gives `∞/∞`.
 pub fn pseudo_huber(p: f64, t: f64, delta: f64) -> f64 {
-    let q = (p - t) / delta;
-    delta * delta * q * q / (sqrt(1.0 + q * q) + 1.0)
+    let r = fabs(p - t);
+    let q = r / delta;
+    // |q| / (√(1 + q²) + 1) tends to 1 as q grows; at q = ∞ the quotient would be ∞/∞.
+    let ratio = if q.is_infinite() {
+        1.0
+    } else {
+        q / (hypot(1.0, q) + 1.0)
+    };
+    delta * r * ratio
 }
 
 /// `ln cosh r`, as `ln(1 + 2 sinh²(r/2))` (the identity `cosh r − 1 = 2 sinh²(r/2)` keeps

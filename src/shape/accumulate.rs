@@ -46,8 +46,10 @@
 //! added), and the result multiplied back by 2⁶⁴: a sum beyond f32's range whose mean is
 //! representable gives the mean, an infinite term still gives ±∞ (NaN for infinities of
 //! both signs, as before). Terms below 2⁻⁶² lose bits in that second sum, an absolute error
-//! below `N·2⁻⁸⁶`, negligible beside a sum that overflowed. (The f64 path adds four terms
-//! in f32 before widening, so there terms near `f32::MAX` can overflow a group.)
+//! below `N·2⁻⁸⁶`, negligible beside a sum that overflowed. The f64 path adds four terms
+//! in f32 before widening, so there terms near `f32::MAX` can overflow a group: an f64 sum
+//! of f32 data that is not finite is summed once more in chunks too short for a group to
+//! form, each term widened on its own (`pointwise::resum_widened`).
 
 use crate::simd::private::Sealed;
 use crate::simd::{Float, Vector};
@@ -519,15 +521,10 @@ mod tests {
         use crate::simd::Backend;
         use crate::{Out, Reduction};
         use std::vec::Vec;
-        // Terms of 8e37 (four of them still fit, as the f64 path's groups need) and of
-        // 3.2e38 (near f32::MAX: only the compensated path's scaled re-summation keeps
-        // these; the f64 path adds groups of four terms in f32 first).
-        let compensated = <<f32 as Sealed>::Sum as BlockSum<f32>>::COMPENSATED;
-        let mut residuals = std::vec![8.944_272e18f32];
-        if compensated {
-            residuals.push(1.788_854_4e19);
-        }
-        for r in residuals {
+        // Terms of 8e37 (four of them still fit in f32) and of 3.2e38 (near f32::MAX: the
+        // compensated path's scaled re-summation keeps these, and the f64 path's, whose
+        // groups of four terms added in f32 overflow, its re-summation term by term).
+        for r in [8.944_272e18f32, 1.788_854_4e19] {
             for n in [7usize, 100, 2 * BLOCK + 3] {
                 let p: Vec<f32> = (0..n).map(|i| if i % 2 == 0 { r } else { -r }).collect();
                 let t = std::vec![0.0f32; n];

@@ -775,7 +775,10 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
             return Err(e);
         }
         if !compensated::<F>() {
-            return Ok(F::from_f64(o.sum.to_f64() * scale));
+            // Groups of four f32 terms are added in f32 before widening (`block`): terms
+            // near `f32::MAX` can overflow a group where the f64 sum fits (rare: `resum`).
+            let (sum, _) = resum(backend, loss, inp, o.sum)?;
+            return Ok(F::from_f64(sum.to_f64() * scale));
         }
         if o.sum.is_finite() || term_scale != F::ONE {
             return Ok(o.sum.scaled(scale_f) * (F::ONE / term_scale));
@@ -793,11 +796,19 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
 }
 }
 
-/// Sums a compensated sum that overflowed again in a value pass with every term scaled by
-/// 2⁻⁶⁴ (see [`execute`]); returns the sum and the factor (1 or 2⁶⁴) to multiply the
-/// scaled result by. A sum that is infinite because a term is stays so (and NaN when
-/// infinite terms have both signs). f64 sums never overflow here and are returned as they
-/// are.
+/// Sums again a sum that is not finite (a rare path; a finite sum is returned as it is),
+/// so that a sum beyond the range of `F` whose mean is representable still gives the mean
+/// (numerics policy 2). Returns the sum and the factor (1 or 2⁶⁴) to multiply the result by.
+///
+/// * Compensated sums: a value pass with every term scaled by 2⁻⁶⁴ ([`resum_cold`]).
+/// * f64 sums of f32 data: the f64 sum itself cannot overflow, but `block` adds four vectors
+///   of terms in f32 before widening them (and one-lane vectors four terms), so a group of
+///   terms near `f32::MAX` can: summed again in chunks too short for any group to form, every
+///   term widened on its own ([`resum_widened`]).
+///
+/// A sum that is infinite because a term is stays so (and NaN when infinite terms have both
+/// signs). f64 sums of f64 data are returned as they are (a widened sum of f64 terms
+/// overflows as theirs does).
 #[inline(always)]
 fn resum<F: Float, L: Pointwise>(
     backend: Backend,
@@ -805,12 +816,48 @@ fn resum<F: Float, L: Pointwise>(
     inp: Inputs<'_, F>,
     sum: F::Sum,
 ) -> Result<(F::Sum, F)> {
-    if !compensated::<F>() || sum.is_finite() {
-        return Ok((sum, F::ONE));
+    if sum.is_finite() {
+        Ok((sum, F::ONE))
+    } else if compensated::<F>() {
+        resum_cold(backend, loss, inp)
+    } else if F::MANTISSA_DIGITS == 24 {
+        Ok((
+            BlockSum::from_f64(resum_widened(backend, loss, inp)?),
+            F::ONE,
+        ))
+    } else {
+        Ok((sum, F::ONE))
     }
-    resum_cold(backend, loss, inp)
 }
 
+/// The f64 sum of the terms of `inp`, every term widened before any addition: value passes
+/// over chunks shorter than four vectors of the narrowest wide backend (the portable one's:
+/// no backend has fewer lanes), where `block` widens each vector on its own, or of one
+/// element where vectors have one lane (which `block` groups by four). The chunks' sums
+/// are added in order. Only after a sum that is not finite.
+#[cold]
+#[inline(never)]
+fn resum_widened<F: Float, L: Pointwise>(
+    backend: Backend,
+    loss: &L,
+    mut inp: Inputs<'_, F>,
+) -> Result<f64> {
+    let chunk = if <F::Lanes<crate::simd::Portable> as Vector>::UNROLL {
+        4 * <F::Lanes<crate::simd::Portable> as Vector>::LANES - 1
+    } else {
+        1
+    };
+    let mut total = 0.0;
+    while inp.len() > 0 {
+        let (head, rest) = inp.split_at(chunk.min(inp.len()));
+        let o = loss.pass::<F, { verb::VALUE }>(backend, head, Outputs::none(), F::ZERO)?;
+        total += o.sum.to_f64();
+        inp = rest;
+    }
+    Ok(total)
+}
+
+/// A compensated sum's second pass: the value with every term scaled by 2⁻⁶⁴.
 #[cold]
 #[inline(never)]
 fn resum_cold<F: Float, L: Pointwise>(

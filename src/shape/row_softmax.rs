@@ -110,7 +110,12 @@ pub(crate) struct RowStats {
     /// `S = Σ exp(zⱼ − m)` (≥ 1).
     pub sum: f64,
     /// `Σ τⱼ (zⱼ − m)` (0 when there is no τ stream; `−∞` when τ puts weight on a mask).
+    /// In f64 it can overflow where a rule's multiple of it fits (class weights near 1e30
+    /// and differences near `f64::MAX`, times a smoothing share `ε/C`): rules take it
+    /// through [`RowStats::times_dot`].
     pub dot: f64,
+    /// The same sum as the exp pass made it, scaled by 2⁻⁶⁴ (`dot = dot_scaled·2⁶⁴`).
+    pub dot_scaled: f64,
     /// `Σ τⱼ`.
     pub tau: f64,
     /// The number of unmasked classes (counted only for mask-aware smoothing, else `C`).
@@ -134,6 +139,22 @@ impl RowStats {
         match self.rest {
             Some(rest) => libm::log1p(rest),
             None => libm::log(self.sum),
+        }
+    }
+    /// `c·Σ τⱼ (zⱼ − m)`, 0 for `c = 0` (xlogy). `c·dot` where the sum fits (bit-identical
+    /// to the unscaled product), else `(c·dot_scaled)·2⁶⁴` from the 2⁻⁶⁴-scaled sum, which
+    /// is finite whenever each weighted term is (numerics policy 10): the multiple is then
+    /// exact to one rounding where it fits, `±∞` only where it does not. (`|dot_scaled| >
+    /// 2⁹⁶⁰` there, so `c·dot_scaled` stays normal for every `c ≥ 2⁻¹⁰⁷⁴`.) One test per
+    /// row.
+    #[inline]
+    pub fn times_dot(&self, c: f64) -> f64 {
+        if c == 0.0 {
+            0.0
+        } else if self.dot.is_finite() {
+            c * self.dot
+        } else {
+            c * self.dot_scaled * DOT_UNSCALE
         }
     }
     /// `lse = m + ln S` (a rule that needs `ln S` too adds it to `max` itself: one log).
@@ -231,6 +252,14 @@ pub(crate) struct Tau<'a, F> {
     pub tb: F,
     /// Label smoothing over the unmasked classes only: τ is 0 at `−∞` logits.
     pub mask_aware: bool,
+    /// Whether τ can round to 0 where it is not 0 (a class weight times a smoothed target
+    /// below the precision's range, or `ε/C` below it): the xlogy branch of the exp pass
+    /// then tests τ's factors instead of τ, so that a `−∞` logit under a τ that is not 0
+    /// still makes the value `+∞` (decided per call in [`Tau::dense`]; a labelled τ is a
+    /// class weight times 1, exact).
+    pub exact_zero: bool,
+    /// With `exact_zero`: whether a target of 0 makes τ exactly 0 (`ε = 0`).
+    pub zero_base: bool,
 }
 
 impl<'a, F: Float> Tau<'a, F> {
@@ -245,18 +274,41 @@ impl<'a, F: Float> Tau<'a, F> {
             ta: F::ZERO,
             tb: F::ONE,
             mask_aware: mask_aware && smoothing,
+            exact_zero: false,
+            zero_base: false,
         }
     }
 
     /// The τ of dense targets smoothed by `eps` over `classes`: `τⱼ = wⱼ · ((1 − ε) tⱼ + ε/C)`.
+    ///
+    /// Per call (one pass over the class weights), whether τ can round to 0 where it is
+    /// not (`exact_zero`): the smoothed target `fma(tⱼ, 1 − ε, ε/C)` is at least `ε/C` (or,
+    /// for `ε = 0`, exactly `tⱼ`, at least the smallest subnormal where it is not 0), so
+    /// that only `ε/C` rounding to 0, or a class weight whose product with that least
+    /// value rounds to 0, can. Ordinary weights and smoothing never do.
     pub fn dense(targets: &'a [F], eps: f64, classes: usize, weights: Option<&'a [F]>) -> Self {
+        let tb = F::from_f64(eps / classes.max(1) as f64);
+        let least = if eps > 0.0 {
+            tb
+        } else if F::MANTISSA_DIGITS == 24 {
+            F::from_f64(f64::from(f32::from_bits(1)))
+        } else {
+            F::from_f64(f64::from_bits(1))
+        };
+        let exact_zero = (eps > 0.0 && tb.to_f64() == 0.0)
+            || weights.is_some_and(|w| {
+                w.iter()
+                    .any(|&w| w.to_f64() > 0.0 && (least * w).to_f64() == 0.0)
+            });
         Tau {
             on: true,
             weights,
             targets: Some(targets),
             ta: F::from_f64(1.0 - eps),
-            tb: F::from_f64(eps / classes.max(1) as f64),
+            tb,
             mask_aware: false,
+            exact_zero,
+            zero_base: eps == 0.0,
         }
     }
 }
@@ -383,7 +435,21 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
         // value's rounding.
         let k = v.splat(<V::Elem as Float>::from_f64(DOT_SCALE));
         let scaled_s = z.mul(k).sub(self.m.mul(k));
-        let dot = V::select(tau.eq(zero), zero, tau.mul(scaled_s));
+        // A per-call flag (predictable): where τ can round to 0 while its exact value is
+        // not, the branch is chosen on the exact τ (numerics policy 10) — 0 only where a
+        // factor is — and a `−∞` logit under it gives `−∞` (the value `+∞`, rule 7) where
+        // the rounded `0·(−∞)` would be NaN or, selected away, a finite value.
+        let dot = if self.tau.exact_zero {
+            let none = exact_zero_tau::<V, FULL>(v, &self.tau, self.t_row, i);
+            let ninf = v.splat(neg_inf::<V::Elem>());
+            V::select(
+                none,
+                zero,
+                V::select(scaled_s.eq(ninf), ninf, tau.mul(scaled_s)),
+            )
+        } else {
+            V::select(tau.eq(zero), zero, tau.mul(scaled_s))
+        };
         [e, dot, tau, count]
     }
 }
@@ -426,6 +492,29 @@ fn tau_at<V: Vector, const FULL: bool>(
     }
 }
 
+/// Where the exact `τ` at `i` is 0 (a class weight of 0, or with `ε = 0` a target of 0),
+/// for a [`Tau`] whose `exact_zero` is set (its rounded τ can be 0 elsewhere too).
+#[inline(always)]
+fn exact_zero_tau<V: Vector, const FULL: bool>(
+    v: V,
+    tau: &Tau<'_, V::Elem>,
+    t_row: &[V::Elem],
+    i: usize,
+) -> V::Mask {
+    let zero = <V::Elem as Float>::ZERO;
+    let z = v.splat(zero);
+    let one = v.splat(<V::Elem as Float>::ONE);
+    let w = match tau.weights {
+        Some(w) => load::<V, FULL>(v, w, i, zero),
+        None => one,
+    };
+    let t = match (tau.zero_base, tau.targets) {
+        (true, Some(_)) => load::<V, FULL>(v, t_row, i, zero),
+        _ => one,
+    };
+    V::mask_or(w.eq(z), t.eq(z))
+}
+
 /// The first soft target of `t` that is not a probability, as the error it gives (its index
 /// offset by `base`): NaN or `±∞` is [`Error::NonFinite`], a finite value outside `[0, 1]`
 /// [`Error::InvalidInput`].
@@ -448,9 +537,9 @@ fn soft_target_error<F: Float>(t: &[F], base: usize) -> Option<Error> {
 }
 
 /// The factor of the exp pass's `Σ τ (z − m)` terms (2⁻⁶⁴; see `ExpPass::step`), and its
-/// inverse, applied to the f64 sum.
-const DOT_SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
-const DOT_UNSCALE: f64 = 18_446_744_073_709_551_616.0;
+/// inverse, applied to the f64 sum (also distillation's KL sum, which overflows alike).
+pub(crate) const DOT_SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
+pub(crate) const DOT_UNSCALE: f64 = 18_446_744_073_709_551_616.0;
 
 /// A row's gradient coefficients `a` (of `eⱼ`) and `b` (of `τⱼ`) in the precision, and the
 /// power of two their products are multiplied by at the end (`None`: 1). Where `a` or `b`
@@ -459,7 +548,9 @@ const DOT_UNSCALE: f64 = 18_446_744_073_709_551_616.0;
 /// and the products scaled back: exact where they fit (powers of two), `±∞` where they do
 /// not, and `0` for a class of probability 0 instead of `∞·0 = NaN`. A coefficient beyond
 /// even that (only f64 coefficients, which can reach `±∞`) is held at the largest finite
-/// value: its entries are `±∞` unless `eⱼ < 2⁻⁶⁴`.
+/// value: its entries are `±∞` unless `eⱼ < 2⁻⁶⁴`. The Hessian verbs carry their `h_pq`
+/// and `h_pp` the same way (`h_pq·p(1 − p)` is `∞·0 = NaN` at a label of probability 1, and
+/// `∞ − ∞` beside the `h_pp` part of a Hessian–vector product).
 #[inline(always)]
 fn grad_coefficients<F: Float>(a: f64, b: f64) -> (F, F, Option<F>) {
     let (fa, fb) = (F::from_f64(a), F::from_f64(b));
@@ -594,6 +685,10 @@ struct HessPass<'b, V: Vector, I> {
     inv_s: V,
     h_pq: V,
     h_pp: V,
+    /// The power of two the entries are multiplied by, where `h_pq` or `h_pp` overflows the
+    /// precision (see [`grad_coefficients`]; a weight near the range's end over a small
+    /// divisor, a z-loss times `lse`): one branch per vector, taken only by such rows.
+    unscale: Option<V>,
     add: bool,
 }
 
@@ -610,6 +705,10 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HessPass<'_, V, I> {
         // the precision (∞·0).
         let zero = v.splat(<V::Elem as Float>::ZERO);
         let h = V::select(p.eq(zero), zero, h);
+        let h = match self.unscale {
+            Some(k) => h.mul(k),
+            None => h,
+        };
         emit::<V, FULL>(v, h, self.io.buf(), i, self.add);
         []
     }
@@ -643,6 +742,8 @@ struct HvpPass<'a, 'b, V: Vector, I> {
     s: V,
     h_pq: V,
     h_pp: V,
+    /// As [`HessPass::unscale`].
+    unscale: Option<V>,
     add: bool,
 }
 
@@ -656,6 +757,10 @@ impl<V: Vector, I: Io<V::Elem>> Pass<V, 0> for HvpPass<'_, '_, V, I> {
         let h = self.h_pq.mul(p.mul(x).sub(ps)).add(self.h_pp.mul(ps));
         // Probability 0: 0, also where a coefficient overflowed the precision (∞·0).
         let h = V::select(p.eq(v.splat(zero)), v.splat(zero), h);
+        let h = match self.unscale {
+            Some(k) => h.mul(k),
+            None => h,
+        };
         emit::<V, FULL>(v, h, self.io.buf(), i, self.add);
         []
     }
@@ -753,6 +858,7 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
             max: mz.to_f64(),
             sum: sums[0],
             dot: sums[1] * DOT_UNSCALE,
+            dot_scaled: sums[1],
             tau: sums[2],
             unmasked: if job.tau.mask_aware {
                 sums[3]
@@ -792,6 +898,7 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
         match job.verb {
             Verb::Value | Verb::Elementwise => {}
             Verb::Grad | Verb::ValueAndGrad => {
+                let base = take_label_base(io.buf(), label, &co, job.add);
                 let (a, b, unscale) = grad_coefficients::<F>(co.a * inv_s, co.b);
                 let (a, b, unscale) = (v.splat(a), v.splat(b), unscale.map(|k| v.splat(k)));
                 // The specialisations of pass 3: what the buffer holds, τ or not.
@@ -819,9 +926,13 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     (_, false) => grad_pass!(held::LOGITS, false),
                     (_, true) => grad_pass!(held::LOGITS, true),
                 }
-                fix_label(io.buf(), label, &co, &st, job.cap, job.add);
+                fix_label(io.buf(), label, &co, &st, job.cap, base);
             }
             Verb::Hessian => {
+                // Scaled by 2⁻⁶⁴ where they overflow the precision, as the gradient's: the
+                // entries `h_pq·p(1 − p) + h_pp·p²` may fit (the label's `p(1 − p)` may be 0:
+                // `∞·0` would be NaN).
+                let (h_pq, h_pp, unscale) = grad_coefficients::<F>(co.h_pq, co.h_pp);
                 sweep::<_, _, 0>(
                     v,
                     c,
@@ -829,8 +940,9 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                         io: &mut io,
                         m,
                         inv_s: v.splat(F::from_f64(inv_s)),
-                        h_pq: v.splat(F::from_f64(co.h_pq)),
-                        h_pp: v.splat(F::from_f64(co.h_pp)),
+                        h_pq: v.splat(h_pq),
+                        h_pp: v.splat(h_pp),
+                        unscale: unscale.map(|k| v.splat(k)),
                         add: job.add,
                     },
                 );
@@ -848,6 +960,9 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                         add: job.add,
                     },
                 );
+                // As the Hessian's: `h_pq·(pⱼvⱼ − pⱼs)` with `∞·0 = NaN` where the difference
+                // is 0 (`∞ − ∞` beside the `h_pp` part) if `h_pq` overflowed.
+                let (h_pq, h_pp, unscale) = grad_coefficients::<F>(co.h_pq, co.h_pp);
                 sweep::<_, _, 0>(
                     v,
                     c,
@@ -857,8 +972,9 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                         m,
                         inv_s: v.splat(F::from_f64(inv_s)),
                         s: v.splat(F::from_f64(s)),
-                        h_pq: v.splat(F::from_f64(co.h_pq)),
-                        h_pp: v.splat(F::from_f64(co.h_pp)),
+                        h_pq: v.splat(h_pq),
+                        h_pp: v.splat(h_pp),
+                        unscale: unscale.map(|k| v.splat(k)),
                         add: job.add,
                     },
                 );
@@ -908,11 +1024,32 @@ fn settle<F: Float>(
     Some(co)
 }
 
-/// Subtracts the label's own term `d·dz_y/dx_y` from the row's gradient `g`.
+/// In accumulate mode, the caller's value at the row's label, taken out of `g` (left `+0`)
+/// before the gradient pass adds to the row, where [`fix_label`] will finish that entry:
+/// the pass then leaves the label's own `a·p_y` there alone, and [`fix_label`] adds the
+/// finished entry `a·p_y − d` to the caller's value. Adding `a·p_y` to it first and
+/// subtracting `d` after would lose a caller's value small beside `a ≈ d` (one class, a
+/// tiny divisor: `(5 + 1e30) − 1e30 = 0`). `None` in write mode, and where there is nothing
+/// to fix.
+#[inline(always)]
+fn take_label_base<F: Float>(g: &mut [F], label: Option<usize>, co: &Coef, add: bool) -> Option<F> {
+    match label {
+        Some(y) if add && co.d != 0.0 => {
+            let base = g[y];
+            g[y] = F::ZERO;
+            Some(base)
+        }
+        _ => None,
+    }
+}
+
+/// Subtracts the label's own term `d·dz_y/dx_y` from the row's gradient `g`, and in
+/// accumulate mode adds the finished entry to the caller's value `base` (see
+/// [`take_label_base`]; `g[y]` then holds the pass's `a·p_y` alone, as in write mode, so that
+/// an entry accumulated onto `+0` is the written one).
 ///
-/// Where the rule asked for [`RowStats::rest`] and `a = d` (no capping), a written label
-/// entry is `a·p_y − d = −d·(1 − p_y) = −d·rest/S` instead: from `p_y` rounded to 1 it would
-/// be 0 (accumulated entries keep the subtraction: the caller's value is already in them).
+/// Where the rule asked for [`RowStats::rest`] and `a = d` (no capping), the label's entry
+/// is `a·p_y − d = −d·(1 − p_y) = −d·rest/S` instead: from `p_y` rounded to 1 it would be 0.
 #[inline(always)]
 fn fix_label<F: Float>(
     g: &mut [F],
@@ -920,30 +1057,33 @@ fn fix_label<F: Float>(
     co: &Coef,
     st: &RowStats,
     cap: Option<F>,
-    add: bool,
+    base: Option<F>,
 ) {
     let Some(y) = label else { return };
     if co.d == 0.0 {
         return;
     }
-    if let Some(rest) = st.rest
-        && !add
+    let entry = if let Some(rest) = st.rest
         && cap.is_none()
         && co.a == co.d
     {
-        g[y] = F::from_f64(-co.d * (rest / (1.0 + rest)));
-        return;
-    }
-    let dz = match cap {
-        Some(cc) => {
-            let t = (st.zy + st.max) / cc.to_f64();
-            1.0 - t * t
-        }
-        None => 1.0,
+        F::from_f64(-co.d * (rest / (1.0 + rest)))
+    } else {
+        let dz = match cap {
+            Some(cc) => {
+                let t = (st.zy + st.max) / cc.to_f64();
+                1.0 - t * t
+            }
+            None => 1.0,
+        };
+        // In the buffer's precision, so that p_y·a − d is exactly 0 where the rounded p_y·a
+        // equals the rounded d (a one-class row, a certain label).
+        F::from_f64(g[y].to_f64() - F::from_f64(co.d * dz).to_f64())
     };
-    // In the buffer's precision, so that p_y·a − d is exactly 0 where the rounded p_y·a
-    // equals the rounded d (a one-class row, a certain label).
-    g[y] = F::from_f64(g[y].to_f64() - F::from_f64(co.d * dz).to_f64());
+    g[y] = match base {
+        Some(b) => b + entry,
+        None => entry,
+    };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1071,6 +1211,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
                 max: maxes[r].to_f64(),
                 sum,
                 dot: 0.0,
+                dot_scaled: 0.0,
                 tau: 0.0,
                 unmasked: c as f64,
                 zy: zys[r],
@@ -1117,6 +1258,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
                 j += lanes;
             }
             let g = io.buf();
+            let base = take_label_base(g, label, &co, job.add);
             if job.add {
                 for (g, d) in g.iter_mut().zip(&row_grad[..c]) {
                     *g = *g + *d;
@@ -1124,7 +1266,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             } else {
                 g.copy_from_slice(&row_grad[..c]);
             }
-            fix_label(g, label, &co, &st, None, job.add);
+            fix_label(g, label, &co, &st, None, base);
         }
         r0 += nr;
     }
@@ -1310,6 +1452,8 @@ mod tests {
                     ta: F::ZERO,
                     tb: F::ZERO,
                     mask_aware: false,
+                    exact_zero: false,
+                    zero_base: false,
                 },
                 add: self.add,
                 per_row: &mut per_row,

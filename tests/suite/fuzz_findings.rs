@@ -577,3 +577,413 @@ fn smoothed_hinge_and_modified_huber_hessians_at_a_tiny_margin() {
         assert_eq!(h, [0.0, 2.0], "{b:?}");
     }
 }
+
+#[test]
+fn pseudo_huber_with_a_tiny_delta_is_delta_times_a_huge_residual() {
+    // (r/δ)² overflows f64 for r = 1e139, δ = 1e-30 (the reference once gave ∞/∞ = NaN
+    // there); the term is δ|r| − δ² + …, δ|r| to 1e-169.
+    let (p, t, delta) = (1e139f64, -1e-8, 1e-30);
+    let want = delta * (p - t);
+    let reference = losskit::reference::regression::pseudo_huber(p, t, delta);
+    close("reference", reference, want, 1e-15);
+    for b in backends() {
+        let mut out = [0.0f64; 1];
+        PseudoHuber { delta }
+            .on(b)
+            .unwrap()
+            .value_elementwise(&[p], &[t], None, &mut out[..])
+            .unwrap();
+        close("term", out[0], want, 1e-15);
+    }
+}
+
+#[test]
+fn cross_entropy_hessian_and_hvp_with_a_coefficient_beyond_f32_are_exact_where_they_fit() {
+    // Hessian: a class weight of 3e38 over a divisor of 0.25 makes `h_pq = 1.2e39`, beyond
+    // f32: it was ∞, so ∞·0 = NaN at a label of probability 1 (p(1 − p) = 0) and ∞ where the
+    // true entry fits (6.5e7 at p = e⁻⁷², 3e38 at p = ½).
+    let w = [3e38f32, 1.0];
+    let x = [-16.0f32, -88.0, 0.0, 0.0];
+    let ce = CrossEntropy::<f32> {
+        class_weights: Some(&w),
+        ..CrossEntropy::default()
+    };
+    let r = Reduction::Divisor(0.25);
+    let h_pq = 4.0 * f64::from(w[0]);
+    let p1 = (-72.0f64).exp() / (1.0 + (-72.0f64).exp());
+    for b in backends() {
+        let ce = ce.on(b).unwrap();
+        let mut h = [0.0f32; 4];
+        ce.hessian_diag(&x, 2, &[0u8, 0][..], r, &mut h[..])
+            .unwrap();
+        assert_eq!(h[0], 0.0, "{b:?}: p₀ = 1 in f32: {h:?}");
+        close("hessian[1]", f64::from(h[1]), h_pq * p1 * (1.0 - p1), 1e-5);
+        assert_eq!(h[2], w[0], "{b:?}: 4w·¼, exact");
+        assert_eq!(h[3], w[0], "{b:?}: 4w·¼, exact");
+        let mut ha = [1.0f32; 4];
+        ce.hessian_diag(&x, 2, &[0u8, 0][..], r, Out::add(&mut ha[..]))
+            .unwrap();
+        for i in 0..4 {
+            assert_eq!(ha[i], 1.0 + h[i], "{b:?}: accumulated hessian[{i}]");
+        }
+    }
+    // H·v: a z-loss of 1.5 times lse = −f32::MAX makes `h_pq = 1 + 3·lse ≈ −1.02e39`. Row
+    // 0: `pⱼvⱼ − pⱼs = 0` beside the `h_pp` part, ∞·0 + finite = NaN (want `3·p·s`, exactly
+    // −0.65625); row 1: s = 0 and `h_pq·pⱼvⱼ = ∓1.28e38` fits (it was ±∞).
+    let m = f32::MAX;
+    let x = [-m, -m, f32::NEG_INFINITY, -m, -m, f32::NEG_INFINITY];
+    let v = [-0.4375f32, -0.4375, -0.4375, 0.25, -0.25, 1.0];
+    let ce = CrossEntropy::<f32> {
+        z_loss: 1.5,
+        ..CrossEntropy::default()
+    };
+    let lse = -f64::from(m) + core::f64::consts::LN_2;
+    let want = (1.0 + 3.0 * lse) * 0.125;
+    for b in backends() {
+        let ce = ce.on(b).unwrap();
+        let mut hv = [0.0f32; 6];
+        ce.hvp(&x, 3, &[0u8, 0][..], Reduction::Sum, &v, &mut hv[..])
+            .unwrap();
+        assert_eq!(hv[..3], [-0.65625, -0.65625, 0.0], "{b:?}: {hv:?}");
+        close("hvp[3]", f64::from(hv[3]), want, 1e-6);
+        close("hvp[4]", f64::from(hv[4]), -want, 1e-6);
+        assert_eq!(hv[5], 0.0, "{b:?}: a masked class");
+        let mut hva = [1.0f32; 6];
+        ce.hvp(
+            &x,
+            3,
+            &[0u8, 0][..],
+            Reduction::Sum,
+            &v,
+            Out::add(&mut hva[..]),
+        )
+        .unwrap();
+        for i in 0..6 {
+            assert_eq!(hva[i], 1.0 + hv[i], "{b:?}: accumulated hvp[{i}]");
+        }
+    }
+}
+
+#[test]
+fn cross_entropy_accumulated_label_entry_keeps_a_small_prior_beside_a_large_coefficient() {
+    // One certain class (C = 1, the narrow schedule; C = 40 with the others masked, the wide
+    // one) over a divisor of 1e-30: `a = d = 1e30`, the label's entry `a·p_y − d` is 0. It
+    // was accumulated as `(5 + 1e30) − 1e30 = 0`, losing the caller's 5.
+    for classes in [1usize, 40] {
+        let mut x = vec![f64::NEG_INFINITY; classes];
+        x[0] = 0.0;
+        for b in backends() {
+            let ce = CrossEntropy::<f64>::default().on(b).unwrap();
+            let r = Reduction::Divisor(1e-30);
+            let mut g = vec![5.0; classes];
+            ce.grad(&x, classes, &[0u8][..], r, Out::add(&mut g[..]))
+                .unwrap();
+            assert_eq!(g, vec![5.0; classes], "{b:?} C={classes}");
+            // Accumulated onto +0, the written gradient, bit for bit.
+            let (mut w, mut z) = (vec![7.0; classes], vec![0.0; classes]);
+            ce.grad(&x, classes, &[0u8][..], r, &mut w[..]).unwrap();
+            ce.grad(&x, classes, &[0u8][..], r, Out::add(&mut z[..]))
+                .unwrap();
+            let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&w), bits(&z), "{b:?} C={classes}");
+        }
+    }
+}
+
+#[test]
+fn multi_margin_in_f32_at_a_hinge_of_its_rounded_margin_has_the_subgradient_0() {
+    // The margin 1e8 + 1.5e-8 is 1e8 in f32 (the f32 kernel's margin), so h = margin + x₁ −
+    // x_y is exactly 0: the subgradient 0 (numerics policy 5), where the f64 kernel, whose
+    // margin keeps its 1.5e-8, is on the active side. The check accepts either side within a
+    // few f32 roundings of the hinge (`fuzz/src/checks/rows.rs`, `hinge_alternatives`).
+    let margin = 1.000_000_000_000_000_3e8;
+    for b in backends() {
+        let mut g = [7.0f32; 2];
+        MultiMargin::<f32> {
+            margin,
+            ..MultiMargin::default()
+        }
+        .on(b)
+        .unwrap()
+        .grad(&[0.0f32, -1e8], 2, &[0u8][..], Reduction::Sum, &mut g[..])
+        .unwrap();
+        assert_eq!(g, [0.0, 0.0], "{b:?}");
+        let mut g = [7.0f64; 2];
+        MultiMargin::<f64> {
+            margin,
+            ..MultiMargin::default()
+        }
+        .on(b)
+        .unwrap()
+        .grad(&[0.0f64, -1e8], 2, &[0u8][..], Reduction::Sum, &mut g[..])
+        .unwrap();
+        assert_eq!(g, [-0.5, 0.5], "{b:?}");
+    }
+}
+
+#[test]
+fn squared_multi_margin_in_f64_beyond_the_range_is_infinite_and_exact_where_it_fits() {
+    // A margin of 1e300 and a class weight of f32::MAX: the true gradient 2·w·h/C = 3.4e338
+    // is beyond f64 (±∞ is right, policy 3); with a weight of 1 it is 1e300. The check asked
+    // for finite gradients on moderate logits whatever the margin (fixed: it bounds the row's
+    // entries by `s·gmag`, which includes the margin).
+    let w = [f64::from(f32::MAX), 1.0];
+    let l = MultiMargin::<f64> {
+        p: 2,
+        margin: 1e300,
+        class_weights: Some(&w[..]),
+    };
+    for b in backends() {
+        let mut g = [0.0f64; 4];
+        let v = l
+            .on(b)
+            .unwrap()
+            .value_and_grad(
+                &[0.0, 1.0, 0.0, 1.0],
+                2,
+                &[0u8, 1][..],
+                Reduction::Sum,
+                &mut g[..],
+            )
+            .unwrap();
+        assert_eq!(v, f64::INFINITY, "{b:?}");
+        assert_eq!(
+            g,
+            [f64::NEG_INFINITY, f64::INFINITY, 1e300, -1e300],
+            "{b:?}"
+        );
+    }
+}
+
+#[test]
+fn multi_margin_gradient_factor_beyond_the_range_keeps_inactive_classes_at_0() {
+    // w·s/C·4 overflows the precision (f32: 3.4e38·4/3; f64: 1.7e308·2¹⁰·4/3) while the
+    // entries fit: the row's factor was ∞, so an inactive class got 0·∞ = NaN and an active
+    // one ∞. It is carried scaled by 2⁻¹²⁸ and each entry scaled back.
+    for b in backends() {
+        let w = [f32::MAX, 1.0, 1.0];
+        let x = [10.0f32, 0.0, 9.001];
+        let h = 1.0 - 10.0 + f64::from(x[2]);
+        let mut g = [0.0f32; 3];
+        MultiMargin::<f32> {
+            p: 2,
+            margin: 1.0,
+            class_weights: Some(&w[..]),
+        }
+        .on(b)
+        .unwrap()
+        .grad(&x, 3, &[0u8][..], Reduction::Sum, &mut g[..])
+        .unwrap();
+        let want = 2.0 * f64::from(f32::MAX) / 3.0 * h;
+        assert_eq!(g[1], 0.0, "{b:?}");
+        close("grad[2]", f64::from(g[2]), want, 1e-6);
+        close("grad[0]", f64::from(g[0]), -want, 1e-6);
+        let w = [1.7e308f64, 1.0, 1.0];
+        let x = [10.0f64, 0.0, 9.0 + 2f64.powi(-20)];
+        let mut g = [0.0f64; 3];
+        MultiMargin::<f64> {
+            p: 2,
+            margin: 1.0,
+            class_weights: Some(&w[..]),
+        }
+        .on(b)
+        .unwrap()
+        .grad(
+            &x,
+            3,
+            &[0u8][..],
+            Reduction::Divisor(2f64.powi(-10)),
+            &mut g[..],
+        )
+        .unwrap();
+        let want = 1.7e308 / 3.0 * 2.0 * 2f64.powi(-20) * 1024.0;
+        assert_eq!(g[1], 0.0, "{b:?}");
+        close("grad[2] (f64)", g[2], want, 1e-12);
+        close("grad[0] (f64)", g[0], -want, 1e-12);
+    }
+}
+
+#[test]
+fn soft_cross_entropy_with_a_smoothed_target_under_a_masked_logit_is_infinite() {
+    // τ₂ = w₂·ε/C = 1.4e-45·0.1/3 rounds to 0 in f32, but it is not 0: on the −∞ logit the
+    // value is +∞ (policy 7; the xlogy branch is chosen on the exact τ, policy 10). It was
+    // 2·1e4·(0.1/3)·ln 2 = 462.1. A class weight of exactly 0 still contributes 0; and with
+    // ε = 0 a target of 1.4e-45 under a weight of 0.3 (τ rounds to 0) is +∞ too, a target
+    // of 0 is not.
+    let x = [0.0f32, 0.0, f32::NEG_INFINITY];
+    let t = [0.0f32; 3];
+    let tiny = f32::from_bits(1);
+    for b in backends() {
+        let mut out = [7.0f32; 1];
+        for (w2, want) in [(tiny, f32::INFINITY), (0.0, 462.098_14)] {
+            let w = [1e4f32, 1e4, w2];
+            SoftCrossEntropy {
+                class_weights: Some(&w[..]),
+                label_smoothing: 0.1,
+            }
+            .on(b)
+            .unwrap()
+            .value_elementwise(&x, 3, &t[..], &mut out[..])
+            .unwrap();
+            if want.is_finite() {
+                close("row", f64::from(out[0]), f64::from(want), 1e-6);
+            } else {
+                assert_eq!(out[0], want, "{b:?} w₂ = {w2:e}");
+            }
+        }
+        let w = [0.3f32, 1.0, 0.5];
+        let x = [f32::NEG_INFINITY, 1.0, 2.0, 0.0, 1.0, f32::NEG_INFINITY];
+        let t = [tiny, 0.5, 0.5, 0.0, 1.0, 0.0];
+        let mut out = [7.0f32; 2];
+        SoftCrossEntropy {
+            class_weights: Some(&w[..]),
+            label_smoothing: 0.0,
+        }
+        .on(b)
+        .unwrap()
+        .value_elementwise(&x, 3, &t[..], &mut out[..])
+        .unwrap();
+        assert_eq!(out[0], f32::INFINITY, "{b:?}");
+        close("row 1", f64::from(out[1]), (1.0 + (-1f64).exp()).ln(), 1e-6);
+    }
+}
+
+#[test]
+fn smooth_l1_mean_of_terms_near_f32_max_is_the_mean_on_every_backend() {
+    // Three terms of 3.4e38 among 40: the f64 path adds four vectors of terms in f32 before
+    // widening (portable and AVX2, 8 lanes: lane 0 of vectors 0 and 1 overflowed to +∞;
+    // AVX-512's 16 lanes form no group of 40 elements). A sum that is not finite is summed
+    // again with every term widened on its own.
+    let n = 40;
+    let mut p = vec![0.0f32; n];
+    let t = vec![0.0f32; n];
+    p[0] = -3.4e38;
+    p[8] = -3.4e38;
+    p[16] = 3.4e38;
+    p[33] = 1.5;
+    let want = (3.0 * (3.4e38f32 as f64 - 0.5) + 1.0) / n as f64;
+    for b in backends() {
+        let l = SmoothL1::default().on(b).unwrap();
+        close(
+            "mean",
+            f64::from(l.value(&p, &t, None, Reduction::Mean).unwrap()),
+            want,
+            1e-6,
+        );
+        let mut g = vec![1.0f32; n];
+        let v = l
+            .value_and_grad(&p, &t, None, Reduction::Mean, Out::add(&mut g[..]))
+            .unwrap();
+        close("value_and_grad, added", f64::from(v), want, 1e-6);
+        assert_eq!(
+            l.value(&p, &t, None, Reduction::Sum).unwrap(),
+            f32::INFINITY,
+            "{b:?}: the sum itself is beyond f32"
+        );
+    }
+}
+
+#[test]
+fn smoothing_sum_beyond_f64_keeps_a_row_value_that_fits() {
+    // Σ τⱼ(zⱼ − m) = 2·(−2e308) overflows f64 (even its 2⁻⁶⁴-scaled terms sum to a finite
+    // value), while the smoothing term (ε/C)·Σ τⱼ(lse − zⱼ) = (0.1/3)·4e308 fits: the row's
+    // value is 1.33e307, not +∞ (cross-entropy and Poly-1, whose ε term is below its
+    // rounding here).
+    let x = [1e308f64, -1e308, -1e308];
+    let labels = [0u8];
+    let want = (0.1 / 3.0 * 4.0) * 1e308;
+    for b in backends() {
+        let ce = CrossEntropy {
+            label_smoothing: 0.1,
+            ..CrossEntropy::default()
+        };
+        let got = ce
+            .on(b)
+            .unwrap()
+            .value(&x, 3, &labels[..], Reduction::Sum)
+            .unwrap();
+        close("cross-entropy", got, want, 1e-12);
+        let poly = Poly1 {
+            label_smoothing: 0.1,
+            ..Poly1::default()
+        };
+        let mut g = [0.0f64; 3];
+        let got = poly
+            .on(b)
+            .unwrap()
+            .value_and_grad(&x, 3, &labels[..], Reduction::Mean, &mut g[..])
+            .unwrap();
+        close("poly1", got, want, 1e-12);
+    }
+}
+
+#[test]
+fn distillation_in_f32_with_a_tiny_temperature_keeps_a_row_value_that_fits() {
+    // x − m = −6e38 overflows f32 and so would (x − m)/T = −6e41; the row's value
+    // (1 − α)·T²·KL ≈ ½·T·½·6e38 = 1.5e35 fits: the f64 kernel's value, not +∞.
+    let s = [3e38f32, -3e38];
+    let t = [0.0f32, 0.0];
+    let labels = [0u8];
+    let l = Distillation {
+        alpha: 0.5,
+        temperature: 1e-3,
+    };
+    let (s64, t64) = (s.map(f64::from), t.map(f64::from));
+    let want = l
+        .value(
+            &s64,
+            2,
+            Teacher {
+                logits: &t64[..],
+                labels: &labels[..],
+            },
+            Reduction::Sum,
+        )
+        .unwrap();
+    close("f64", want, 1.5e35, 1e-6);
+    for b in backends() {
+        let teacher = Teacher {
+            logits: &t[..],
+            labels: &labels[..],
+        };
+        let got = l
+            .on(b)
+            .unwrap()
+            .value(&s, 2, teacher, Reduction::Sum)
+            .unwrap();
+        close("value", f64::from(got), want, 1e-6);
+    }
+}
+
+#[test]
+fn distillation_in_f64_of_logits_a_few_ulps_apart_near_f32_max() {
+    // The kernel's (x − m)/T is exact where the check's old x/T rounded each logit to
+    // ulp(3.4e38/T) = 2⁷⁵: the value is ½·T·D (D = the student's spread, 3 ulps of 3.4e38;
+    // the teacher puts all its mass on class 1), not the 33% larger one the check wanted.
+    let s = [
+        -3.402_823_466_385_288_6e38f64,
+        -3.402_823_466_385_288_6e38,
+        -3.402_823_466_385_287_5e38,
+    ];
+    let t = [0.581_308_662_891_387_9f64, 88.719_991_128, -1e8];
+    let labels = [2u8];
+    let temperature = 9.999_999e-1;
+    let l = Distillation {
+        alpha: 0.5,
+        temperature,
+    };
+    let want = 0.5 * temperature * (s[2] - s[0]);
+    for b in backends() {
+        let teacher = Teacher {
+            logits: &t[..],
+            labels: &labels[..],
+        };
+        let mut g = [0.0f64; 3];
+        let got = l
+            .on(b)
+            .unwrap()
+            .value_and_grad(&s, 3, teacher, Reduction::Sum, &mut g[..])
+            .unwrap();
+        close("value", got, want, 1e-9);
+    }
+}

@@ -312,10 +312,28 @@ fn fail<F: Float>(c: &Case, d: &Data<F>, backend: Option<Backend>, msg: String) 
     )
 }
 
-/// Each element's weighted term in `F` (beyond the range of `F` before weighting: ±∞; a
-/// class weight of 0: 0) and its magnitude of parts.
-fn terms<F: Float>(c: &Case, d: &Data<F>) -> Vec<(f64, f64)> {
+/// One element's weighted term in `F`: its value, the magnitude of its parts, and an absolute
+/// slack for a subnormal intermediate.
+struct Term {
+    value: f64,
+    parts: f64,
+    slack: f64,
+}
+
+/// Each element's weighted term in `F` (beyond the range of `F` before weighting: ±∞; within
+/// the budget of that edge: either, so its parts are infinite; a class weight of 0: 0).
+fn terms<F: Float>(c: &Case, d: &Data<F>) -> Vec<Term> {
     let k = c.classes;
+    let max = max_of::<F>();
+    let rel = budget(c.loss, is_f32::<F>(), What::Value).rel;
+    // The smallest subnormal of F: a softplus(−x) below F's normal range is formed in F
+    // before the factor `1 + (pw − 1)·y` and the class weight multiply it (numerics policy
+    // 2), so its rounding, up to this size, is multiplied by them too.
+    let tiny = if is_f32::<F>() {
+        f64::from(f32::from_bits(1))
+    } else {
+        f64::from_bits(1)
+    };
     (0..d.x.len())
         .map(|i| {
             let (x, y) = (d.x[i].to_f64(), d.y[i].to_f64());
@@ -329,15 +347,37 @@ fn terms<F: Float>(c: &Case, d: &Data<F>) -> Vec<(f64, f64)> {
                     x.exp().ln_1p()
                 }
             };
-            let parts = ((1.0 - y) * x).abs() + (1.0 + (pw - 1.0) * y).abs() * softplus(-x);
+            let factor = (1.0 + (pw - 1.0) * y).abs();
+            let parts = ((1.0 - y) * x).abs() + factor * softplus(-x);
+            let slack = 2.0 * tiny * factor * w.abs();
             // Terms are weighted in the input precision (numerics policy 2): a weighted term
-            // beyond its range is ±∞, whatever the reduction's factor does afterwards.
+            // beyond its range is ±∞, whatever the reduction's factor does afterwards; one
+            // within the budget of the range's end may round either way.
+            let big = l.abs().max((w * l).abs());
             if w == 0.0 {
-                (0.0, 0.0)
-            } else if l.abs() > max_of::<F>() || (w * l).abs() > max_of::<F>() {
-                ((w * l).signum() * f64::INFINITY, f64::INFINITY)
+                Term {
+                    value: 0.0,
+                    parts: 0.0,
+                    slack: 0.0,
+                }
+            } else if big > max * (1.0 + 4.0 * rel) {
+                Term {
+                    value: (w * l).signum() * f64::INFINITY,
+                    parts: f64::INFINITY,
+                    slack,
+                }
+            } else if big >= max * (1.0 - 4.0 * rel) {
+                Term {
+                    value: w * l,
+                    parts: f64::INFINITY,
+                    slack,
+                }
             } else {
-                (w * l, w * parts.max(l))
+                Term {
+                    value: w * l,
+                    parts: w * parts.max(l),
+                    slack,
+                }
             }
         })
         .collect()
@@ -405,7 +445,7 @@ fn check<F: Float>(c: &Case) {
             None => first = Some((backend, res, out)),
             Some((b0, r0, o0)) => {
                 if let (Ok(v0), Ok(v)) = (r0, &res) {
-                    let mag: f64 = terms(c, &d).iter().map(|t| t.1).sum();
+                    let mag: f64 = terms(c, &d).iter().map(|t| t.parts).sum();
                     let s = c.reduction.scale(1).unwrap_or(1.0).abs().max(1e-300);
                     if !agree(
                         v0.to_f64(),
@@ -464,8 +504,13 @@ fn check_ok<F: Float>(
     };
     if matches!(c.verb, Verb::Value | Verb::ValueAndGrad) {
         let b = budget(c.loss, f32, What::Value);
-        let sum: f64 = t.iter().map(|x| x.0).sum();
-        let mag: f64 = t.iter().map(|x| x.1).sum();
+        let sum: f64 = t.iter().map(|x| x.value).sum();
+        let mag: f64 = t.iter().map(|x| x.parts).sum();
+        let slack: f64 = t.iter().map(|x| x.slack).sum();
+        let b = Budget {
+            abs: b.abs + slack * s.abs(),
+            ..b
+        };
         let want = if sum.is_nan() {
             // Infinite terms of both signs.
             Want::Any
@@ -480,18 +525,23 @@ fn check_ok<F: Float>(
     }
     if c.verb == Verb::Elementwise {
         let b = budget(c.loss, f32, What::Elementwise);
-        let items: Vec<(f64, f64)> = if per_row {
+        let items: Vec<(f64, f64, f64)> = if per_row {
             t.chunks(k)
                 .map(|r| {
-                    let (v, m): (f64, f64) =
-                        r.iter().fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
-                    (v / k as f64, m / k as f64)
+                    let (v, m, e) = r.iter().fold((0.0, 0.0, 0.0), |a, x| {
+                        (a.0 + x.value, a.1 + x.parts, a.2 + x.slack)
+                    });
+                    (v / k as f64, m / k as f64, e / k as f64)
                 })
                 .collect()
         } else {
-            t.clone()
+            t.iter().map(|x| (x.value, x.parts, x.slack)).collect()
         };
-        for (i, &(v, m)) in items.iter().enumerate() {
+        for (i, &(v, m, e)) in items.iter().enumerate() {
+            let b = Budget {
+                abs: b.abs + e,
+                ..b
+            };
             let want = if v.is_nan() {
                 Want::Any
             } else if v.is_infinite() {

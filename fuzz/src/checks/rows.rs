@@ -751,6 +751,11 @@ struct RowRef {
 /// main and z-loss terms in the reduction.
 struct Reference {
     rows: Vec<Option<RowRef>>,
+    /// Each row's `(gmag, zmag)` (see [`RowRef`]): also where the oracle cannot say the
+    /// row's value but knows the size of the parts of its derivatives (a soft-capped row
+    /// with masks under `smooth_unmasked_only`), so that their tolerance still follows the
+    /// parts, not the (possibly cancelled) result.
+    parts: Vec<Option<(f64, f64)>>,
     s1: f64,
     s2: f64,
 }
@@ -780,9 +785,12 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
     };
     let (mut count, mut total) = (0usize, 0.0f64);
     let mut out = Vec::with_capacity(rows);
+    let mut parts = Vec::with_capacity(rows);
     for r in 0..rows {
         let xr = &x[r * k..(r + 1) * k];
         let y = class_of(c, r);
+        // The parts of a row whose value the oracle cannot say.
+        let mut parts_only = None;
         if let Some(y) = y {
             count += 1;
             total += w(y);
@@ -806,8 +814,18 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
             ("distillation", Some(y)) => {
                 let t = &second[r * k..(r + 1) * k];
                 let temp = c.b;
-                let s_t: Vec<f64> = xr.iter().map(|v| v / temp).collect();
-                let t_t: Vec<f64> = t.iter().map(|v| v / temp).collect();
+                // Shifted before dividing (the kernel's `(x − m)/T`): `x/T` of logits near
+                // ±3.4e38 rounds each to ulp(x/T) (2⁷⁵ ≈ 3.8e22 in f64), far more than the
+                // differences the softmax depends on (the KL of such a row came out 33% off).
+                // Halves, so that `x − m` cannot overflow where `(x − m)/T` fits.
+                let shifted = |row: &[f64]| -> Vec<f64> {
+                    let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    row.iter()
+                        .map(|v| (0.5 * v - 0.5 * m) / temp * 2.0)
+                        .collect()
+                };
+                let s_t = shifted(xr);
+                let t_t = shifted(t);
                 let (nlp, _) = neg_log_softmax(xr);
                 let (nlp_s, _) = neg_log_softmax(&s_t);
                 let (nlp_t, _) = neg_log_softmax(&t_t);
@@ -834,7 +852,22 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
             (_, None) => Some(RowRef::default()),
             ("cross_entropy", Some(y)) => {
                 let masked = xr.contains(&f64::NEG_INFINITY);
-                if c.softcap.is_some() && c.unmasked_only && masked {
+                if let Some(cap) = c.softcap
+                    && c.unmasked_only
+                    && masked
+                {
+                    // Which classes the smoothing counts is not the oracle's to say here (a
+                    // capped mask is −c, not −∞), but the parts of the derivatives are
+                    // bounded all the same: `(1 − ε)·w_y + ε·max w` (the share of any set of
+                    // classes) and the z-loss's `2ζ·(|lse| + 1)`, `lse` of the capped logits.
+                    let z: Vec<f64> = xr.iter().map(|v| cap * (v / cap).tanh()).collect();
+                    let (_, lse) = neg_log_softmax(&z);
+                    let wmax = (0..k).map(|j| w(j).abs()).fold(0.0, f64::max);
+                    let eps = c.smoothing;
+                    parts_only = Some((
+                        ((1.0 - eps) * w(y)).abs() + eps * wmax,
+                        2.0 * c.z_loss * (lse.abs() + 1.0),
+                    ));
                     None
                 } else {
                     let z: Vec<f64> = match c.softcap {
@@ -950,6 +983,7 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
             }
             (other, _) => unreachable!("{other}"),
         };
+        parts.push(row.map(|r| (r.gmag, r.zmag)).or(parts_only));
         out.push(row);
     }
     let r = c.reduction;
@@ -958,7 +992,12 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
         "softmax_focal" => (mean_scale(r, count as f64), 0.0),
         _ => (mean_scale(r, rows as f64), 0.0),
     };
-    Reference { rows: out, s1, s2 }
+    Reference {
+        rows: out,
+        parts,
+        s1,
+        s2,
+    }
 }
 
 fn fail<F: Float>(c: &Case, d: &Data<F>, backend: Option<Backend>, msg: String) -> ! {
@@ -1008,9 +1047,9 @@ fn derivative_scales<F: Float>(c: &Case, d: &Data<F>, reference: &Reference, sca
     if c.verb == Verb::Elementwise || c.verb == Verb::Value {
         return;
     }
-    for (s, row) in scales.iter_mut().zip(&reference.rows) {
-        if let Some(row) = row {
-            let parts = reference.s1.abs() * row.gmag + reference.s2.abs() * row.zmag;
+    for (s, row) in scales.iter_mut().zip(&reference.parts) {
+        if let Some((gmag, zmag)) = *row {
+            let parts = reference.s1.abs() * gmag + reference.s2.abs() * zmag;
             if parts.is_finite() {
                 *s = s.max(parts);
             }
@@ -1321,13 +1360,18 @@ fn check_ok<F: Float>(
         }
         let mut scales = row_scales(&g64, c.classes);
         derivative_scales(c, d, &reference, &mut scales);
+        let alternatives = hinge_alternatives(c, d, reference.s1, &g64);
         for (i, g) in written.iter().enumerate() {
             let scale = scales[i / c.classes];
             let bb = Budget {
                 abs: b.abs + 1e-44,
                 ..b
             };
-            if let Err(e) = Want::of::<F>(g64[i], scale, bb).check(g.to_f64(), bb) {
+            let got = g.to_f64();
+            let check = |want: f64| Want::of::<F>(want, scale, bb).check(got, bb);
+            if let Err(e) = check(g64[i])
+                && !alternatives[i].iter().any(|&w| check(w).is_ok())
+            {
                 fail(format!("{what:?}[{i}]: {e} (f64 kernel)"));
             }
         }
@@ -1337,17 +1381,72 @@ fn check_ok<F: Float>(
         && d.weights
             .as_ref()
             .is_none_or(|w| w.iter().all(|v| v.to_f64().abs() < 1e300));
-    if moderate_rows
+    // Multi-margin's entries are bounded by the row's `s·gmag` (`gmag` sums
+    // `p·w_y·(|margin| + |x_y| + |xⱼ|)^(p−1)/C`, above every `|∂ℓ/∂xⱼ|` and their sum at the
+    // label): finite wherever that bound is. Its margin, like a logit, can make the true
+    // gradient overflow (`2·w_y·h/C` with `h ≈ margin`), so the other losses' guard, on
+    // moderate logits and weights alone, does not apply to it.
+    let bounded_rows = |i: usize| {
+        reference
+            .rows
+            .get(i / c.classes.max(1))
+            .copied()
+            .flatten()
+            .is_some_and(|r| reference.s1.abs() * r.gmag < 0.25 * f64::MAX)
+    };
+    let not_finite = |i: usize| !written[i].to_f64().is_finite();
+    if c.loss == "multi_margin" {
+        if what == What::Grad
+            && let Some(i) = (0..written.len()).find(|&i| not_finite(i) && bounded_rows(i))
+        {
+            fail(format!("gradient[{i}] not finite"));
+        }
+    } else if moderate_rows
         && what == What::Grad
         && c.z_loss < 1e100
         && (c.loss != "distillation" || within(c.b, 1e-100, 1e100))
-        && let Some(i) = written.iter().position(|g| !g.to_f64().is_finite())
+        && let Some(i) = (0..written.len()).find(|&i| not_finite(i))
     {
         fail(format!("gradient[{i}] not finite"));
     }
     if what == What::Grad {
         central_differences(c, d, &reference, &written, b, &fail);
     }
+}
+
+/// The other results an f32 gradient entry of multi-margin with `p = 1` may have, beside
+/// the f64 kernel's: where a hinge `h = margin − x_y + xⱼ` is within a few f32 roundings
+/// of its parts from 0 (the margin is rounded to f32 too, as the f32 kernel computes with
+/// it), f32 may take the other side of the derivative's step `s·w_y/C` (numerics policy 5:
+/// the subgradient is 0 at the hinge). Such an entry is 0 or the step; the label's entry,
+/// minus the sum of the others, is off by up to as many steps as the row has such hinges.
+/// Elsewhere, and for `p = 2` (whose derivative is continuous there), none.
+fn hinge_alternatives<F: Float>(c: &Case, d: &Data<F>, s1: f64, g64: &[f64]) -> Vec<Vec<f64>> {
+    let k = c.classes;
+    let mut alt = vec![Vec::new(); g64.len()];
+    if c.loss != "multi_margin" || c.b != 1.0 || k == 0 {
+        return alt;
+    }
+    for r in 0..g64.len() / k {
+        let Some(y) = class_of(c, r) else {
+            continue;
+        };
+        let x: Vec<f64> = d.x[r * k..(r + 1) * k].iter().map(|v| v.to_f64()).collect();
+        let w = d.weights.as_ref().map_or(1.0, |w| w[y].to_f64());
+        let step = s1 * w / k as f64;
+        let mut near = 0i32;
+        for j in (0..k).filter(|&j| j != y) {
+            let parts = c.a.abs() + x[y].abs() + x[j].abs();
+            if (c.a - x[y] + x[j]).abs() <= 8.0 * f64::from(f32::EPSILON) * parts {
+                near += 1;
+                alt[r * k + j] = vec![0.0, step];
+            }
+        }
+        alt[r * k + y] = (-near..=near)
+            .map(|m| g64[r * k + y] + f64::from(m) * step)
+            .collect();
+    }
+    alt
 }
 
 /// f64 gradients against central differences of the row reference, on moderate rows with

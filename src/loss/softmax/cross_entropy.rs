@@ -128,7 +128,7 @@ impl CeRow {
         let total = on_label + smooth * st.tau;
         // One logarithm per row (a software routine on FPUs without f64).
         let ln_sum = st.ln_sum();
-        let value = total * ln_sum - xmul(on_label, st.zy) - xmul(smooth, st.dot);
+        let value = total * ln_sum - xmul(on_label, st.zy) - st.times_dot(smooth);
         CeRow {
             ln_sum,
             on_label,
@@ -338,7 +338,8 @@ impl<'w, F: Float> On<CrossEntropy<'w, F>> {
 ///
 /// `Mean` divides by the number of rows (not by a weight sum), as PyTorch. A target of 0
 /// contributes 0 also where the logit is `−∞` (xlogy); a positive target on a `−∞` logit
-/// makes the value `+∞` with the finite gradient limit. Targets are probabilities: each in
+/// makes the value `+∞` with the finite gradient limit (a positive `wⱼ t'ⱼ`, also where that
+/// product is below the precision's range). Targets are probabilities: each in
 /// `[0, 1]` ([`Error::NonFinite`] for NaN or `±∞`, [`Error::InvalidInput`] for a finite value
 /// outside; PyTorch accepts a negative target, which makes the loss unbounded below). A
 /// row's targets need not sum to 1.

@@ -5,7 +5,7 @@ use super::Extra;
 use crate::label::{Label, Target, classify};
 use crate::shape::dispatch::{Task, task};
 use crate::shape::row_checks::{check_labels, check_len, check_row_named, check_rows, check_shape};
-use crate::shape::row_softmax::{Logits, Verb};
+use crate::shape::row_softmax::{DOT_SCALE, DOT_UNSCALE, Logits, Verb};
 use crate::shape::row_sweep::{Pass, emit, load, neg_inf, sweep};
 use crate::shape::rows::Loss;
 use crate::shape::rows::kernel::RowKernel;
@@ -108,6 +108,35 @@ impl<V: Vector> Pass<V, 4> for Distill<'_, V> {
     }
 }
 
+/// The KL term's `Σ e^{zₜ}(zₜ − zₛ)` again, for a row where the first sum overflowed: as
+/// `T·Σ e^{zₜ}(Δₜ − Δₛ)` with `Δ = x − m` formed from terms scaled by 2⁻⁶⁴
+/// (`2⁻⁶⁴x − 2⁻⁶⁴m`, exact in the normal range, as the row driver's `Σ τ(z − m)`), so that
+/// neither `zₛ = Δₛ/T` (a tiny `T`) nor the difference (logits of both signs near the
+/// range's end) overflows; the caller multiplies by 2⁶⁴ where the row's value needs it.
+struct DistillDot<'a, V: Vector> {
+    s: &'a [V::Elem],
+    t: &'a [V::Elem],
+    ms: V,
+    mt: V,
+    k: V,
+    /// 2⁻⁶⁴.
+    scale: V,
+}
+
+impl<V: Vector> Pass<V, 1> for DistillDot<'_, V> {
+    #[inline(always)]
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 1] {
+        let zero = v.splat(<V::Elem as Float>::ZERO);
+        let s = load::<V, FULL>(v, self.s, i, neg_inf::<V::Elem>());
+        let t = load::<V, FULL>(v, self.t, i, neg_inf::<V::Elem>());
+        // The same `e^{zₜ}` as the first sweep.
+        let et = exp(t.sub(self.mt).mul(self.k));
+        let ds = s.mul(self.scale).sub(self.ms.mul(self.scale));
+        let dt = t.mul(self.scale).sub(self.mt.mul(self.scale));
+        [V::select(et.eq(zero), zero, et.mul(dt.sub(ds)))]
+    }
+}
+
 impl<F: Float> Task for DistillTask<'_, F> {
     type Output = Result<f64>;
     #[inline(always)]
@@ -139,8 +168,31 @@ impl<F: Float> Task for DistillTask<'_, F> {
             let sy = srow[y].to_f64() - ms.to_f64();
             let (a, tt) = (self.alpha, self.temperature);
             let ce = libm::log(s1) - sy;
-            let kl = d / q - libm::log(q) + libm::log(st);
-            let value = super::xmul(a, ce) + super::xmul((1.0 - a) * tt * tt, kl);
+            let value = if d.is_finite() {
+                let kl = d / q - libm::log(q) + libm::log(st);
+                super::xmul(a, ce) + super::xmul((1.0 - a) * tt * tt, kl)
+            } else {
+                // `d` overflowed (`zₛ` of a tiny `T`, or `zₜ − zₛ` beyond the precision) or
+                // is `+∞` (teacher mass on a student mask): `T²·Σ q(zₜ − zₛ)` is
+                // `T·Σ q(Δₜ − Δₛ)`, from the scaled sum; `+∞` again only where the row's value
+                // is beyond f64 or the student masks a class of the teacher's. A rare path:
+                // one more sweep for such a row alone.
+                let [ds] = sweep::<_, _, 1>(
+                    v,
+                    c,
+                    &mut DistillDot {
+                        s: srow,
+                        t: trow,
+                        ms: v.splat(ms),
+                        mt: v.splat(mt),
+                        k: v.splat(F::from_f64(k)),
+                        scale: v.splat(F::from_f64(DOT_SCALE)),
+                    },
+                );
+                let w = (1.0 - a) * tt;
+                let kl_t = (w * (ds / q)) * DOT_UNSCALE + (w * tt) * (libm::log(st) - libm::log(q));
+                super::xmul(a, ce) + if w == 0.0 { 0.0 } else { kl_t }
+            };
             total += value;
             if !self.grad.is_empty() {
                 let g = &mut self.grad[r * c..(r + 1) * c];

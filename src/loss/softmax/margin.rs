@@ -71,6 +71,13 @@ fn run_task<F>(backend: Backend, t: MarginTask<'_, F>) -> Result<f64> {
 }
 }
 
+/// The factor a Weston–Watkins row's gradient factor is carried scaled by when it
+/// overflows the precision (2⁻¹²⁸), its inverse, and the half of it each entry is
+/// multiplied back by twice (2⁶⁴, an f32 number where 2¹²⁸ is not).
+const MARGIN_SCALE: f64 = 2.938_735_877_055_719e-39;
+const MARGIN_UNSCALE: f64 = 3.402_823_669_209_385e38;
+const MARGIN_UNSCALE_HALF: f64 = 18_446_744_073_709_551_616.0;
+
 struct MarginTask<'a, F> {
     kind: Kind,
     margin: F,
@@ -102,6 +109,10 @@ struct Ww<'a, V: Vector> {
     /// `½margin`.
     half_margin: V,
     f: V,
+    /// `Some(2⁶⁴)` when `f` is carried scaled by 2⁻¹²⁸ (the row's factor overflowed the
+    /// precision): each entry is multiplied back twice, exact where it fits, 0 where `d = 0`
+    /// (not `0·∞ = NaN`). A per-vector check of a per-row option.
+    unscale: Option<V>,
     square: bool,
 }
 
@@ -124,7 +135,13 @@ impl<V: Vector> Pass<V, 2> for Ww<'_, V> {
             )
         };
         if !self.g.is_empty() {
-            emit::<V, FULL>(v, d.mul(self.f), self.g, i, self.add);
+            let g = match self.unscale {
+                // `d·2⁶⁴` first: exact (or `∞` where the entry is beyond the range anyway),
+                // so that the one rounding is the product with `f`, as unscaled.
+                Some(k) => d.mul(k).mul(self.f).mul(k),
+                None => d.mul(self.f),
+            };
+            emit::<V, FULL>(v, g, self.g, i, self.add);
         }
         [val, d]
     }
@@ -152,6 +169,18 @@ impl<F: Float> Task for MarginTask<'_, F> {
                     // The factors of the halved sums (see `Ww`): value and derivative.
                     let (vk, dk) = if square { (4.0, 4.0) } else { (2.0, 1.0) };
                     let f = w * self.scale / c as f64 * dk;
+                    // A weight near the range's end over a small divisor can take the
+                    // row's factor beyond the precision (f64 too: up to 2¹¹⁵¹) where
+                    // entries fit or are 0: then it is carried scaled by 2⁻¹²⁸ (at most
+                    // 2¹²⁷ in f32, 2¹⁰²³ in f64; at least 1) and every entry scaled back.
+                    let (f, unscale) = if F::from_f64(f).is_finite() {
+                        (f, 1.0)
+                    } else {
+                        (
+                            w * MARGIN_SCALE * self.scale / c as f64 * dk,
+                            MARGIN_UNSCALE,
+                        )
+                    };
                     let (left, right) = row.split_at(y);
                     let (gl, gr) = if g.is_empty() {
                         (&mut [][..], &mut [][..])
@@ -171,13 +200,18 @@ impl<F: Float> Task for MarginTask<'_, F> {
                                 half_label: v.splat(F::from_f64(xy.to_f64() * 0.5)),
                                 half_margin: v.splat(F::from_f64(self.margin.to_f64() * 0.5)),
                                 f: v.splat(F::from_f64(f)),
+                                unscale: if unscale == 1.0 {
+                                    None
+                                } else {
+                                    Some(v.splat(F::from_f64(MARGIN_UNSCALE_HALF)))
+                                },
                                 square,
                             },
                         );
                         sums[0] += s[0];
                         sums[1] += s[1];
                     }
-                    (w * (sums[0] * vk) / c as f64, -sums[1] * f)
+                    (w * (sums[0] * vk) / c as f64, -sums[1] * f * unscale)
                 }
                 Kind::CrammerSinger => {
                     let (left, right) = row.split_at(y);
