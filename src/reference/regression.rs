@@ -150,7 +150,7 @@ pub fn gaussian_nll(p: f64, t: f64, var: f64, full: bool, eps: f64) -> f64 {
 /// (scikit-learn's `mean_tweedie_deviance`). A term with `t = 0` is 0.
 pub fn tweedie(p: f64, t: f64, power: f64, deviance: bool) -> f64 {
     let (a, b) = (1.0 - power, 2.0 - power);
-    let first = if t == 0.0 { 0.0 } else { t * exp(a * p) / a };
+    let first = if t == 0.0 { 0.0 } else { mul_exp(t, a * p) / a };
     let nll = -first + exp(b * p) / b;
     if deviance {
         let c = if t == 0.0 {
@@ -169,8 +169,22 @@ pub fn tweedie(p: f64, t: f64, power: f64, deviance: bool) -> f64 {
 /// `mean_gamma_deviance`).
 pub fn gamma(p: f64, t: f64, deviance: bool) -> f64 {
     if deviance {
-        2.0 * ((p - log(t)) + t * exp(-p) - 1.0)
+        2.0 * ((p - log(t)) + mul_exp(t, -p) - 1.0)
     } else {
-        t * exp(-p) + p
+        mul_exp(t, -p) + p
     }
+}
+
+/// `t·eˣ` without a spurious overflow or underflow of `eˣ` alone (a tiny `t` beside a
+/// large `x`: `1e-40·e^745.2 ≈ 4.3e283`, where `e^745.2` is `∞`): `eˣ` is applied in
+/// steps of at most `e⁷⁰⁰`, each rounded once, until the product settles.
+fn mul_exp(t: f64, x: f64) -> f64 {
+    const STEP: f64 = 700.0;
+    let (mut acc, mut rest) = (t, x);
+    while rest.abs() > STEP && acc != 0.0 && acc.is_finite() {
+        let step = STEP.copysign(rest);
+        acc *= exp(step);
+        rest -= step;
+    }
+    acc * exp(rest)
 }

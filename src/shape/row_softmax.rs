@@ -926,7 +926,14 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     (_, false) => grad_pass!(held::LOGITS, false),
                     (_, true) => grad_pass!(held::LOGITS, true),
                 }
-                fix_label(io.buf(), label, &co, &st, job.cap, base);
+                // The label's τ: its class weight (1 without), 0 on a mask under
+                // mask-aware smoothing.
+                let tau_y = match tau_on {
+                    true if !(job.tau.mask_aware && st.zy == f64::NEG_INFINITY) => st.wy,
+                    _ => 0.0,
+                };
+                let scaled = unscale.is_some();
+                fix_label(io.buf(), label, &co, &st, job.cap, base, scaled, tau_y);
             }
             Verb::Hessian => {
                 // Scaled by 2⁻⁶⁴ where they overflow the precision, as the gradient's: the
@@ -1050,6 +1057,13 @@ fn take_label_base<F: Float>(g: &mut [F], label: Option<usize>, co: &Coef, add: 
 ///
 /// Where the rule asked for [`RowStats::rest`] and `a = d` (no capping), the label's entry
 /// is `a·p_y − d = −d·(1 − p_y) = −d·rest/S` instead: from `p_y` rounded to 1 it would be 0.
+///
+/// Where the row's coefficients were carried scaled by 2⁻⁶⁴ (`scaled`, see
+/// [`grad_coefficients`]) or `d` overflows the precision, the pass's `a·p_y` and `d` may
+/// both be infinite (`∞ − ∞`) or `d` alone (`−∞`), while the entry, about `−d·(1 − p_y)`,
+/// may fit: it is then [`wide_label_entry`], in f64 (`tau_y`: the label's τ, 0 without a
+/// τ stream).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fix_label<F: Float>(
     g: &mut [F],
@@ -1058,24 +1072,33 @@ fn fix_label<F: Float>(
     st: &RowStats,
     cap: Option<F>,
     base: Option<F>,
+    scaled: bool,
+    tau_y: f64,
 ) {
     let Some(y) = label else { return };
     if co.d == 0.0 {
         return;
     }
+    let dz = match cap {
+        Some(cc) => {
+            let t = (st.zy + st.max) / cc.to_f64();
+            1.0 - t * t
+        }
+        None => 1.0,
+    };
     let entry = if let Some(rest) = st.rest
         && cap.is_none()
         && co.a == co.d
     {
         F::from_f64(-co.d * (rest / (1.0 + rest)))
+    } else if scaled || !F::from_f64(co.d * dz).is_finite() {
+        // dz/dx = 0 (a capped logit at ±c) makes the entry 0, also beside an infinite one.
+        F::from_f64(if dz == 0.0 {
+            0.0
+        } else {
+            wide_label_entry(co, st, tau_y) * dz
+        })
     } else {
-        let dz = match cap {
-            Some(cc) => {
-                let t = (st.zy + st.max) / cc.to_f64();
-                1.0 - t * t
-            }
-            None => 1.0,
-        };
         // In the buffer's precision, so that p_y·a − d is exactly 0 where the rounded p_y·a
         // equals the rounded d (a one-class row, a certain label).
         F::from_f64(g[y].to_f64() - F::from_f64(co.d * dz).to_f64())
@@ -1084,6 +1107,27 @@ fn fix_label<F: Float>(
         Some(b) => b + entry,
         None => entry,
     };
+}
+
+/// The label's entry before `dz/dx`, `a·p_y − b·τ_y − d`, in f64 from the row's stats
+/// (`p_y = e^(z_y − m)/S`), for rows whose coefficients overflow the precision (a cold
+/// path; see [`fix_label`]). `a·p_y` is formed as `a·(e_y/S)`, each factor bounded; where
+/// `a = d` (no smoothing) the entry is `−d·(1 − p_y) − b·τ_y`, without the cancellation of
+/// two large terms; where `a` and `d` are both infinite (f64 coefficients beyond its
+/// range, whose difference is `−d·(1 − p_y)` up to terms that fit) it is that, `−∞`.
+#[cold]
+fn wide_label_entry(co: &Coef, st: &RowStats, tau_y: f64) -> f64 {
+    let p_y = libm::exp(st.zy) / st.sum;
+    let smooth = if tau_y == 0.0 { 0.0 } else { co.b * tau_y };
+    let own = if co.a == co.d || (co.a.is_infinite() && co.d.is_infinite()) {
+        // 1 − p_y = 0 (the row's only unmasked class): the entry is 0, also for d = ∞.
+        let q = 1.0 - p_y;
+        if q == 0.0 { 0.0 } else { -co.d * q }
+    } else {
+        let a_p = if p_y == 0.0 { 0.0 } else { co.a * p_y };
+        a_p - co.d
+    };
+    own - smooth
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1266,7 +1310,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             } else {
                 g.copy_from_slice(&row_grad[..c]);
             }
-            fix_label(g, label, &co, &st, None, base);
+            fix_label(g, label, &co, &st, None, base, unscale.is_some(), 0.0);
         }
         r0 += nr;
     }

@@ -987,3 +987,62 @@ fn distillation_in_f64_of_logits_a_few_ulps_apart_near_f32_max() {
         close("value", got, want, 1e-9);
     }
 }
+
+#[test]
+fn poly1_in_f32_with_a_class_weight_at_f32_max_keeps_label_entries_that_fit() {
+    // Label 0 (p_y = 1/(1 + e) ≈ 0.27) weighted f32::MAX: `d = w_y·(1 + ε·p_y)` overflows
+    // f32 while the label's entry `−d·(1 − p_y)` ≈ −2.8e38 fits (it was `a·p_y − ∞ = −∞`);
+    // the f64 kernel on the same inputs gives it. With ε = 2⁶⁴ the coefficients are
+    // carried scaled by 2⁻⁶⁴ and both `a·p_y` and `d` overflow (it was `∞ − ∞ = NaN`): the
+    // entries are then ±∞, the label's −∞.
+    let x = [0.0f32, 1.0];
+    let labels = [0u8];
+    let w = [f32::MAX, 1.0];
+    let w64 = w.map(f64::from);
+    let want = {
+        let poly = Poly1 {
+            epsilon: 0.5,
+            class_weights: Some(&w64[..]),
+            ..Poly1::default()
+        };
+        let mut g = [0.0f64; 2];
+        poly.value_and_grad(
+            &x.map(f64::from),
+            2,
+            &labels[..],
+            Reduction::Sum,
+            &mut g[..],
+        )
+        .unwrap();
+        g
+    };
+    assert!(
+        want[0] > -f64::from(f32::MAX) && want[0] < -1e38,
+        "{want:?}"
+    );
+    for b in backends() {
+        let poly = Poly1 {
+            epsilon: 0.5,
+            class_weights: Some(&w[..]),
+            ..Poly1::default()
+        };
+        let mut g = [0.0f32; 2];
+        poly.on(b)
+            .unwrap()
+            .value_and_grad(&x, 2, &labels[..], Reduction::Sum, &mut g[..])
+            .unwrap();
+        for j in 0..2 {
+            close("poly1 gradient", f64::from(g[j]), want[j], 1e-5);
+        }
+        let poly = Poly1 {
+            epsilon: 18_446_744_073_709_551_616.0,
+            class_weights: Some(&w[..]),
+            ..Poly1::default()
+        };
+        poly.on(b)
+            .unwrap()
+            .value_and_grad(&x, 2, &labels[..], Reduction::Sum, &mut g[..])
+            .unwrap();
+        assert_eq!(g, [f32::NEG_INFINITY, f32::INFINITY], "ε = 2⁶⁴");
+    }
+}
