@@ -836,7 +836,7 @@ pub const LOSSES: &[LossInfo] = &[
         ],
         formula: &[
             "y = label, w = class weights (1 without), eps = label_smoothing, C = classes",
-            "z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]",
+            "z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]",
             "l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2",
             "dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]",
             "-inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)",

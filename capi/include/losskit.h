@@ -8550,7 +8550,7 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -8614,7 +8614,7 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -8678,7 +8678,7 @@ losskit_status losskit_cross_entropy_value_f64(const double *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -8736,7 +8736,7 @@ losskit_status losskit_cross_entropy_value_elementwise_f32(const float *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -8794,7 +8794,7 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -8860,7 +8860,7 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -8926,7 +8926,7 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -8994,7 +8994,7 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9062,7 +9062,7 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9128,7 +9128,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9194,7 +9194,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9260,7 +9260,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9326,7 +9326,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9393,7 +9393,7 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
 
  ```text
  y = label, w = class weights (1 without), eps = label_smoothing, C = classes
- z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+ z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
  l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
  dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
  -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)

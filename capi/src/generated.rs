@@ -9208,7 +9208,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9283,7 +9283,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9358,7 +9358,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9427,7 +9427,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9496,7 +9496,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9573,7 +9573,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9650,7 +9650,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9729,7 +9729,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9808,7 +9808,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9885,7 +9885,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -9962,7 +9962,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -10039,7 +10039,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -10116,7 +10116,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)
@@ -10194,7 +10194,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 ///
 /// ```text
 /// y = label, w = class weights (1 without), eps = label_smoothing, C = classes
-/// z = logits, or c tanh(logits / c) with softcap c;  p = softmax(z);  lse = log sum_j exp z[j]
+/// z = logits, or c tanh(logits / c) with softcap c (a -inf logit stays -inf: a mask, gradient 0);  p = softmax(z);  lse = log sum_j exp z[j]
 /// l = (1 - eps) w[y] (lse - z[y]) + (eps / C) sum_j w[j] (lse - z[j]) + z_loss lse^2
 /// dl/dz[j] = A p[j] - (1 - eps) w[y] [j = y] - (eps / C) w[j] + 2 z_loss lse p[j],  A = (1 - eps) w[y] + (eps / C) sum_j w[j]
 /// -inf logits are masks (probability 0); a target on a masked class makes the value +inf (the gradient stays finite)

@@ -17,7 +17,8 @@ pub fn logsumexp(x: &[f64]) -> f64 {
 }
 
 /// Cross-entropy of one row with label `y`: PyTorch's weighted, label-smoothed form plus
-/// `z_loss·lse²`, after soft-capping `c·tanh(x/c)` when `softcap` is given.
+/// `z_loss·lse²`, after soft-capping `c·tanh(x/c)` when `softcap` is given (a `−∞` logit
+/// stays `−∞`: a mask, as the kernel keeps it).
 pub fn cross_entropy(
     x: &[f64],
     y: usize,
@@ -27,6 +28,7 @@ pub fn cross_entropy(
     softcap: Option<f64>,
 ) -> f64 {
     let z = |j: usize| match softcap {
+        Some(_) if x[j] == f64::NEG_INFINITY => x[j],
         Some(c) => c * tanh(x[j] / c),
         None => x[j],
     };

@@ -5,11 +5,12 @@
 //! 1. **max pass**: `m = maxⱼ xⱼ`, and whether every logit is `< +∞` (NaN and `+∞` are
 //!    errors; `−∞` is a mask). Nothing is written yet, so an error leaves the outputs
 //!    untouched up to this row.
-//! 2. **exp pass**: `eⱼ = exp(zⱼ − m)` with `zⱼ = k·xⱼ` (or the soft-capped `c·tanh(k·xⱼ/c)`),
-//!    summed into `S` (f64); `eⱼ` is stored into the gradient buffer (or, soft-capped, `zⱼ`),
-//!    so the exponential is computed **once per logit**. The same pass sums the target
-//!    stream `τⱼ` (class weights, soft targets, label smoothing) and `Σ τⱼ (zⱼ − m)`, with the
-//!    xlogy convention (`τⱼ = 0` contributes 0 even where `zⱼ = −∞`).
+//! 2. **exp pass**: `eⱼ = exp(zⱼ − m)` with `zⱼ = k·xⱼ` (or the soft-capped `c·tanh(k·xⱼ/c)`,
+//!    `−∞` where `xⱼ = −∞`: a mask stays a mask), summed into `S` (f64); `eⱼ` is stored into
+//!    the gradient buffer (or, soft-capped, `zⱼ`), so the exponential is computed **once per
+//!    logit**. The same pass sums the target stream `τⱼ` (class weights, soft targets, label
+//!    smoothing) and `Σ τⱼ (zⱼ − m)`, with the xlogy convention (`τⱼ = 0` contributes 0 even
+//!    where `zⱼ = −∞`).
 //! 3. **gradient pass**: `gⱼ = (a·eⱼ − b·τⱼ)` in place over the stored `eⱼ` (`a` already holds
 //!    `1/S`), written or added, and the label's own term `−d` added at one index.
 //!
@@ -341,7 +342,7 @@ pub(crate) struct Job<'a, F> {
     /// Reduction factors of the value and gradient (`Sum`: 1, `Mean`: 1/total, …): the
     /// loss's main term, and an auxiliary term with its own divisor (the z-loss).
     pub scale: [f64; 2],
-    /// Soft-capping constant `c` (`z = c·tanh(k·x/c)`).
+    /// Soft-capping constant `c` (`z = c·tanh(k·x/c)`, `−∞` kept: see `transform`).
     pub cap: Option<F>,
     pub tau: Tau<'a, F>,
     /// Accumulate into the buffer instead of writing it.
@@ -357,11 +358,19 @@ pub(crate) struct Job<'a, F> {
 /// Lane vector type of `F` on `S`.
 type Lanes<S, F> = <F as crate::simd::private::Sealed>::Lanes<S>;
 
-/// `z = x`, or soft-capped `c·tanh(x/c)` when `cap` is set.
+/// `z = x`, or soft-capped `c·tanh(x/c)` when `cap` is set, with `z = −∞` where `x = −∞`.
+///
+/// A mask stays a mask under the cap: `c·tanh(−∞/c) = −c` would give a masked class the
+/// probability `e^(−c − m)/S`, and mask-aware smoothing, which knows masks as `z = −∞`, would
+/// count it as a class. Every pass that caps a logit goes through here, so that they agree.
+/// The uncapped path stays the bare identity: the test costs only capped rows.
 #[inline(always)]
 fn transform<V: Vector>(x: V, cap: Option<(V, V)>) -> V {
     match cap {
-        Some((c, inv_c)) => c.mul(math::tanh(x.mul(inv_c))),
+        Some((c, inv_c)) => {
+            let ninf = x.splat(neg_inf::<V::Elem>());
+            V::select(x.eq(ninf), ninf, c.mul(math::tanh(x.mul(inv_c))))
+        }
         None => x,
     }
 }
@@ -394,8 +403,9 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
             None
         };
         if STORE {
-            // Soft-capped rows keep z (the gradient needs 1 − (z/c)²); mask-aware rows mark
-            // masked classes with −0 so the gradient pass can tell them from underflow.
+            // Soft-capped rows keep z (the gradient needs 1 − (z/c)²; a mask is z = −∞, which
+            // tells it from underflow); uncapped mask-aware rows mark masked classes with −0 so
+            // the gradient pass can tell them from underflow.
             let y = match (self.cap.is_some(), masked) {
                 (true, _) => z,
                 (false, Some(mk)) => V::select(mk, zero.neg(), e),
@@ -649,6 +659,10 @@ impl<V: Vector, I: Io<V::Elem>, const HELD: u8, const TAU: bool> Pass<V, 0>
             // dz/dx = 1 − tanh² = 1 − (z/c)²
             let t = z.mul(inv_c);
             g = g.mul(t.mul(t).neg().add(v.splat(<V::Elem as Float>::ONE)));
+            // A mask (z = −∞, see `transform`): dz/dx = 1 − tanh² tends to 0 there, so the
+            // entry is exactly 0; the formula's 1 − (−∞)² = −∞ would make it NaN or ±∞.
+            let ninf = v.splat(neg_inf::<V::Elem>());
+            g = V::select(z.eq(ninf), v.splat(zero), g);
         }
         if let Some(k) = self.unscale {
             g = g.mul(k);
@@ -1080,6 +1094,9 @@ fn fix_label<F: Float>(
         return;
     }
     let dz = match cap {
+        // A label on a mask (`z_y = −∞`, kept by `transform`): dz/dx tends to 0, so the
+        // entry is 0 (the gradient pass left 0 there) whatever `d`; `1 − t²` would be `−∞`.
+        Some(_) if st.zy == f64::NEG_INFINITY => 0.0,
         Some(cc) => {
             let t = (st.zy + st.max) / cc.to_f64();
             1.0 - t * t

@@ -468,6 +468,198 @@ fn negative_infinity_logits_are_masks() {
     }
 }
 
+/// Soft-capping keeps a `−∞` logit a mask: a capped row with masks has the value, `lse`
+/// and gradient of the same capped row with the masked classes removed, and each masked
+/// entry of the gradient is exactly 0 (`∂z/∂x = 1 − tanh² → 0` there), in write,
+/// accumulate (adds 0) and in-place modes, with and without label smoothing over the
+/// unmasked classes (with class weights and a z-loss). Smoothing over all classes puts
+/// weight on the masks: `+∞`, as a label on a mask, both with a gradient free of NaN and 0
+/// at the masks. The naive `c·tanh(−∞/c) = −c` would give the masks a nonzero probability.
+fn capped_mask_case<F: Float>(backend: Backend, classes: usize, tol: f64) {
+    let mut rng = Rng(classes as u64 * 13 + 3);
+    let ninf = F::from_f64(f64::NEG_INFINITY);
+    // The first class, one in the middle, and the last (in a partial vector for 5 and 37).
+    let masked = [0, classes / 2, classes - 1];
+    let keep: Vec<usize> = (0..classes).filter(|j| !masked.contains(j)).collect();
+    let full: Vec<F> = rng
+        .vec(classes, 4.0)
+        .into_iter()
+        .enumerate()
+        .map(|(j, v)| {
+            if masked.contains(&j) {
+                ninf
+            } else {
+                F::from_f64(v)
+            }
+        })
+        .collect();
+    let kept: Vec<F> = keep.iter().map(|&j| full[j]).collect();
+    let w: Vec<F> = (0..classes)
+        .map(|j| F::from_f64(0.5 + (j % 4) as f64 * 0.25))
+        .collect();
+    let w_kept: Vec<F> = keep.iter().map(|&j| w[j]).collect();
+    let start: Vec<F> = (0..classes)
+        .map(|j| F::from_f64(0.375 * j as f64 - 1.0))
+        .collect();
+    let wide = |s: &[F]| s.iter().map(|v| v.to_f64()).collect::<Vec<_>>();
+    let bits = |s: &[F]| s.iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+    let (y, y_kept) = (keep[1], 1u32);
+    let sum = Reduction::Sum;
+    for (weights, smoothing, aware, z_loss) in [
+        (false, 0.0, false, 0.0),
+        (false, 0.1, true, 0.0),
+        (true, 0.2, true, 1e-3),
+        (false, 0.1, false, 0.0),
+    ] {
+        let base = CrossEntropy::<F> {
+            label_smoothing: smoothing,
+            smooth_unmasked_only: aware,
+            z_loss,
+            softcap: Some(5.0),
+            ..CrossEntropy::default()
+        };
+        let ce = CrossEntropy {
+            class_weights: weights.then_some(&w[..]),
+            ..base
+        }
+        .on(backend)
+        .unwrap();
+        let cut = CrossEntropy {
+            class_weights: weights.then_some(&w_kept[..]),
+            ..base
+        }
+        .on(backend)
+        .unwrap();
+        let what = format!(
+            "{backend:?} {} C={classes} weights={weights} ε={smoothing} aware={aware}",
+            core::any::type_name::<F>()
+        );
+        let check_masks = |name: &str, g: &[F], want: &[F]| {
+            for &j in &masked {
+                assert_eq!(
+                    g[j].to_f64().to_bits(),
+                    want[j].to_f64().to_bits(),
+                    "{what}: {name}[{j}] at a mask"
+                );
+            }
+            assert!(
+                g.iter().all(|v| v.to_f64().is_finite()),
+                "{what}: {name} not finite: {:?}",
+                wide(g)
+            );
+        };
+        let zeros = vec![F::ZERO; classes];
+        // The value, and the gradient and lse in write mode (over a buffer of 7s).
+        let v = ce.value(&full, classes, &[y as u32], sum).unwrap();
+        let mut g = vec![F::from_f64(7.0); classes];
+        let mut lse = [F::ZERO];
+        let vg = ce
+            .value_and_grad_with(
+                &full,
+                classes,
+                &[y as u32],
+                sum,
+                &mut g[..],
+                RowOutputs {
+                    lse: Some(&mut lse),
+                    predicted: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(v.to_f64().to_bits(), vg.to_f64().to_bits(), "{what}: value");
+        check_masks("grad", &g, &zeros);
+        let mut per_row = [F::ZERO];
+        ce.value_elementwise(&full, classes, &[y as u32], &mut per_row)
+            .unwrap();
+        let (row, total) = (per_row[0].to_f64(), v.to_f64());
+        assert!(
+            row == total || (row - total).abs() <= tol * total.abs(),
+            "{what}: per-row value {row:e}, reduced {total:e}"
+        );
+        if smoothing > 0.0 && !aware {
+            // ε/C of the target on each mask: +∞, with a finite gradient.
+            assert_eq!(v.to_f64(), f64::INFINITY, "{what}: smoothing on a mask");
+        } else {
+            let mut gk = vec![F::ZERO; keep.len()];
+            let mut lse_k = [F::ZERO];
+            let vk = cut
+                .value_and_grad_with(
+                    &kept,
+                    keep.len(),
+                    &[y_kept],
+                    sum,
+                    &mut gk[..],
+                    RowOutputs {
+                        lse: Some(&mut lse_k),
+                        predicted: None,
+                    },
+                )
+                .unwrap();
+            assert_close(
+                &format!("{what}: value"),
+                &[v.to_f64()],
+                &[vk.to_f64()],
+                tol,
+            );
+            assert_close(&format!("{what}: lse"), &wide(&lse), &wide(&lse_k), tol);
+            let g_kept: Vec<F> = keep.iter().map(|&j| g[j]).collect();
+            assert_close(&format!("{what}: grad"), &wide(&g_kept), &wide(&gk), tol);
+        }
+        // Accumulate mode adds exactly 0 at the masks, the written entries elsewhere.
+        let mut ga = start.clone();
+        let va = ce
+            .value_and_grad(&full, classes, &[y as u32], sum, Out::add(&mut ga))
+            .unwrap();
+        assert_eq!(v.to_f64().to_bits(), va.to_f64().to_bits(), "{what}: add");
+        check_masks("accumulated grad", &ga, &start);
+        let want: Vec<f64> = start
+            .iter()
+            .zip(&g)
+            .map(|(a, b)| a.to_f64() + b.to_f64())
+            .collect();
+        assert_close(&format!("{what}: accumulated grad"), &wide(&ga), &want, tol);
+        // In place: the same bits as a separate buffer.
+        let mut ip = full.clone();
+        let vi = ce
+            .value_and_grad_in_place(&mut ip, classes, &[y as u32], sum)
+            .unwrap();
+        assert_eq!(
+            v.to_f64().to_bits(),
+            vi.to_f64().to_bits(),
+            "{what}: in place"
+        );
+        assert_eq!(bits(&ip), bits(&g), "{what}: in place");
+        // A label on a mask: +∞ as without capping; its own entry is 0 too (dz/dx → 0).
+        for &ym in &masked {
+            let label = [ym as u32];
+            let mut g = vec![F::from_f64(7.0); classes];
+            let v = ce
+                .value_and_grad(&full, classes, &label, sum, &mut g[..])
+                .unwrap();
+            assert_eq!(v.to_f64(), f64::INFINITY, "{what}: label {ym} on a mask");
+            check_masks("grad, label on a mask", &g, &zeros);
+            let mut ga = start.clone();
+            ce.value_and_grad(&full, classes, &label, sum, Out::add(&mut ga))
+                .unwrap();
+            check_masks("accumulated grad, label on a mask", &ga, &start);
+            let mut ip = full.clone();
+            ce.value_and_grad_in_place(&mut ip, classes, &label, sum)
+                .unwrap();
+            assert_eq!(bits(&ip), bits(&g), "{what}: in place, label on a mask");
+        }
+    }
+}
+
+#[test]
+fn soft_capped_masks_stay_masks() {
+    for backend in backends() {
+        for classes in [5, 37] {
+            capped_mask_case::<f64>(backend, classes, 1e-12);
+            capped_mask_case::<f32>(backend, classes, 1e-5);
+        }
+    }
+}
+
 #[test]
 fn all_ignored_rows_give_zero_value_and_gradient() {
     for backend in backends() {

@@ -720,6 +720,16 @@ fn violations<F: Float>(c: &Case, d: &Data<F>) -> (Vec<Error>, Vec<Error>) {
     (v, data)
 }
 
+/// The soft-capped logit `c·tanh(v/c)`, `−∞` kept: a mask stays a mask under the cap (the
+/// kernel's rule; `c·tanh(−∞/c)` would be `−c`, a class of nonzero probability).
+fn capped(cap: f64, v: f64) -> f64 {
+    if v == f64::NEG_INFINITY {
+        v
+    } else {
+        cap * (v / cap).tanh()
+    }
+}
+
 /// `coef · v` with `0 · ∞ = 0` (the xlogy convention).
 fn xl(coef: f64, v: f64) -> f64 {
     if coef == 0.0 { 0.0 } else { coef * v }
@@ -751,11 +761,6 @@ struct RowRef {
 /// main and z-loss terms in the reduction.
 struct Reference {
     rows: Vec<Option<RowRef>>,
-    /// Each row's `(gmag, zmag)` (see [`RowRef`]): also where the oracle cannot say the
-    /// row's value but knows the size of the parts of its derivatives (a soft-capped row
-    /// with masks under `smooth_unmasked_only`), so that their tolerance still follows the
-    /// parts, not the (possibly cancelled) result.
-    parts: Vec<Option<(f64, f64)>>,
     s1: f64,
     s2: f64,
 }
@@ -785,12 +790,9 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
     };
     let (mut count, mut total) = (0usize, 0.0f64);
     let mut out = Vec::with_capacity(rows);
-    let mut parts = Vec::with_capacity(rows);
     for r in 0..rows {
         let xr = &x[r * k..(r + 1) * k];
         let y = class_of(c, r);
-        // The parts of a row whose value the oracle cannot say.
-        let mut parts_only = None;
         if let Some(y) = y {
             count += 1;
             total += w(y);
@@ -851,53 +853,31 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
             }
             (_, None) => Some(RowRef::default()),
             ("cross_entropy", Some(y)) => {
-                let masked = xr.contains(&f64::NEG_INFINITY);
-                if let Some(cap) = c.softcap
-                    && c.unmasked_only
-                    && masked
-                {
-                    // Which classes the smoothing counts is not the oracle's to say here (a
-                    // capped mask is −c, not −∞), but the parts of the derivatives are
-                    // bounded all the same: `(1 − ε)·w_y + ε·max w` (the share of any set of
-                    // classes) and the z-loss's `2ζ·(|lse| + 1)`, `lse` of the capped logits.
-                    let z: Vec<f64> = xr.iter().map(|v| cap * (v / cap).tanh()).collect();
-                    let (_, lse) = neg_log_softmax(&z);
-                    let wmax = (0..k).map(|j| w(j).abs()).fold(0.0, f64::max);
-                    let eps = c.smoothing;
-                    parts_only = Some((
-                        ((1.0 - eps) * w(y)).abs() + eps * wmax,
-                        2.0 * c.z_loss * (lse.abs() + 1.0),
-                    ));
-                    None
-                } else {
-                    let z: Vec<f64> = match c.softcap {
-                        Some(cap) => xr.iter().map(|v| cap * (v / cap).tanh()).collect(),
-                        None => xr.to_vec(),
-                    };
-                    let (nlp, lse) = neg_log_softmax(&z);
-                    let eps = c.smoothing;
-                    let live = |j: usize| !c.unmasked_only || z[j] != f64::NEG_INFINITY;
-                    let unmasked = (0..k).filter(|&j| live(j)).count() as f64;
-                    let share = if eps > 0.0 { eps / unmasked } else { 0.0 };
-                    let mut main = xl((1.0 - eps) * w(y), nlp[y]);
-                    let mut coef = (1.0 - eps) * w(y);
-                    for j in (0..k).filter(|&j| live(j)) {
-                        main += xl(share * w(j), nlp[j]);
-                        coef += share * w(j);
-                    }
-                    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    let zl = xl(c.z_loss, lse * lse);
-                    Some(RowRef {
-                        main,
-                        z: zl,
-                        mag: main.abs()
-                            + coef
-                            + 2.0 * c.z_loss * (lse.abs() + 1.0) * (m.abs() + 1.0),
-                        gmag: coef.abs(),
-                        // 2ζ·lse·pⱼ (and 2ζ·(lse·pⱼ(1 − pⱼ) + pⱼ²) in the Hessian).
-                        zmag: 2.0 * c.z_loss * (lse.abs() + 1.0),
-                    })
+                let z: Vec<f64> = match c.softcap {
+                    Some(cap) => xr.iter().map(|&v| capped(cap, v)).collect(),
+                    None => xr.to_vec(),
+                };
+                let (nlp, lse) = neg_log_softmax(&z);
+                let eps = c.smoothing;
+                let live = |j: usize| !c.unmasked_only || z[j] != f64::NEG_INFINITY;
+                let unmasked = (0..k).filter(|&j| live(j)).count() as f64;
+                let share = if eps > 0.0 { eps / unmasked } else { 0.0 };
+                let mut main = xl((1.0 - eps) * w(y), nlp[y]);
+                let mut coef = (1.0 - eps) * w(y);
+                for j in (0..k).filter(|&j| live(j)) {
+                    main += xl(share * w(j), nlp[j]);
+                    coef += share * w(j);
                 }
+                let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let zl = xl(c.z_loss, lse * lse);
+                Some(RowRef {
+                    main,
+                    z: zl,
+                    mag: main.abs() + coef + 2.0 * c.z_loss * (lse.abs() + 1.0) * (m.abs() + 1.0),
+                    gmag: coef.abs(),
+                    // 2ζ·lse·pⱼ (and 2ζ·(lse·pⱼ(1 − pⱼ) + pⱼ²) in the Hessian).
+                    zmag: 2.0 * c.z_loss * (lse.abs() + 1.0),
+                })
             }
             ("poly1", Some(y)) => {
                 let (nlp, _) = neg_log_softmax(xr);
@@ -983,7 +963,6 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
             }
             (other, _) => unreachable!("{other}"),
         };
-        parts.push(row.map(|r| (r.gmag, r.zmag)).or(parts_only));
         out.push(row);
     }
     let r = c.reduction;
@@ -992,12 +971,7 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
         "softmax_focal" => (mean_scale(r, count as f64), 0.0),
         _ => (mean_scale(r, rows as f64), 0.0),
     };
-    Reference {
-        rows: out,
-        parts,
-        s1,
-        s2,
-    }
+    Reference { rows: out, s1, s2 }
 }
 
 fn fail<F: Float>(c: &Case, d: &Data<F>, backend: Option<Backend>, msg: String) -> ! {
@@ -1047,8 +1021,8 @@ fn derivative_scales<F: Float>(c: &Case, d: &Data<F>, reference: &Reference, sca
     if c.verb == Verb::Elementwise || c.verb == Verb::Value {
         return;
     }
-    for (s, row) in scales.iter_mut().zip(&reference.parts) {
-        if let Some((gmag, zmag)) = *row {
+    for (s, row) in scales.iter_mut().zip(&reference.rows) {
+        if let Some(RowRef { gmag, zmag, .. }) = *row {
             let parts = reference.s1.abs() * gmag + reference.s2.abs() * zmag;
             if parts.is_finite() {
                 *s = s.max(parts);

@@ -16,8 +16,8 @@ use crate::{Backend, Error, Out, Reduction, Result};
 /// of Gemma 2.
 ///
 /// For a row with logits `x` (`C` classes), label `y` and class weights `w` (all 1 without
-/// them), with `zⱼ = xⱼ` (or `c·tanh(xⱼ/c)` when soft-capped), `pⱼ = softmax(z)ⱼ`,
-/// `lse = log Σ exp zⱼ` and smoothing `ε`:
+/// them), with `zⱼ = xⱼ` (or `c·tanh(xⱼ/c)` when soft-capped, `−∞` kept),
+/// `pⱼ = softmax(z)ⱼ`, `lse = log Σ exp zⱼ` and smoothing `ε`:
 ///
 /// ```text
 /// ℓ  = (1 − ε)·w_y·(lse − z_y)  +  (ε/C)·Σⱼ wⱼ·(lse − zⱼ)  +  z_loss·lse²
@@ -44,6 +44,14 @@ use crate::{Backend, Error, Out, Reduction, Result};
 /// limit `p − target`; [`CrossEntropy::smooth_unmasked_only`] spreads `ε` over the unmasked
 /// classes instead.
 ///
+/// A mask stays a mask under soft-capping: `z = −∞` where `x = −∞`, so its probability is
+/// exactly 0 and its gradient entry exactly 0 (the limit of `∂ℓ/∂zⱼ·(1 − tanh²(xⱼ/c))`, the
+/// second factor tending to 0), also at a label on a mask (whose value is `+∞` as without
+/// capping), and mask-aware smoothing leaves it out. This differs from composing
+/// `c·tanh(x/c)` and a softmax naively (the soft-capping of Gemma 2 in PyTorch or JAX), which
+/// turns a `−∞` logit into `−c`, a class of probability `e^(−c)/Σ exp zᵢ > 0`: a mask is
+/// there to exclude its class, and a cap meant to bound large logits should not undo it.
+///
 /// ```
 /// use losskit::prelude::*;
 /// let logits = [2.0f32, 0.5, -1.0, /* row 2 */ 0.0, 0.0, 3.0];
@@ -67,7 +75,8 @@ pub struct CrossEntropy<'w, F: Float> {
     /// The z-loss coefficient, finite and ≥ 0 (default 0; PaLM uses 1e-4).
     pub z_loss: f64,
     /// Soft-capping `c ∈ [f32::MIN_POSITIVE, f32::MAX]`: logits become `c·tanh(x/c)`
-    /// (default none).
+    /// (default none). A `−∞` logit stays `−∞`, a mask (probability 0, gradient 0), where
+    /// the naive `c·tanh(−∞/c) = −c` would give it a nonzero probability.
     pub softcap: Option<f64>,
 }
 
