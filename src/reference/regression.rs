@@ -137,7 +137,16 @@ pub fn poisson_nll(p: f64, t: f64, log_input: bool, full: bool, eps: f64) -> f64
 /// `(p − t)·((p − t)/v)`, so that it overflows only where its value does.
 pub fn gaussian_nll(p: f64, t: f64, var: f64, full: bool, eps: f64) -> f64 {
     let v = var.max(eps);
-    let mut l = 0.5 * log(v) + 0.5 * ((p - t) * ((p - t) / v));
+    // ½·r·(r/v); where r = p − t overflows f64 (p = f64::MAX, t = −1e300) while r²/v may
+    // fit (v near f64::MAX), from the halves h = p/2 − t/2: ½·r²/v = 2·h·(h/v).
+    let r = p - t;
+    let quad = if r.is_finite() {
+        0.5 * (r * (r / v))
+    } else {
+        let h = 0.5 * p - 0.5 * t;
+        2.0 * (h * (h / v))
+    };
+    let mut l = 0.5 * log(v) + quad;
     if full {
         l += 0.5 * log(2.0 * core::f64::consts::PI);
     }

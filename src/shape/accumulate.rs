@@ -178,7 +178,7 @@ impl<V: Vector> Grouped<V> {
 /// `(s, e)` with `s = fl(a + b)` and `a + b = s + e` exactly (Knuth's TwoSum: no branch, no
 /// assumption on the magnitudes; exact whenever `s` does not overflow).
 #[inline(always)]
-fn two_sum<F: Float>(a: F, b: F) -> (F, F) {
+pub(crate) fn two_sum<F: Float>(a: F, b: F) -> (F, F) {
     let s = a + b;
     let bb = s - a;
     (s, (a - (s - bb)) + (b - bb))

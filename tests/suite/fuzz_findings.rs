@@ -1046,3 +1046,83 @@ fn poly1_in_f32_with_a_class_weight_at_f32_max_keeps_label_entries_that_fit() {
         assert_eq!(g, [f32::NEG_INFINITY, f32::INFINITY], "ε = 2⁶⁴");
     }
 }
+
+#[test]
+fn pseudo_huber_in_f32_with_delta_at_f32_max_is_half_the_squared_residual() {
+    // δ = f32::MAX: δ|r| overflowed f32 for r = −104.9 (the value was ∞); the term is
+    // δ²(√(1 + (r/δ)²) − 1) = r²/2 to f32's precision, and a small residual (whose r/δ is
+    // subnormal) keeps its bits too.
+    let delta = f64::from(f32::MAX);
+    for b in backends() {
+        let mut out = [0.0f32; 2];
+        PseudoHuber { delta }
+            .on(b)
+            .unwrap()
+            .value_elementwise(&[-103.9f32, 1e-3], &[1.0, 0.0], None, &mut out[..])
+            .unwrap();
+        let r0 = f64::from(-103.9f32) - 1.0;
+        close("term", f64::from(out[0]), 0.5 * r0 * r0, 1e-6);
+        let r1 = f64::from(1e-3f32);
+        close("small term", f64::from(out[1]), 0.5 * r1 * r1, 1e-6);
+    }
+}
+
+#[test]
+fn distillation_in_accumulate_mode_keeps_the_callers_value_beside_a_tiny_divisor() {
+    // One class: every gradient entry is 0, so accumulating adds 0 to the caller's 5. The
+    // label entry was (5 + f·α) − f·α with f = 2⁶³ (a divisor of 2⁻⁶³): 0 in f32.
+    let l = Distillation {
+        alpha: 0.5,
+        temperature: 1.0,
+    };
+    let x = [0.0f32; 3];
+    let labels = [0u8; 3];
+    for b in backends() {
+        let mut g = [5.0f32; 3];
+        l.on(b)
+            .unwrap()
+            .value_and_grad(
+                &x,
+                1,
+                Teacher {
+                    logits: &x[..],
+                    labels: &labels[..],
+                },
+                Reduction::Divisor(1.0 / 9_223_372_036_854_775_808.0),
+                Out::add(&mut g[..]),
+            )
+            .unwrap();
+        assert_eq!(g, [5.0; 3], "{b:?}");
+    }
+}
+
+#[test]
+fn multi_margin_keeps_small_logits_beside_a_margin_that_cancels_the_label() {
+    // margin = x_y = −3.4e38: h_j = margin − x_y + x_j = x_j exactly. The difference-first
+    // order (½x_j − ½x_y) + ½margin rounded x_j away at 1.7e38's scale: the value was 0.
+    // Both orders of two plain additions lose one of this and the equal-large-logits case
+    // above; the kernel carries ½margin − ½x_y exactly (hi + lo).
+    let big = -3.402_823_466_385_288_6e38f64;
+    let x = [7.5f64, big, 1.0, -2.0];
+    for p in [1u8, 2] {
+        let l = MultiMargin::<f64> {
+            p,
+            margin: big,
+            ..MultiMargin::default()
+        };
+        // Terms over j ≠ y = 1: 7.5^p + 1^p (−2 is below the hinge), over C = 4.
+        let want = (7.5f64.powi(i32::from(p)) + 1.0) / 4.0;
+        for b in backends() {
+            let mut g = [0.0f64; 4];
+            let v = l
+                .on(b)
+                .unwrap()
+                .value_and_grad(&x, 4, &[1u8][..], Reduction::Sum, &mut g[..])
+                .unwrap();
+            close("value", v, want, 1e-15);
+            let g0 = f64::from(p) * 7.5f64.powi(i32::from(p) - 1) / 4.0;
+            close("grad[0]", g[0], g0, 1e-15);
+            assert_eq!(g[3], 0.0, "{b:?}");
+        }
+    }
+}

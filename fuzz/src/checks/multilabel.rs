@@ -633,8 +633,11 @@ fn check_ok<F: Float>(
             // applied after it (the positive weight's `pw·y + 1 − y`, the class weight, the
             // scale) multiply.
             let factor = (w * s).abs() * (pw * y + (1.0 - y)).abs();
-            let floor = 4.0 * 1.4e-45 * (1.0 + g64[i].abs() / (w * s).abs().max(1e-300))
-                + b.abs * (factor - 1.0).max(0.0);
+            // A derivative that `pw` makes subnormal (`pw = 2⁻¹⁴⁹`) is rounded to a multiple
+            // of 2⁻¹⁴⁹ before the class weight and the scale multiply it.
+            let floor =
+                4.0 * 1.4e-45 * (1.0 + g64[i].abs() / (w * s).abs().max(1e-300) + (w * s).abs())
+                    + b.abs * (factor - 1.0).max(0.0);
             let bb = Budget {
                 abs: b.abs + floor,
                 ..b

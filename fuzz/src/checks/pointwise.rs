@@ -1092,7 +1092,12 @@ fn check_derivatives<F: Float, L: PointwiseLoss>(
         // far larger than at p (ℓ(p) ≈ 0, ℓ(p ± h) ≈ h²/2): a gradient of 1e-150 there is
         // below what the difference can resolve.
         let at_steps = f(p + h).abs().max(f(p - h).abs());
-        let noise = 1e-13 * (c.def.parts)(&c.params, p, t).max(l.abs()).max(at_steps) / h;
+        // `p ± h` is rounded (by up to ½ulp(p)): the slope over the step turns that into an
+        // error of the difference, which dominates at a minimum (p = 1 − 1e-12, t = 1: a
+        // gradient of 1e-12 beside a slope of 1e-5 at the steps).
+        let slope = (f(p + h) - l).abs().max((l - f(p - h)).abs()) / h;
+        let noise = 1e-13 * (c.def.parts)(&c.params, p, t).max(l.abs()).max(at_steps) / h
+            + 2.0 * f64::EPSILON * p.abs() * slope / h;
         if !(l.is_finite() && fd.is_finite() && fd2.is_finite())
             || l.abs() > 1e100
             || (fd - fd2).abs() > 1e-4 * parts + noise

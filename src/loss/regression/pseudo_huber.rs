@@ -3,7 +3,7 @@
 //! For `r = p − t`, slope `δ > 0`, `q = |r| / δ` and `s = √(1 + q²)`:
 //!
 //! ```text
-//! ℓ          = δ² (s − 1)          computed as δ |r| · q / (s + 1)   (no cancellation, no overflow)
+//! ℓ          = δ² (s − 1)          computed as |r| · (|r| / (s + 1))   (no cancellation, no overflow)
 //! ∂ℓ/∂p      = r / s
 //! ∂²ℓ/∂p²    = 1 / s³
 //! ```
@@ -12,7 +12,11 @@
 //! exact and positive, which is why gradient boosting uses it (XGBoost's `huber_slope` is δ).
 //! For `q > 2^27` (f64: `2^60`), `s` is taken as `q`, which is `s` correctly rounded there,
 //! so `q²` never overflows, and the value and gradient are `δ|r|` and `±δ`: a residual that
-//! overflowed to ±∞ gives ±∞ and ±δ, never NaN.
+//! overflowed to ±∞ gives ±∞ and ±δ, never NaN. The value is `|r|·(|r|/(s + 1))`, not
+//! `δ|r|·q/(s + 1)`: that product overflows where `δ` is large (`δ = f32::MAX`, `|r| = 100`:
+//! `δ|r| = ∞` for a value of 5000), and `q` is subnormal, with few bits, for a small
+//! residual beside a large `δ`. `|r|/(s + 1)` is at most `min(|r|/2, δ)`, so each factor is
+//! bounded and the product overflows only where the value does.
 
 use crate::Result;
 use crate::shape::pointwise::{Pointwise, Terms};
@@ -69,13 +73,12 @@ impl Pointwise for PseudoHuber {
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
         let delta = p.splat(<V::Elem as Float>::from_f64(self.delta));
         let one = p.splat(<V::Elem as Float>::ONE);
-        let (r, q, s, moderate) = self.parts(p, t);
-        // Far out, q / (s + 1) is 1 and r / s is ±δ to rounding; selecting them keeps a
+        let (r, _, s, moderate) = self.parts(p, t);
+        // Far out, the value is δ|r| and r / s is ±δ to rounding; selecting them keeps a
         // residual that overflowed to ±∞ from giving ∞/∞.
+        let ra = r.abs();
         Terms {
-            value: delta
-                .mul(r.abs())
-                .mul(V::select(moderate, q.div(s.add(one)), one)),
+            value: V::select(moderate, ra.mul(ra.div(s.add(one))), delta.mul(ra)),
             grad: V::select(moderate, r.div(s), delta.copysign(r)),
             grad_aux: r,
         }

@@ -202,10 +202,23 @@ impl<F: Float> Task for DistillTask<'_, F> {
                     v.splat(F::from_f64(f * (1.0 - a) * tt / st)),
                     v.splat(F::from_f64(f * (1.0 - a) * tt / q)),
                 ));
+                // In accumulate mode the caller's value at the label is taken out first and
+                // added to the finished entry `g_y − f·α`: added before, it would be lost
+                // beside a large `f·α` (a tiny divisor: `(5 + 4.6e18) − 4.6e18 = 0`), as
+                // the row driver's label entry (`take_label_base`).
+                let base = if self.add {
+                    Some(core::mem::replace(&mut g[y], F::ZERO))
+                } else {
+                    None
+                };
                 pass.g = g;
                 sweep::<_, _, 4>(v, c, &mut pass);
                 let gy = &mut pass.g[y];
-                *gy = F::from_f64(gy.to_f64() - f * a);
+                let entry = F::from_f64(gy.to_f64() - f * a);
+                *gy = match base {
+                    Some(b) => b + entry,
+                    None => entry,
+                };
             }
         }
         Ok(total * self.scale)

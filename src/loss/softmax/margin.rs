@@ -96,18 +96,22 @@ struct MarginTask<'a, F> {
 /// value and gradient, divided by `C`, do not): with `h̃ = max(0, (½x_j − ½x_y) + ½margin)
 /// = h/2` (halving is exact in the normal range), the sums returned are `Σ h̃²` (square;
 /// `h² = 4h̃²`) or `Σ h̃` (`h = 2h̃`), and `Σ ∂hⱼ^p/∂h / dk` with `dk = 4` (square: `2h =
-/// 4h̃`) or 1; the gradient `∂/∂xⱼ` is stored scaled by `f` (which includes `dk`). The
-/// difference comes first: for logits close to each other it is exact (Sterbenz), so a
-/// margin far smaller than the logits is not rounded away (`½(margin − x_y)` first would
-/// round it at the logits' scale).
+/// 4h̃`) or 1; the gradient `∂/∂xⱼ` is stored scaled by `f` (which includes `dk`).
+///
+/// The row's constant `½margin − ½x_y` is carried exactly, as `hi + lo` (TwoSum, once per
+/// row), and `h̃ = (½xⱼ + hi) + lo`: where `½xⱼ + hi` cancels (the result is small beside
+/// the logits) it is exact (Sterbenz) and `lo` is added with one rounding, so neither a
+/// margin far smaller than equal large logits (`margin = 1`, `xⱼ = x_y = 1e20`: `h = 1`) nor
+/// small logits beside a margin that cancels the label's (`margin = x_y = −3.4e38`,
+/// `xⱼ = 7.4`) is rounded away; elsewhere `h̃` is within an ulp or two of itself. Each
+/// order of two plain additions loses one of those cases.
 struct Ww<'a, V: Vector> {
     x: &'a [V::Elem],
     g: &'a mut [V::Elem],
     add: bool,
-    /// `½x_y`.
-    half_label: V,
-    /// `½margin`.
-    half_margin: V,
+    /// `½margin − ½x_y = hi + lo` exactly (`lo = 0` where `hi` is infinite).
+    hi: V,
+    lo: V,
     f: V,
     /// `Some(2⁶⁴)` when `f` is carried scaled by 2⁻¹²⁸ (the row's factor overflowed the
     /// precision): each entry is multiplied back twice, exact where it fits, 0 where `d = 0`
@@ -123,8 +127,8 @@ impl<V: Vector> Pass<V, 2> for Ww<'_, V> {
         let half = v.splat(<V::Elem as Float>::from_f64(0.5));
         let h = load::<V, FULL>(v, self.x, i, <V::Elem as Float>::ZERO)
             .mul(half)
-            .sub(self.half_label)
-            .add(self.half_margin)
+            .add(self.hi)
+            .add(self.lo)
             .max(zero);
         let (val, d) = if self.square {
             (h.mul(h), h)
@@ -188,6 +192,12 @@ impl<F: Float> Task for MarginTask<'_, F> {
                         let (a, b) = g.split_at_mut(y);
                         (a, &mut b[1..])
                     };
+                    let (hi, lo) = crate::shape::accumulate::two_sum(
+                        F::from_f64(self.margin.to_f64() * 0.5),
+                        F::from_f64(xy.to_f64() * -0.5),
+                    );
+                    // A margin beyond f32's range (f32 data) makes `hi` infinite: `lo` is NaN.
+                    let lo = if hi.is_finite() { lo } else { F::ZERO };
                     let mut sums = [0.0; 2];
                     for (part, gp) in [(left, gl), (&right[1..], gr)] {
                         let s = crate::shape::row_sweep::sweep::<_, _, 2>(
@@ -197,8 +207,8 @@ impl<F: Float> Task for MarginTask<'_, F> {
                                 x: part,
                                 g: gp,
                                 add: self.add,
-                                half_label: v.splat(F::from_f64(xy.to_f64() * 0.5)),
-                                half_margin: v.splat(F::from_f64(self.margin.to_f64() * 0.5)),
+                                hi: v.splat(hi),
+                                lo: v.splat(lo),
                                 f: v.splat(F::from_f64(f)),
                                 unscale: if unscale == 1.0 {
                                     None
