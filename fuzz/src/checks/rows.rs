@@ -743,6 +743,30 @@ fn neg_log_softmax(z: &[f64]) -> (Vec<f64>, f64) {
     (z.iter().map(|&v| (m - v) + ln_s).collect(), m + ln_s)
 }
 
+/// The label-smoothed cross-entropy of one row from its `−log softmax` (`nlp`, of the
+/// logits `z`): `(1 − ε)·w_y·nlp_y + Σⱼ (ε/K)·wⱼ·nlpⱼ` over the `K` classes smoothed (the
+/// unmasked ones with `unmasked_only`), with the gradient coefficient `(1 − ε)·w_y + Σ
+/// (ε/K)·wⱼ` and `K` (cross-entropy's and Poly-1's shared part).
+fn smoothed(
+    z: &[f64],
+    nlp: &[f64],
+    y: usize,
+    eps: f64,
+    unmasked_only: bool,
+    w: &impl Fn(usize) -> f64,
+) -> (f64, f64, f64) {
+    let live = |j: usize| !unmasked_only || z[j] != f64::NEG_INFINITY;
+    let unmasked = (0..z.len()).filter(|&j| live(j)).count() as f64;
+    let share = if eps > 0.0 { eps / unmasked } else { 0.0 };
+    let mut main = xl((1.0 - eps) * w(y), nlp[y]);
+    let mut coef = (1.0 - eps) * w(y);
+    for j in (0..z.len()).filter(|&j| live(j)) {
+        main += xl(share * w(j), nlp[j]);
+        coef += share * w(j);
+    }
+    (main, coef, unmasked)
+}
+
 /// One row's reference: the main term, the z-loss term (cross-entropy), the magnitude
 /// of the parts both are computed from, and the magnitude of the parts of the row's
 /// derivatives before the reduction's factor (`gmag` for the main term's factor, `zmag`
@@ -858,16 +882,7 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                     None => xr.to_vec(),
                 };
                 let (nlp, lse) = neg_log_softmax(&z);
-                let eps = c.smoothing;
-                let live = |j: usize| !c.unmasked_only || z[j] != f64::NEG_INFINITY;
-                let unmasked = (0..k).filter(|&j| live(j)).count() as f64;
-                let share = if eps > 0.0 { eps / unmasked } else { 0.0 };
-                let mut main = xl((1.0 - eps) * w(y), nlp[y]);
-                let mut coef = (1.0 - eps) * w(y);
-                for j in (0..k).filter(|&j| live(j)) {
-                    main += xl(share * w(j), nlp[j]);
-                    coef += share * w(j);
-                }
+                let (main, coef, _) = smoothed(&z, &nlp, y, c.smoothing, c.unmasked_only, &w);
                 let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let zl = xl(c.z_loss, lse * lse);
                 Some(RowRef {
@@ -882,15 +897,7 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
             ("poly1", Some(y)) => {
                 let (nlp, _) = neg_log_softmax(xr);
                 let eps = c.smoothing;
-                let live = |j: usize| !c.unmasked_only || xr[j] != f64::NEG_INFINITY;
-                let unmasked = (0..k).filter(|&j| live(j)).count() as f64;
-                let share = if eps > 0.0 { eps / unmasked } else { 0.0 };
-                let mut main = xl((1.0 - eps) * w(y), nlp[y]);
-                let mut coef = (1.0 - eps) * w(y);
-                for j in (0..k).filter(|&j| live(j)) {
-                    main += xl(share * w(j), nlp[j]);
-                    coef += share * w(j);
-                }
+                let (main, coef, unmasked) = smoothed(xr, &nlp, y, eps, c.unmasked_only, &w);
                 // 1 − p_t = (1 − α)(1 − p_y) + α(1 − 1/C).
                 let one_minus = (1.0 - eps) * -(-nlp[y]).exp_m1() + eps * (1.0 - 1.0 / unmasked);
                 let poly = xl(c.a * w(y), one_minus);
