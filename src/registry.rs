@@ -638,7 +638,7 @@ pub const LOSSES: &[LossInfo] = &[
         params: &[real(
             "pos_weight",
             1.0,
-            "weight of the positive term, finite, >= 0 (PyTorch's default 1.0)",
+            "weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0)",
         )],
         formula: &[
             "x = pred, y = target in [0, 1];  l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x)",
@@ -666,7 +666,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "gamma",
                 2.0,
-                "focusing exponent, finite, >= 0 (default 2.0)",
+                "focusing exponent, in [0, f32::MAX] (default 2.0)",
             ),
         ],
         formula: &[
@@ -826,7 +826,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "z_loss",
                 0.0,
-                "the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4)",
+                "the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4)",
             ),
             real(
                 "softcap",
@@ -897,7 +897,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "epsilon",
                 1.0,
-                "the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy)",
+                "the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy)",
             ),
             IGNORE_INDEX,
             USE_IGNORE_INDEX,
@@ -968,7 +968,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "gamma",
                 2.0,
-                "the focusing exponent, finite, >= 0 (default 2)",
+                "the focusing exponent, in [0, f32::MAX] (default 2)",
             ),
             IGNORE_INDEX,
             USE_IGNORE_INDEX,

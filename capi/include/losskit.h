@@ -5232,7 +5232,7 @@ losskit_status losskit_bce_hessian_diag_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -5269,7 +5269,7 @@ losskit_status losskit_bce_with_logits_value_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -5306,7 +5306,7 @@ losskit_status losskit_bce_with_logits_value_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -5339,7 +5339,7 @@ losskit_status losskit_bce_with_logits_value_elementwise_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -5371,7 +5371,7 @@ losskit_status losskit_bce_with_logits_value_elementwise_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5409,7 +5409,7 @@ losskit_status losskit_bce_with_logits_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5448,7 +5448,7 @@ losskit_status losskit_bce_with_logits_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5489,7 +5489,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5529,7 +5529,7 @@ losskit_status losskit_bce_with_logits_value_and_grad_f64(const double *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5568,7 +5568,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f32(const float *pred,
  Arguments:
  - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
- - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+ - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5609,7 +5609,7 @@ losskit_status losskit_bce_with_logits_hessian_diag_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -5649,7 +5649,7 @@ losskit_status losskit_sigmoid_focal_value_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -5688,7 +5688,7 @@ losskit_status losskit_sigmoid_focal_value_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -5723,7 +5723,7 @@ losskit_status losskit_sigmoid_focal_value_elementwise_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -5758,7 +5758,7 @@ losskit_status losskit_sigmoid_focal_value_elementwise_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5799,7 +5799,7 @@ losskit_status losskit_sigmoid_focal_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5841,7 +5841,7 @@ losskit_status losskit_sigmoid_focal_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5885,7 +5885,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5928,7 +5928,7 @@ losskit_status losskit_sigmoid_focal_value_and_grad_f64(const double *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5969,7 +5969,7 @@ losskit_status losskit_sigmoid_focal_hessian_diag_f32(const float *pred,
  - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
  - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
    0.25).
- - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+ - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -8575,7 +8575,7 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -8639,7 +8639,7 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -8701,7 +8701,7 @@ losskit_status losskit_cross_entropy_value_f64(const double *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `out`: `rows` elements, overlapping no other argument.
@@ -8759,7 +8759,7 @@ losskit_status losskit_cross_entropy_value_elementwise_f32(const float *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `out`: `rows` elements, overlapping no other argument.
@@ -8819,7 +8819,7 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -8885,7 +8885,7 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -8951,7 +8951,7 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9019,7 +9019,7 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9089,7 +9089,7 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9155,7 +9155,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9221,7 +9221,7 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9287,7 +9287,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9352,7 +9352,7 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9419,7 +9419,7 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
    all C classes, as PyTorch (default).
- - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+ - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
  - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
    30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -10052,7 +10052,7 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10113,7 +10113,7 @@ losskit_status losskit_poly1_value_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10172,7 +10172,7 @@ losskit_status losskit_poly1_value_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10227,7 +10227,7 @@ losskit_status losskit_poly1_value_elementwise_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10284,7 +10284,7 @@ losskit_status losskit_poly1_value_elementwise_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10347,7 +10347,7 @@ losskit_status losskit_poly1_grad_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10411,7 +10411,7 @@ losskit_status losskit_poly1_grad_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10477,7 +10477,7 @@ losskit_status losskit_poly1_value_and_grad_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10545,7 +10545,7 @@ losskit_status losskit_poly1_value_and_grad_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10609,7 +10609,7 @@ losskit_status losskit_poly1_value_and_grad_in_place_f32(float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+ - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11071,7 +11071,7 @@ losskit_status losskit_nll_value_and_grad_f64(const double *log_probs,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11123,7 +11123,7 @@ losskit_status losskit_softmax_focal_value_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11174,7 +11174,7 @@ losskit_status losskit_softmax_focal_value_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11221,7 +11221,7 @@ losskit_status losskit_softmax_focal_value_elementwise_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11269,7 +11269,7 @@ losskit_status losskit_softmax_focal_value_elementwise_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11323,7 +11323,7 @@ losskit_status losskit_softmax_focal_grad_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11378,7 +11378,7 @@ losskit_status losskit_softmax_focal_grad_f64(const double *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11435,7 +11435,7 @@ losskit_status losskit_softmax_focal_value_and_grad_f32(const float *logits,
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
  - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
- - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+ - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be

@@ -5530,7 +5530,7 @@ pub unsafe extern "C" fn losskit_bce_hessian_diag_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -5571,7 +5571,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -5612,7 +5612,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -5649,7 +5649,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -5685,7 +5685,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_elementwise_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5727,7 +5727,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5770,7 +5770,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5815,7 +5815,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5859,7 +5859,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_value_and_grad_f64(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5902,7 +5902,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f32(
 /// Arguments:
 /// - `pred`, `target`: `len` elements each; `weight`: `len` elements, or NULL for weights 1.
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
-/// - `pos_weight`: weight of the positive term, finite, >= 0 (PyTorch's default 1.0).
+/// - `pos_weight`: weight of the positive term, in [0, f32::MAX] (PyTorch's default 1.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -5947,7 +5947,7 @@ pub unsafe extern "C" fn losskit_bce_with_logits_hessian_diag_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -5991,7 +5991,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -6034,7 +6034,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -6073,7 +6073,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -6112,7 +6112,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_elementwise_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -6157,7 +6157,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -6203,7 +6203,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -6251,7 +6251,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -6298,7 +6298,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_value_and_grad_f64(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -6343,7 +6343,7 @@ pub unsafe extern "C" fn losskit_sigmoid_focal_hessian_diag_f32(
 /// - `len`: > 0 (0 gives `LOSSKIT_STATUS_EMPTY`; the arrays may then be NULL).
 /// - `alpha`: class balance in [0, 1]; a negative alpha disables it (torchvision's default
 ///   0.25).
-/// - `gamma`: focusing exponent, finite, >= 0 (default 2.0).
+/// - `gamma`: focusing exponent, in [0, f32::MAX] (default 2.0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -9233,7 +9233,7 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9308,7 +9308,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9381,7 +9381,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `out`: `rows` elements, overlapping no other argument.
@@ -9450,7 +9450,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `out`: `rows` elements, overlapping no other argument.
@@ -9521,7 +9521,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9598,7 +9598,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9675,7 +9675,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9754,7 +9754,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9835,7 +9835,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9912,7 +9912,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -9989,7 +9989,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -10066,7 +10066,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -10142,7 +10142,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -10220,7 +10220,7 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `smooth_unmasked_only`: 1: spread eps over the classes whose logit is finite only; 0: over
 ///   all C classes, as PyTorch (default).
-/// - `z_loss`: the z-loss coefficient, finite, >= 0 (default 0; PaLM uses 1e-4).
+/// - `z_loss`: the z-loss coefficient, in [0, f32::MAX] (default 0; PaLM uses 1e-4).
 /// - `softcap`: 0: no soft-capping (default); else c in [2⁻¹²⁶, f32::MAX] (Gemma 2 uses
 ///   30); `hessian_diag` and `hvp` reject soft-capping with `INVALID_PARAMETER`.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
@@ -10996,7 +10996,7 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11068,7 +11068,7 @@ pub unsafe extern "C" fn losskit_poly1_value_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11138,7 +11138,7 @@ pub unsafe extern "C" fn losskit_poly1_value_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11204,7 +11204,7 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11272,7 +11272,7 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11346,7 +11346,7 @@ pub unsafe extern "C" fn losskit_poly1_grad_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11421,7 +11421,7 @@ pub unsafe extern "C" fn losskit_poly1_grad_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11498,7 +11498,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11577,7 +11577,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11652,7 +11652,7 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `epsilon`: the weight of 1 - p_t, finite, >= -1 (default 1; 0 gives cross_entropy).
+/// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12213,7 +12213,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12276,7 +12276,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12338,7 +12338,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12396,7 +12396,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12455,7 +12455,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12520,7 +12520,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12586,7 +12586,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f64(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12654,7 +12654,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f32(
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
 /// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
-/// - `gamma`: the focusing exponent, finite, >= 0 (default 2).
+/// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be

@@ -175,6 +175,56 @@ fn parameters_outside_every_precision_are_errors() {
             "temperature {temperature:e}"
         );
     }
+    // Unbounded parameters (weights, exponents, coefficients) beyond f32::MAX: `∞` in f32,
+    // where `0·∞` is a NaN (BCE with logits' gradient at `y = 0` with `pos_weight = 1e300`).
+    let pf = [0.5f32, -2.0];
+    let tf = [0.0f32, 1.0];
+    for big in [1e39, 1e300, f64::INFINITY] {
+        let is_param = |r: losskit::Result<f32>, want: &str| matches!(r, Err(Error::InvalidParameter { name, .. }) if name == want);
+        let bce = BceWithLogits { pos_weight: big };
+        assert!(is_param(
+            bce.value(&pf, &tf, None, Reduction::Mean),
+            "pos_weight"
+        ));
+        let focal = SigmoidFocal {
+            gamma: big,
+            ..SigmoidFocal::default()
+        };
+        assert!(is_param(
+            focal.value(&pf, &tf, None, Reduction::Mean),
+            "gamma"
+        ));
+        let ce = CrossEntropy::<f32> {
+            z_loss: big,
+            ..CrossEntropy::default()
+        };
+        assert!(is_param(
+            ce.value(&x, 2, &[0u8][..], Reduction::Mean),
+            "z_loss"
+        ));
+        let sf = SoftmaxFocal::<f32> {
+            gamma: big,
+            ..SoftmaxFocal::default()
+        };
+        assert!(is_param(
+            sf.value(&x, 2, &[0u8][..], Reduction::Mean),
+            "gamma"
+        ));
+        let poly = Poly1::<f32> {
+            epsilon: big,
+            ..Poly1::default()
+        };
+        assert!(is_param(
+            poly.value(&x, 2, &[0u8][..], Reduction::Mean),
+            "epsilon"
+        ));
+    }
+    let at_max = f64::from(f32::MAX);
+    assert!(
+        BceWithLogits { pos_weight: at_max }
+            .value(&pf, &tf, None, Reduction::Mean)
+            .is_ok()
+    );
     for cap in [1e-300, 1e-39, 1e39] {
         let ce = CrossEntropy::<f32> {
             softcap: Some(cap),
@@ -716,6 +766,38 @@ fn multi_margin_in_f32_at_a_hinge_of_its_rounded_margin_has_the_subgradient_0() 
         .on(b)
         .unwrap()
         .grad(&[0.0f64, -1e8], 2, &[0u8][..], Reduction::Sum, &mut g[..])
+        .unwrap();
+        assert_eq!(g, [-0.5, 0.5], "{b:?}");
+    }
+}
+
+#[test]
+fn multi_margin_in_f32_at_a_subnormal_margin_may_take_the_hinge_as_0() {
+    // Margin 2⁻¹⁴⁹ (f32's smallest subnormal) over equal logits: h = margin > 0, but the
+    // f32 kernel works on halves (`½margin` rounds to 0, ties to even), so the class sits
+    // at the hinge, where the subgradient is 0. Halving is exact in the normal range only:
+    // a hinge within a few 2⁻¹⁴⁹ of 0 may take either side in f32 (the check's
+    // `hinge_alternatives`); f64 halves 2⁻¹⁴⁹ exactly and takes the active side.
+    let margin = f64::from(f32::from_bits(1));
+    for b in backends() {
+        let mut g = [7.0f32; 2];
+        MultiMargin::<f32> {
+            margin,
+            ..MultiMargin::default()
+        }
+        .on(b)
+        .unwrap()
+        .grad(&[0.0f32, 0.0], 2, &[0u8][..], Reduction::Sum, &mut g[..])
+        .unwrap();
+        assert_eq!(g, [0.0, 0.0], "{b:?}");
+        let mut g = [7.0f64; 2];
+        MultiMargin::<f64> {
+            margin,
+            ..MultiMargin::default()
+        }
+        .on(b)
+        .unwrap()
+        .grad(&[0.0f64, 0.0], 2, &[0u8][..], Reduction::Sum, &mut g[..])
         .unwrap();
         assert_eq!(g, [-0.5, 0.5], "{b:?}");
     }

@@ -336,10 +336,14 @@ static void poly1_values(void) {
            LOSSKIT_STATUS_OK);
     CHECK(v == v2 && memcmp(g, g2, sizeof g) == 0, "poly1 at epsilon 0 != cross_entropy");
 
-    /* epsilon finite and >= -1, smoothing in [0, 1], the flag: nothing written */
+    /* epsilon in [-1, FLT_MAX] (beyond, f32 would hold inf), smoothing in [0, 1], the
+       flag: nothing written */
     v = SENTINEL;
     fill(g, N, SENTINEL);
     STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, -1.5, -100,
+                                            1, 0.0, 0, MEAN, 0.0, WRITE, g, &v),
+           LOSSKIT_STATUS_INVALID_PARAMETER);
+    STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w, 1e39, -100,
                                             1, 0.0, 0, MEAN, 0.0, WRITE, g, &v),
            LOSSKIT_STATUS_INVALID_PARAMETER);
     STATUS(losskit_poly1_value_and_grad_f64(poly1_29_logits, R, C, poly1_29_labels, w,

@@ -86,7 +86,7 @@ fn normal_positive(d: &Params, k: &'static str) -> Option<&'static str> {
 }
 fn non_negative(d: &Params, k: &'static str) -> Option<&'static str> {
     let x = d.get(k);
-    (!(x.is_finite() && x >= 0.0)).then_some(k)
+    (!(0.0..=f64::from(f32::MAX)).contains(&x)).then_some(k)
 }
 fn unit(d: &Params, k: &'static str) -> Option<&'static str> {
     (!(0.0..=1.0).contains(&d.get(k))).then_some(k)

@@ -565,7 +565,7 @@ fn violations<F: Float>(c: &Case, d: &Data<F>) -> (Vec<Error>, Vec<Error>) {
             if !within(s, 0.0, 1.0) {
                 v.push(param("label_smoothing"));
             }
-            if !within(c.z_loss, 0.0, f64::MAX) {
+            if !within(c.z_loss, 0.0, f64::from(f32::MAX)) {
                 v.push(param("z_loss"));
             }
             if let Some(cap) = c.softcap {
@@ -579,14 +579,14 @@ fn violations<F: Float>(c: &Case, d: &Data<F>) -> (Vec<Error>, Vec<Error>) {
         }
         "soft_cross_entropy" if !within(s, 0.0, 1.0) => v.push(param("label_smoothing")),
         "poly1" => {
-            if !within(c.a, -1.0, f64::MAX) {
+            if !within(c.a, -1.0, f64::from(f32::MAX)) {
                 v.push(param("epsilon"));
             }
             if !within(s, 0.0, 1.0) {
                 v.push(param("label_smoothing"));
             }
         }
-        "softmax_focal" if !within(c.a, 0.0, f64::MAX) => v.push(param("gamma")),
+        "softmax_focal" if !within(c.a, 0.0, f64::from(f32::MAX)) => v.push(param("gamma")),
         "multi_margin" => {
             if c.b != 1.0 && c.b != 2.0 {
                 v.push(param("p"));
@@ -1397,8 +1397,9 @@ fn check_ok<F: Float>(
 
 /// The other results an f32 gradient entry of multi-margin with `p = 1` may have, beside
 /// the f64 kernel's: where a hinge `h = margin − x_y + xⱼ` is within a few f32 roundings
-/// of its parts from 0 (the margin is rounded to f32 too, as the f32 kernel computes with
-/// it), f32 may take the other side of the derivative's step `s·w_y/C` (numerics policy 5:
+/// of its parts from 0, or within a few 2⁻¹⁴⁹ (the f32 kernel halves the parts, which
+/// rounds below the normal range; the margin is rounded to f32 too, as the f32 kernel
+/// computes with it), f32 may take the other side of the derivative's step `s·w_y/C` (numerics policy 5:
 /// the subgradient is 0 at the hinge). Such an entry is 0 or the step; the label's entry,
 /// minus the sum of the others, is off by up to as many steps as the row has such hinges.
 /// Elsewhere, and for `p = 2` (whose derivative is continuous there), none.
@@ -1418,7 +1419,10 @@ fn hinge_alternatives<F: Float>(c: &Case, d: &Data<F>, s1: f64, g64: &[f64]) -> 
         let mut near = 0i32;
         for j in (0..k).filter(|&j| j != y) {
             let parts = c.a.abs() + x[y].abs() + x[j].abs();
-            if (c.a - x[y] + x[j]).abs() <= 8.0 * f64::from(f32::EPSILON) * parts {
+            // Halving is exact in the normal range only: each part below it rounds by up
+            // to 2⁻¹⁵⁰ (a margin of 2⁻¹⁴⁹ halves to 0), so the floor is a few 2⁻¹⁴⁹.
+            let within_rounding = 8.0 * f64::from(f32::EPSILON) * parts + 2f64.powi(-147);
+            if (c.a - x[y] + x[j]).abs() <= within_rounding {
                 near += 1;
                 alt[r * k + j] = vec![0.0, step];
             }

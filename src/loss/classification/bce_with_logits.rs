@@ -57,7 +57,7 @@ use crate::simd::{Float, Vector};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BceWithLogits {
-    /// Weight of the positive term `−y·ln σ(x)`; finite and ≥ 0 (default 1, PyTorch's
+    /// Weight of the positive term `−y·ln σ(x)`; in `[0, f32::MAX]` (default 1, PyTorch's
     /// `pos_weight=None`).
     pub pos_weight: f64,
 }

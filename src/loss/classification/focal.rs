@@ -60,7 +60,7 @@ pub struct SigmoidFocal {
     /// Weight of the positive class, `0 ≤ α ≤ 1`; the negative class gets `1 − α`.
     /// [`SigmoidFocal::UNBALANCED`] disables the weighting (default 0.25).
     pub alpha: f64,
-    /// Focusing exponent `γ`, finite and ≥ 0 (default 2).
+    /// Focusing exponent `γ`, in `[0, f32::MAX]` (default 2).
     pub gamma: f64,
 }
 

@@ -69,14 +69,15 @@ fn sign_label<V: Vector>(t: V) -> V {
     )
 }
 
-/// Checks a parameter that must be finite and ≥ 0.
+/// Checks a parameter that must be in `[0, f32::MAX]`: ≥ 0, and finite in both precisions
+/// (numerics rule 10; a `pos_weight` of 1e39 would be `∞` in f32, and `0·∞` a NaN).
 fn non_negative(name: &'static str, x: f64) -> crate::Result<()> {
-    if x.is_finite() && x >= 0.0 {
+    if (0.0..=f64::from(f32::MAX)).contains(&x) {
         Ok(())
     } else {
         Err(crate::Error::InvalidParameter {
             name,
-            rule: "must be finite and >= 0",
+            rule: "must be in [0, f32::MAX]",
         })
     }
 }

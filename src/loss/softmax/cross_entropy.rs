@@ -72,7 +72,7 @@ pub struct CrossEntropy<'w, F: Float> {
     /// Spread `ε` over the classes whose logit is finite only (default false: over all `C`
     /// classes as PyTorch, so a masked class under smoothing makes the value `+∞`).
     pub smooth_unmasked_only: bool,
-    /// The z-loss coefficient, finite and ≥ 0 (default 0; PaLM uses 1e-4).
+    /// The z-loss coefficient, in `[0, f32::MAX]` (default 0; PaLM uses 1e-4).
     pub z_loss: f64,
     /// Soft-capping `c ∈ [f32::MIN_POSITIVE, f32::MAX]`: logits become `c·tanh(x/c)`
     /// (default none). A `−∞` logit stays `−∞`, a mask (probability 0, gradient 0), where
@@ -195,8 +195,8 @@ impl<'w, F: Float> CrossEntropy<'w, F> {
             "z_loss",
             self.z_loss,
             0.0,
-            f64::MAX,
-            "must be finite and >= 0",
+            f64::from(f32::MAX),
+            "must be in [0, f32::MAX]",
         )?;
         if let Some(c) = self.softcap {
             // A normal f32 number, so that the cap and `1/c` are finite and non-zero in

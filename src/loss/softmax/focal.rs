@@ -24,7 +24,7 @@ use crate::{Backend, Reduction, Result};
 /// that as a vector). `Mean` divides by the number of rows that are not ignored.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SoftmaxFocal<'w, F: Float> {
-    /// The focusing exponent `γ ≥ 0` (default 2).
+    /// The focusing exponent `γ`, in `[0, f32::MAX]` (default 2).
     pub gamma: f64,
     /// Per-class balance `α_c ≥ 0` (default none: all 1).
     pub alpha: Option<&'w [F]>,
@@ -103,8 +103,8 @@ impl<'w, F: Float> SoftmaxFocal<'w, F> {
             "gamma",
             self.gamma,
             0.0,
-            f64::MAX,
-            "must be finite and >= 0",
+            f64::from(f32::MAX),
+            "must be in [0, f32::MAX]",
         )
     }
 

@@ -21,7 +21,11 @@ use crate::{Backend, Error, Out, Reduction, Result};
 /// ∂ℓ/∂x_y = −Σ_{j≠y} ∂ℓ/∂xⱼ
 /// ```
 ///
-/// `Mean` divides by the number of rows (PyTorch). Logits must be finite. Its verbs are
+/// `Mean` divides by the number of rows (PyTorch). Logits must be finite. The kernel works
+/// on halves so that no difference overflows where the result fits; halving is exact in
+/// the normal range, so only a hinge within a few subnormal steps of 0 (f32: `2⁻¹⁴⁹`, a
+/// margin of `2⁻¹⁴⁹` over equal logits) may be taken as 0, where the subgradient is 0
+/// (PyTorch takes the active side there). Its verbs are
 /// those of [`RowLoss`](crate::RowLoss) with `&[L]` labels, and
 /// [`RowElementwise`](crate::RowElementwise).
 #[derive(Clone, Copy, Debug, PartialEq)]

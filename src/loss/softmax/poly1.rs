@@ -78,7 +78,7 @@ use crate::{Backend, Reduction, Result};
 #[doc(alias = "PolyLoss")]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Poly1<'w, F: Float> {
-    /// `ε`, the weight of `1 − p_t`: finite and `≥ −1` (default 1, the paper's first try).
+    /// `ε`, the weight of `1 − p_t`: in `[−1, f32::MAX]` (default 1, the paper's first try).
     pub epsilon: f64,
     /// PyTorch's `weight`: one finite weight ≥ 0 per class (default none: all 1).
     pub class_weights: Option<&'w [F]>,
@@ -165,15 +165,15 @@ impl<'w, F: Float> Poly1<'w, F> {
     /// Checks the hyper-parameters.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] naming the field: `epsilon` not finite or below
-    /// −1, `label_smoothing` outside `[0, 1]`.
+    /// [`crate::Error::InvalidParameter`] naming the field: `epsilon` outside
+    /// `[−1, f32::MAX]`, `label_smoothing` outside `[0, 1]`.
     pub fn check(&self) -> Result<()> {
         in_range(
             "epsilon",
             self.epsilon,
             -1.0,
-            f64::MAX,
-            "must be finite and >= -1",
+            f64::from(f32::MAX),
+            "must be in [-1, f32::MAX]",
         )?;
         in_range(
             "label_smoothing",
