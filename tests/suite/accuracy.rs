@@ -88,6 +88,12 @@ const BUDGETS: &[(&str, Budget)] = &[
         "multilabel_bce_with_logits",
         [Some(0.7), Some(0.7), None, Some(5.0)],
     ),
+    ("nll", [Some(0.0), Some(0.0), None, Some(0.0)]),
+    (
+        "multilabel_soft_margin",
+        [Some(0.5), Some(0.3), None, Some(5.0)],
+    ),
+    ("gaussian_nll", [Some(5.0), Some(7.0), Some(0.5), Some(5.0)]),
 ];
 
 /// The precision's machine epsilon and largest finite value.
@@ -242,6 +248,90 @@ fn pointwise<L: PointwiseLoss, F: Float>(
     worst
 }
 
+/// The Gaussian NLL (pointwise with a variance) in precision `F` on every backend: the
+/// value against the oracle, both gradients (mean and variance; one column) and the
+/// Hessian diagonal against the f64 kernel, on the pointwise inputs with variances from
+/// 1e-8 to 1e8 and some below the clamp `ε`.
+fn gaussian_nll<F: Float>() -> Worst {
+    let pairs = pointwise_inputs(Domain::Real, 4000);
+    let mut rng = Rng(0xacc0_2026_0000_0003);
+    let var: Vec<F> = (0..pairs.len())
+        .map(|i| {
+            let v = if i % 8 == 7 {
+                1e-7 * rng.uniform()
+            } else {
+                libm::pow(10.0, -8.0 + 16.0 * rng.uniform())
+            };
+            F::from_f64(v)
+        })
+        .collect();
+    let p: Vec<F> = pairs.iter().map(|x| F::from_f64(x.0)).collect();
+    let t: Vec<F> = pairs.iter().map(|x| F::from_f64(x.1)).collect();
+    let wide = |x: &[F]| -> Vec<f64> { x.iter().map(|v| v.to_f64()).collect() };
+    let (pf, tf, vf) = (wide(&p), wide(&t), wide(&var));
+    let n = p.len();
+    let loss = GaussianNll::default();
+    let (mut gp64, mut gv64, mut h64) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let reference = loss.on(Backend::Portable).unwrap();
+    reference
+        .grad(
+            &pf,
+            &tf,
+            &vf,
+            Reduction::Sum,
+            &mut gp64[..],
+            Some(Out::write(&mut gv64[..])),
+        )
+        .unwrap();
+    reference
+        .hessian_diag(&pf, &tf, &vf, Reduction::Sum, &mut h64[..])
+        .unwrap();
+    let f32_precision = F::MANTISSA_DIGITS == 24;
+    let mut worst = Worst::default();
+    for backend in backends() {
+        let l = loss.on(backend).unwrap();
+        let mut v = vec![F::ZERO; n];
+        l.value_elementwise(&p, &t, &var, &mut v).unwrap();
+        let (mut gp, mut gv, mut h) = (vec![F::ZERO; n], vec![F::ZERO; n], vec![F::ZERO; n]);
+        l.grad(
+            &p,
+            &t,
+            &var,
+            Reduction::Sum,
+            &mut gp[..],
+            Some(Out::write(&mut gv[..])),
+        )
+        .unwrap();
+        l.hessian_diag(&p, &t, &var, Reduction::Sum, &mut h[..])
+            .unwrap();
+        for i in 0..n {
+            let at = || {
+                format!(
+                    "gaussian_nll [{backend}] at p={:e} t={:e} var={:e}",
+                    pf[i], tf[i], vf[i]
+                )
+            };
+            let want = losskit::reference::regression::gaussian_nll(
+                pf[i], tf[i], vf[i], loss.full, loss.eps,
+            );
+            worst.see(0, units::<F>(v[i].to_f64(), want), || {
+                format!("{} value {:e} want {want:e}", at(), v[i].to_f64())
+            });
+            if f32_precision {
+                for (what, got, want) in [("grad", gp[i], gp64[i]), ("grad_var", gv[i], gv64[i])] {
+                    worst.see(1, units::<F>(got.to_f64(), want), || {
+                        format!("{} {what} {:e} want {want:e}", at(), got.to_f64())
+                    });
+                }
+                worst.see(2, units::<F>(h[i].to_f64(), h64[i]), || {
+                    format!("{} hess {:e} want {:e}", at(), h[i].to_f64(), h64[i])
+                });
+            }
+        }
+    }
+    worst
+}
+
 /// One row loss's measurement in precision `F`: per row, the loss's value (Sum over the
 /// row) and gradient from `eval` on `backend`, against the oracle `row_oracle(x, r)` and
 /// the f64 kernel (`eval64` on the portable backend).
@@ -359,6 +449,11 @@ fn measure() -> Vec<(String, [Option<f64>; 4])> {
         };
     }
     losskit::for_each_pointwise_loss!(pointwise_rows);
+    let (a, b) = (gaussian_nll::<f32>(), gaussian_nll::<f64>());
+    table.push((
+        "gaussian_nll".to_string(),
+        [Some(a.0[0]), Some(a.0[1]), Some(a.0[2]), Some(b.0[0])],
+    ));
 
     const ROWS: usize = 24;
     for classes in [2usize, 5, 10, 33, 100] {
@@ -495,6 +590,25 @@ fn measure() -> Vec<(String, [Option<f64>; 4])> {
             labels,
             MulticlassHinge,
             |ctx: &Ctx, row: &[f64], r: usize| oracle::multiclass_hinge(row, ctx.labels[r])
+        );
+        row_loss!(
+            "nll",
+            labels,
+            Nll::<F>::default(),
+            |ctx: &Ctx, row: &[f64], r: usize| -row[ctx.labels[r]]
+        );
+        row_loss!(
+            "multilabel_soft_margin",
+            multilabel,
+            MultiLabelSoftMargin::<F>::default(),
+            |ctx: &Ctx, row: &[f64], r: usize| {
+                let c = row.len();
+                let t = &ctx.multilabel[r * c..(r + 1) * c];
+                (0..c)
+                    .map(|j| losskit::reference::classification::bce_with_logits(row[j], t[j], 1.0))
+                    .sum::<f64>()
+                    / c as f64
+            }
         );
         row_loss!(
             "multilabel_bce_with_logits",
