@@ -79,7 +79,8 @@ fn multilabel() {
 
 /// Triage of a fuzz run's findings against the current code and checks: every file under
 /// `$LOSSKIT_FUZZ_TRIAGE/<target>/` (e.g. `fuzz/artifacts`) is checked, and each failing
-/// one is printed with the first line of its message, then the test fails. A tool, so
+/// one is printed with the first line of its message, then the test fails; the accuracy
+/// the checks accepted over those files is printed as a table (`checks::tally`). A tool, so
 /// ignored by default:
 /// `LOSSKIT_FUZZ_TRIAGE=fuzz/artifacts cargo test --test suite fuzz_replay::triage -- --ignored --nocapture`.
 #[test]
@@ -122,5 +123,9 @@ fn triage() {
     }
     let _ = std::panic::take_hook();
     println!("{checked} files checked, {failed} failing");
+    println!(
+        "accuracy at the edges (ε of max(|want|, parts), beyond the absolute floor):\n{}",
+        checks::tally::table()
+    );
     assert_eq!(failed, 0, "findings still failing");
 }

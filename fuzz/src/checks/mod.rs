@@ -14,7 +14,7 @@ pub mod rows;
 use losskit::{Error, Float, Reduction};
 
 /// What is compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum What {
     /// A reduced value (against the reference's sum).
     Value,
@@ -34,6 +34,9 @@ pub enum What {
 pub struct Budget {
     pub rel: f64,
     pub abs: f64,
+    /// What the budget is for (loss, f32 or not, what): the replay's accuracy tally
+    /// ([`tally`]) files each accepted comparison under it.
+    pub of: (&'static str, bool, What),
 }
 
 /// The accuracy budget of `loss` for `what` in f32 (`f32 == true`) or f64, against the
@@ -43,7 +46,7 @@ pub struct Budget {
 /// contract (issue 11) when it lands. The defaults are a few f32 rounding errors of the
 /// parts summed (inputs are rounded to f32 first and the reference runs on the rounded
 /// inputs, so the difference is the kernel's own error), and about 10⁴ f64 roundings.
-pub fn budget(loss: &str, f32: bool, what: What) -> Budget {
+pub fn budget(loss: &'static str, f32: bool, what: What) -> Budget {
     // Subnormal f32 results carry a few hundred ulps of 2⁻¹⁴⁹ of absolute error.
     let (mut rel, abs) = if f32 { (2e-5, 1e-41) } else { (1e-11, 1e-300) };
     // Central differences of the f64 reference are themselves accurate to about 1e-7.
@@ -57,7 +60,11 @@ pub fn budget(loss: &str, f32: bool, what: What) -> Budget {
         "distillation" => rel *= 10.0,
         _ => {}
     }
-    Budget { rel, abs }
+    Budget {
+        rel,
+        abs,
+        of: (loss, f32, what),
+    }
 }
 
 /// The largest finite value of `F`, in f64.
@@ -165,6 +172,8 @@ impl Want {
             Want::Finite { value, scale } => {
                 let tol = b.rel * value.abs().max(scale) + b.abs;
                 if got.is_finite() && (got - value).abs() <= tol {
+                    #[cfg(test)]
+                    tally::see(b, got, value, scale);
                     Ok(())
                 } else {
                     Err(format!(
@@ -172,6 +181,79 @@ impl Want {
                     ))
                 }
             }
+        }
+    }
+}
+
+/// The accuracy at the edges, under `cargo test` only (the replay of the corpora and
+/// findings; the fuzz targets do not carry it): per loss, precision and [`What`], the
+/// largest error a check accepted and how many it accepted. The error is in units of the
+/// precision's `ε` times `max(|want|, scale)` (the magnitude of the parts, as the budgets
+/// are), beyond the budget's absolute floor for results below the normal range.
+#[cfg(test)]
+pub mod tally {
+    use super::{Budget, What};
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    type Key = (&'static str, bool, What);
+    static WORST: Mutex<BTreeMap<Key, (f64, u64)>> = Mutex::new(BTreeMap::new());
+
+    /// Files one accepted comparison.
+    pub fn see(b: Budget, got: f64, want: f64, scale: f64) {
+        let eps = if b.of.1 {
+            f64::from(f32::EPSILON)
+        } else {
+            f64::EPSILON
+        };
+        let unit = eps * want.abs().max(scale);
+        let over = ((got - want).abs() - b.abs).max(0.0);
+        let e = if over == 0.0 { 0.0 } else { over / unit };
+        let mut w = WORST.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = w.entry(b.of).or_insert((0.0, 0));
+        slot.0 = slot.0.max(e);
+        slot.1 += 1;
+    }
+
+    /// The tally as a Markdown table: per loss and precision, the largest error per
+    /// [`What`] (`–`: none compared) and the number of comparisons.
+    pub fn table() -> String {
+        let w = WORST.lock().unwrap_or_else(|p| p.into_inner());
+        let whats = [What::Value, What::Elementwise, What::Grad, What::Hessian];
+        let mut rows: Vec<(&str, bool)> = w.keys().map(|k| (k.0, k.1)).collect();
+        rows.dedup();
+        let mut t = String::from(
+            "| loss | precision | value | elementwise | gradient | Hessian | comparisons |\n\
+             |---|---|---|---|---|---|---|\n",
+        );
+        for (loss, f32) in rows {
+            let mut n = 0;
+            t += &format!("| `{loss}` | {} |", if f32 { "f32" } else { "f64" });
+            for what in whats {
+                match w.get(&(loss, f32, what)) {
+                    Some(&(e, k)) => {
+                        n += k;
+                        t += &format!(" {} |", figure(e));
+                    }
+                    None => t += " – |",
+                }
+            }
+            t += &format!(" {n} |\n");
+        }
+        t
+    }
+
+    /// Two significant digits, `0` as such.
+    fn figure(e: f64) -> String {
+        if e == 0.0 {
+            "0".into()
+        } else if e < 100.0 {
+            format!("{:.2}", e)
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .into()
+        } else {
+            format!("{e:.1e}")
         }
     }
 }
