@@ -540,7 +540,7 @@ pub const LOSSES: &[LossInfo] = &[
             real(
                 "eps",
                 1e-8,
-                "added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default 1e-8)",
+                "added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE, f32::MAX] (default 1e-8)",
             ),
         ],
         formula: &[

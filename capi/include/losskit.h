@@ -3581,8 +3581,8 @@ losskit_status losskit_barron_hessian_diag_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -3625,8 +3625,8 @@ losskit_status losskit_poisson_nll_value_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -3668,8 +3668,8 @@ losskit_status losskit_poisson_nll_value_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3708,8 +3708,8 @@ losskit_status losskit_poisson_nll_value_elementwise_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `out`: `len` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3747,8 +3747,8 @@ losskit_status losskit_poisson_nll_value_elementwise_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -3792,8 +3792,8 @@ losskit_status losskit_poisson_nll_grad_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -3838,8 +3838,8 @@ losskit_status losskit_poisson_nll_grad_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -3886,8 +3886,8 @@ losskit_status losskit_poisson_nll_value_and_grad_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -3933,8 +3933,8 @@ losskit_status losskit_poisson_nll_value_and_grad_f64(const double *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -3978,8 +3978,8 @@ losskit_status losskit_poisson_nll_hessian_diag_f32(const float *pred,
  - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
  - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
    target > 1 (default 0).
- - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-   1e-8).
+ - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+   f32::MAX] (default 1e-8).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.

@@ -3719,8 +3719,8 @@ pub unsafe extern "C" fn losskit_barron_hessian_diag_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -3767,8 +3767,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -3814,8 +3814,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3858,8 +3858,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_elementwise_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `out`: `len` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
@@ -3901,8 +3901,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_elementwise_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -3950,8 +3950,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_grad_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -4000,8 +4000,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_grad_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -4052,8 +4052,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_and_grad_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -4103,8 +4103,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_value_and_grad_f64(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.
@@ -4152,8 +4152,8 @@ pub unsafe extern "C" fn losskit_poisson_nll_hessian_diag_f32(
 /// - `log_input`: 1: `pred` is log(rate) (PyTorch's default); 0: `pred` is the rate, >= 0.
 /// - `full`: 1: add Stirling's term target ln(target) - target + ln(2 pi target) / 2 where
 ///   target > 1 (default 0).
-/// - `eps`: added to the rate inside the log when log_input is 0; in [0, f32::MAX] (default
-///   1e-8).
+/// - `eps`: added to the rate inside the log when log_input is 0; 0 or in [f32::MIN_POSITIVE,
+///   f32::MAX] (default 1e-8).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add), for every array output.

@@ -100,14 +100,40 @@ pub fn distillation(s: &[f64], t: &[f64], y: usize, alpha: f64, temp: f64) -> f6
     alpha * (logsumexp(s) - s[y]) + (1.0 - alpha) * temp * temp * kl
 }
 
-/// Weston–Watkins hinge of one row (PyTorch `multi_margin_loss`).
+/// Weston–Watkins hinge of one row (PyTorch `multi_margin_loss`). Where the plain sum
+/// overflows (hinges near `f64::MAX`, whose mean over `C` may fit), it is formed again from
+/// half-hinges `½margin − ½x_y + ½xⱼ` (exact halves) scaled by 2⁻⁵⁶⁰, and scaled back in
+/// steps. A row of weight 0 is 0.
 pub fn multi_margin(x: &[f64], y: usize, p: i32, margin: f64, w_y: f64) -> f64 {
     let c = x.len() as f64;
-    (0..x.len())
-        .filter(|&j| j != y)
+    if w_y == 0.0 {
+        // A row of weight 0 counts for 0, also where its hinges overflow (not 0·∞).
+        return 0.0;
+    }
+    let others = || (0..x.len()).filter(move |&j| j != y);
+    let plain = others()
         .map(|j| w_y * pow((margin - x[y] + x[j]).max(0.0), p as f64))
         .sum::<f64>()
-        / c
+        / c;
+    if plain.is_finite() {
+        return plain;
+    }
+    const DOWN: f64 = 2.649_734_913_688_990_5e-169; // 2⁻⁵⁶⁰
+    const UP: f64 = 3.773_962_424_821_541_4e168; // 2⁵⁶⁰
+    let scaled: f64 = others()
+        .map(|j| {
+            pow(
+                (0.5 * margin - 0.5 * x[y] + 0.5 * x[j]).max(0.0) * DOWN,
+                p as f64,
+            )
+        })
+        .sum();
+    // h^p = 2^p·(h/2)^p, and each (h/2)^p carries 2^(−560p).
+    let mut v = w_y * pow(2.0, p as f64) * scaled / c;
+    for _ in 0..p {
+        v *= UP;
+    }
+    v
 }
 
 /// Crammer–Singer hinge of one row.

@@ -101,6 +101,10 @@ fn gaussian_nll_in_f32_keeps_large_residuals_over_large_variances() {
     }
 }
 
+fn is_poisson_eps_error(r: losskit::Result<f32>) -> bool {
+    matches!(r, Err(Error::InvalidParameter { name: "eps", .. }))
+}
+
 #[test]
 fn parameters_outside_every_precision_are_errors() {
     let p = [1.0f32];
@@ -218,6 +222,29 @@ fn parameters_outside_every_precision_are_errors() {
             poly.value(&x, 2, &[0u8][..], Reduction::Mean),
             "epsilon"
         ));
+    }
+    // The Poisson NLL's ε: 0 or a normal f32 number (1e-45 is 1.4e-45 in f32, and
+    // `ln(0 + ε)` would differ between the precisions by 0.3).
+    for eps in [1e-45, 1e-40, 1e39] {
+        let l = PoissonNll {
+            log_input: false,
+            eps,
+            ..PoissonNll::default()
+        };
+        assert!(is_poisson_eps_error(l.value(
+            &[0.0f32],
+            &[1.0],
+            None,
+            Reduction::Sum
+        )));
+    }
+    for eps in [0.0, f64::from(f32::MIN_POSITIVE), 1e-8] {
+        let l = PoissonNll {
+            log_input: false,
+            eps,
+            ..PoissonNll::default()
+        };
+        assert!(l.value(&[1.0f32], &[1.0], None, Reduction::Sum).is_ok());
     }
     let at_max = f64::from(f32::MAX);
     assert!(
@@ -800,6 +827,46 @@ fn multi_margin_in_f32_at_a_subnormal_margin_may_take_the_hinge_as_0() {
         .grad(&[0.0f64, 0.0], 2, &[0u8][..], Reduction::Sum, &mut g[..])
         .unwrap();
         assert_eq!(g, [-0.5, 0.5], "{b:?}");
+    }
+}
+
+#[test]
+fn multi_margin_in_f64_of_hinges_near_f64_max_keeps_a_value_that_fits() {
+    // Label logit 0, fifteen others at f64::MAX: each hinge is about f64::MAX, their sum
+    // overflows f64, their mean over C = 16 (15/16 of f64::MAX) does not. A zero weight on
+    // the label makes the row 0 (it was 0·∞ = NaN).
+    let mut x = [f64::MAX; 16];
+    x[0] = 0.0;
+    let zero_first: [f64; 16] = core::array::from_fn(|j| if j == 0 { 0.0 } else { 1.0 });
+    for b in backends() {
+        let mut g = [7.0f64; 16];
+        let v = MultiMargin::<f64>::default()
+            .on(b)
+            .unwrap()
+            .value_and_grad(&x, 16, &[0u8][..], Reduction::Sum, &mut g[..])
+            .unwrap();
+        close("value", v, 0.9375 * f64::MAX, 1e-15);
+        assert_eq!(g[0], -0.9375, "{b:?}");
+        assert!(g[1..].iter().all(|&e| e == 0.0625), "{b:?}: {g:?}");
+        let weighted = MultiMargin {
+            class_weights: Some(&zero_first[..]),
+            ..MultiMargin::default()
+        };
+        let mut g = [7.0f64; 16];
+        let v = weighted
+            .on(b)
+            .unwrap()
+            .value_and_grad(&x, 16, &[0u8][..], Reduction::Sum, &mut g[..])
+            .unwrap();
+        assert_eq!(v, 0.0, "{b:?}");
+        assert_eq!(g, [0.0; 16], "{b:?}");
+        let mut per_row = [7.0f64];
+        MultiMargin::<f64>::default()
+            .on(b)
+            .unwrap()
+            .value_elementwise(&x, 16, &[0u8][..], &mut per_row[..])
+            .unwrap();
+        close("per row", per_row[0], 0.9375 * f64::MAX, 1e-15);
     }
 }
 

@@ -158,6 +158,34 @@ impl Want {
         }
     }
 
+    /// What a reduced value must be, from the reference's `terms`, the reduction's factor
+    /// `s` and the magnitude `parts` of what was summed (already times `|s|`): anything
+    /// where terms are infinite of both signs or undefined (a NaN sum), the signed infinity
+    /// where a term is infinite, else as [`of`](Self::of) of the sum times `s`. The sum is
+    /// formed with each term scaled by 2⁻⁶⁴ (exact in the normal range): terms near half of
+    /// `f64::MAX` whose true sum rounds to it can pass it by their own rounding, and are
+    /// then within the edge's band, not beyond it.
+    pub fn of_sum<F: Float>(terms: &[f64], s: f64, parts: f64, b: Budget) -> Want {
+        const DOWN: f64 = 1.0 / 18_446_744_073_709_551_616.0;
+        let sum: f64 = terms.iter().sum();
+        if sum.is_nan() {
+            return Want::Any;
+        }
+        if terms.iter().any(|t| t.is_infinite()) {
+            return Want::Inf(sum.signum());
+        }
+        let scaled = terms.iter().map(|t| t * DOWN).sum::<f64>() * s;
+        let edge = max_of::<F>() * DOWN;
+        if scaled.abs() > edge * (1.0 + 4.0 * b.rel) {
+            Want::Inf(scaled.signum())
+        } else if scaled.abs() >= edge * (1.0 - 4.0 * b.rel) {
+            Want::NotNan
+        } else {
+            // Not `sum * s`: the plain sum may have overflowed where its mean fits.
+            Want::of::<F>(scaled / DOWN, parts, b)
+        }
+    }
+
     /// Checks `got` against this; `Err` describes the difference.
     pub fn check(self, got: f64, b: Budget) -> Result<(), String> {
         match self {
@@ -183,6 +211,56 @@ impl Want {
             }
         }
     }
+}
+
+/// Two backends' results agree: bit for bit where either is not finite, else within the
+/// budget relative to `scale` (the magnitude of what was summed or computed).
+pub fn agree(a: f64, b: f64, scale: f64, bud: Budget) -> bool {
+    if !a.is_finite() || !b.is_finite() {
+        return a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    }
+    (a - b).abs() <= 2.0 * bud.rel * a.abs().max(b.abs()).max(scale) + bud.abs
+}
+
+/// The bits of a buffer (widened), to compare buffers exactly.
+pub fn bits<F: Float>(x: &[F]) -> Vec<u64> {
+    x.iter().map(|v| v.to_f64().to_bits()).collect()
+}
+
+/// Shortens a slice for a failure message.
+pub fn show<F: Float>(x: &[F]) -> String {
+    let v: Vec<f64> = x.iter().take(12).map(|v| v.to_f64()).collect();
+    if x.len() > 12 {
+        format!("{v:?}… ({} elements)", x.len())
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// A per-class tensor of `classes` entries drawn from the input (weights ≥ 0 mostly, with
+/// the occasional negative or non-finite entry, and sometimes a wrong length).
+pub fn per_class<F: Float>(inp: &mut super::input::Input<'_>, classes: usize) -> Vec<F> {
+    let len = if inp.chance(8) {
+        inp.below(classes + 3)
+    } else {
+        classes
+    };
+    let clean = inp.chance(230);
+    (0..len)
+        .map(|_| {
+            let x = match inp.byte() % 8 {
+                0 => 0.0,
+                1 => 1.0,
+                2..=4 => f64::from(inp.byte()) / 64.0,
+                _ => inp.real(),
+            };
+            if clean {
+                round_sat::<F>(if x.is_finite() { x.abs() } else { 1.0 })
+            } else {
+                F::from_f64(x)
+            }
+        })
+        .collect()
 }
 
 /// The accuracy at the edges, under `cargo test` only (the replay of the corpora and
@@ -256,54 +334,4 @@ pub mod tally {
             format!("{e:.1e}")
         }
     }
-}
-
-/// Two backends' results agree: bit for bit where either is not finite, else within the
-/// budget relative to `scale` (the magnitude of what was summed or computed).
-pub fn agree(a: f64, b: f64, scale: f64, bud: Budget) -> bool {
-    if !a.is_finite() || !b.is_finite() {
-        return a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
-    }
-    (a - b).abs() <= 2.0 * bud.rel * a.abs().max(b.abs()).max(scale) + bud.abs
-}
-
-/// The bits of a buffer (widened), to compare buffers exactly.
-pub fn bits<F: Float>(x: &[F]) -> Vec<u64> {
-    x.iter().map(|v| v.to_f64().to_bits()).collect()
-}
-
-/// Shortens a slice for a failure message.
-pub fn show<F: Float>(x: &[F]) -> String {
-    let v: Vec<f64> = x.iter().take(12).map(|v| v.to_f64()).collect();
-    if x.len() > 12 {
-        format!("{v:?}… ({} elements)", x.len())
-    } else {
-        format!("{v:?}")
-    }
-}
-
-/// A per-class tensor of `classes` entries drawn from the input (weights ≥ 0 mostly, with
-/// the occasional negative or non-finite entry, and sometimes a wrong length).
-pub fn per_class<F: Float>(inp: &mut super::input::Input<'_>, classes: usize) -> Vec<F> {
-    let len = if inp.chance(8) {
-        inp.below(classes + 3)
-    } else {
-        classes
-    };
-    let clean = inp.chance(230);
-    (0..len)
-        .map(|_| {
-            let x = match inp.byte() % 8 {
-                0 => 0.0,
-                1 => 1.0,
-                2..=4 => f64::from(inp.byte()) / 64.0,
-                _ => inp.real(),
-            };
-            if clean {
-                round_sat::<F>(if x.is_finite() { x.abs() } else { 1.0 })
-            } else {
-                F::from_f64(x)
-            }
-        })
-        .collect()
 }

@@ -504,21 +504,14 @@ fn check_ok<F: Float>(
     };
     if matches!(c.verb, Verb::Value | Verb::ValueAndGrad) {
         let b = budget(c.loss, f32, What::Value);
-        let sum: f64 = t.iter().map(|x| x.value).sum();
+        let values: Vec<f64> = t.iter().map(|x| x.value).collect();
         let mag: f64 = t.iter().map(|x| x.parts).sum();
         let slack: f64 = t.iter().map(|x| x.slack).sum();
         let b = Budget {
             abs: b.abs + slack * s.abs(),
             ..b
         };
-        let want = if sum.is_nan() {
-            // Infinite terms of both signs.
-            Want::Any
-        } else if sum.is_infinite() {
-            Want::Inf(sum.signum())
-        } else {
-            Want::of::<F>(sum * s, mag * s.abs(), b)
-        };
+        let want = Want::of_sum::<F>(&values, s, mag * s.abs(), b);
         if let Err(e) = want.check(res.as_ref().expect("ok").to_f64(), b) {
             fail(format!("value {e}"));
         }

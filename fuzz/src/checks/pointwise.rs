@@ -247,7 +247,11 @@ pub static DEFS: &[Def] = &[
                 1.0 + t / (p + d.get("eps"))
             }
         },
-        bad_param: |d| (!(0.0..=f64::from(f32::MAX)).contains(&d.get("eps"))).then_some("eps"),
+        bad_param: |d| {
+            let e = d.get("eps");
+            let normal = (f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX)).contains(&e);
+            (!(e == 0.0 || normal)).then_some("eps")
+        },
         outside: |d, p, t| {
             if t < 0.0 {
                 Some("target")
@@ -902,17 +906,9 @@ fn check_ok<F: Float, L: PointwiseLoss>(
     let bv = budget(c.name, is_f32::<F>(), What::Value);
     if matches!(c.verb, Verb::Value | Verb::ValueAndGrad) {
         let v = res.as_ref().expect("ok").to_f64();
-        let sum: f64 = terms.iter().map(|x| x.0).sum();
+        let values: Vec<f64> = terms.iter().map(|x| x.0).collect();
         let mag: f64 = terms.iter().map(|x| x.1).sum();
-        let both = terms.iter().any(|x| x.0 == f64::INFINITY)
-            && terms.iter().any(|x| x.0 == f64::NEG_INFINITY);
-        let want = if both {
-            super::Want::Any
-        } else if sum.is_infinite() {
-            Want::Inf(sum.signum())
-        } else {
-            Want::of::<F>(sum * s, mag * s.abs(), bv)
-        };
+        let want = Want::of_sum::<F>(&values, s, mag * s.abs(), bv);
         if let Err(e) = want.check(v, bv) {
             fail(format!("value {e}"));
         }

@@ -1208,13 +1208,10 @@ fn check_ok<F: Float>(
         let v = res.as_ref().expect("ok").to_f64();
         if reference.rows.iter().all(Option::is_some) {
             let rows: Vec<RowRef> = reference.rows.iter().flatten().copied().collect();
-            let sum: f64 = rows.iter().map(|r| xl(s1, r.main) + xl(s2, r.z)).sum();
+            let values: Vec<f64> = rows.iter().map(|r| xl(s1, r.main) + xl(s2, r.z)).collect();
+            let sum: f64 = values.iter().sum();
             let mag: f64 = rows.iter().map(|r| r.mag).sum::<f64>() * s1.abs().max(s2.abs());
-            let want = if sum.is_infinite() {
-                Want::Inf(sum.signum())
-            } else {
-                Want::of::<F>(sum, mag, b)
-            };
+            let want = Want::of_sum::<F>(&values, 1.0, mag, b);
             if let Err(e) = want.check(v, b) {
                 fail(format!("value {e}"));
             }

@@ -50,7 +50,9 @@ pub struct PoissonNll {
     pub log_input: bool,
     /// Add Stirling's approximation of `ln(t!)` (default `false`).
     pub full: bool,
-    /// Added to `λ` inside the log when `log_input` is false (default `1e-8`); finite, ≥ 0.
+    /// Added to `λ` inside the log when `log_input` is false (default `1e-8`); 0 or in
+    /// `[f32::MIN_POSITIVE, f32::MAX]` (numerics rule 10: a subnormal `ε` rounds in f32 by up
+    /// to half its size, so `ln(0 + ε)` would differ between the precisions).
     pub eps: f64,
 }
 
@@ -67,13 +69,17 @@ impl Default for PoissonNll {
 impl Pointwise for PoissonNll {
     crate::shape::pointwise::compiled_once!(PoissonNll);
     fn check(&self) -> Result<()> {
-        // In [0, f32::MAX]: a larger ε is ∞ in f32, and every term −∞ (numerics policy 10).
-        if (0.0..=f64::from(f32::MAX)).contains(&self.eps) {
+        // 0 or a normal f32 number (numerics policy 10): a larger ε is ∞ in f32, and every
+        // term −∞; a subnormal one is rounded by up to half of itself (1e-45 is 1.4e-45 in
+        // f32), which `ln(p + ε)` at `p = 0` shows as a different value.
+        if self.eps == 0.0
+            || (f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX)).contains(&self.eps)
+        {
             Ok(())
         } else {
             Err(Error::InvalidParameter {
                 name: "eps",
-                rule: "must be in [0, f32::MAX]",
+                rule: "must be 0 or in [f32::MIN_POSITIVE, f32::MAX]",
             })
         }
     }

@@ -82,6 +82,36 @@ const MARGIN_SCALE: f64 = 2.938_735_877_055_719e-39;
 const MARGIN_UNSCALE: f64 = 3.402_823_669_209_385e38;
 const MARGIN_UNSCALE_HALF: f64 = 18_446_744_073_709_551_616.0;
 
+/// 2⁻⁵⁶⁰ and 2⁵⁶⁰: the scale of each hinge in [`scaled_sums`], small enough that a row of
+/// squared hinges near `f64::MAX` (`(2¹⁰²⁴·2⁻⁵⁶⁰)² = 2⁹²⁸` each) sums without overflow.
+const SUM_DOWN: f64 = 2.649_734_913_688_990_5e-169;
+const SUM_UP: f64 = 3.773_962_424_821_541_4e168;
+
+/// A Weston–Watkins row's two sums again (`Σ h̃^p`, `Σ ∂h̃^p/dk`, as `Ww` returns them),
+/// each hinge scaled by [`SUM_DOWN`] first: the cold path for f64 data whose hinges, near
+/// `f64::MAX`, sum beyond it while the row's value (divided by `C`) fits. The same `h̃`
+/// as `Ww`, one element at a time; hinges far below the overflowing ones underflow, a
+/// negligible part of such a sum.
+fn scaled_sums<F: Float>(row: &[F], y: usize, hi: F, lo: F, square: bool) -> [f64; 2] {
+    let half = F::from_f64(0.5);
+    let mut s = [0.0; 2];
+    for (j, &x) in row.iter().enumerate() {
+        let h = x * half + hi + lo;
+        if j == y || h <= F::ZERO {
+            continue;
+        }
+        let h = h.to_f64() * SUM_DOWN;
+        if square {
+            s[0] += h * h;
+            s[1] += h;
+        } else {
+            s[0] += h;
+            s[1] += SUM_DOWN;
+        }
+    }
+    s
+}
+
 struct MarginTask<'a, F> {
     kind: Kind,
     margin: F,
@@ -225,7 +255,25 @@ impl<F: Float> Task for MarginTask<'_, F> {
                         sums[0] += s[0];
                         sums[1] += s[1];
                     }
-                    (w * (sums[0] * vk) / c as f64, -sums[1] * f * unscale)
+                    let value = w * (sums[0] * vk) / c as f64;
+                    let gy = -sums[1] * f * unscale;
+                    if w == 0.0 {
+                        // The row counts for 0 whatever its hinges (numerics rule 10:
+                        // `0·∞` would be NaN where their sum overflows).
+                        (0.0, 0.0)
+                    } else if value.is_finite() && gy.is_finite() {
+                        (value, gy)
+                    } else {
+                        // f64 data: hinges near f64::MAX sum beyond it where the value,
+                        // divided by C, fits. The sums again, scaled down (cold); scaled
+                        // back in steps, so that only a result beyond the range is ∞.
+                        let s = scaled_sums(row, y, hi, lo, square);
+                        let mut value = w * vk / c as f64 * s[0] * SUM_UP;
+                        if square {
+                            value *= SUM_UP;
+                        }
+                        (value, -(s[1] * f) * SUM_UP * unscale)
+                    }
                 }
                 Kind::CrammerSinger => {
                     let (left, right) = row.split_at(y);
