@@ -311,7 +311,7 @@ pub const ROW_VERBS: [&str; 7] = [
 const FOUR: &[&str] = &["value", "value_elementwise", "grad", "value_and_grad"];
 
 /// The data errors of the losses on softmax rows.
-const SOFTMAX_ERRORS: &str = "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+const SOFTMAX_ERRORS: &str = "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or neither 0 nor in [2^-64, 2^64]), \
     `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row whose logits are all -inf)";
 
 /// The element loss of the multi-label BCE.
@@ -323,7 +323,7 @@ const MULTILABEL_FORMULA: &[&str] = &[
 
 /// The data errors of the multi-label losses (after an empty input), in order.
 pub const MULTILABEL_ERRORS: &str = "`NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not finite, or negative), \
-    `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+    `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or neither 0 nor in [2^-64, 2^64]), \
     `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not finite, or whose target is outside [0, 1])";
 
 /// Every loss, in the order of the C functions and of the docs tables.
@@ -879,7 +879,7 @@ pub const LOSSES: &[LossInfo] = &[
                 "hessian_diag",
             ],
             mean: "the number of rows (PyTorch)",
-            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or neither 0 nor in [2^-64, 2^64]), \
                      `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT` (a row whose logits are all -inf)",
         },
     },
@@ -951,7 +951,7 @@ pub const LOSSES: &[LossInfo] = &[
             weights: Some("class_weights"),
             verbs: FOUR,
             mean: "the sum of `w[label]` over the rows not ignored (PyTorch); all ignored gives 0",
-            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or neither 0 nor in [2^-64, 2^64]), \
                      `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability)",
         },
     },
@@ -1030,7 +1030,7 @@ pub const LOSSES: &[LossInfo] = &[
         ctor: "MultiMargin { p: byte(p)?, margin, class_weights }",
         params: &[
             int("p", 1.0, "the exponent, 1 or 2 (PyTorch's default 1)"),
-            real("margin", 1.0, "finite (default 1)"),
+            real("margin", 1.0, "in [-f32::MAX, f32::MAX] (default 1)"),
         ],
         formula: &[
             "x = logits, y = label, w = class weights (1 without), C = classes",
@@ -1043,7 +1043,7 @@ pub const LOSSES: &[LossInfo] = &[
             weights: Some("class_weights"),
             verbs: FOUR,
             mean: "the number of rows (PyTorch)",
-            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or negative), \
+            errors: "`NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or neither 0 nor in [2^-64, 2^64]), \
                      `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite)",
         },
     },

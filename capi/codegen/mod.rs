@@ -438,7 +438,7 @@ fn row_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str) {
     if let Some(w) = weights {
         let _ = writeln!(
             s,
-            "/// - `{w}`: `classes` finite per-class weights >= 0, or NULL for all 1."
+            "/// - `{w}`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1."
         );
     }
     for p in l.params {
@@ -627,8 +627,8 @@ fn multilabel_function(dst: &mut String, l: &Loss, verb: &str, f: &str, c: &str)
     );
     let _ = writeln!(
         s,
-        "/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the \
-         divisor of MEAN), or NULL for all 1."
+        "/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each \
+         element's loss (not the divisor of MEAN), or NULL for all 1."
     );
     for p in l.params {
         let _ = writeln!(s, "/// - `{}`: {}.", p.name, p.doc);

@@ -8567,7 +8567,8 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -8585,8 +8586,8 @@ losskit_status losskit_gaussian_nll_hessian_diag_f64(const double *pred,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -8631,7 +8632,8 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -8649,8 +8651,8 @@ losskit_status losskit_cross_entropy_value_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -8693,7 +8695,8 @@ losskit_status losskit_cross_entropy_value_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -8709,8 +8712,8 @@ losskit_status losskit_cross_entropy_value_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -8751,7 +8754,8 @@ losskit_status losskit_cross_entropy_value_elementwise_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -8767,8 +8771,8 @@ losskit_status losskit_cross_entropy_value_elementwise_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -8811,7 +8815,8 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -8830,8 +8835,8 @@ losskit_status losskit_cross_entropy_value_elementwise_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -8877,7 +8882,8 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -8896,8 +8902,8 @@ losskit_status losskit_cross_entropy_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -8943,7 +8949,8 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -8963,8 +8970,8 @@ losskit_status losskit_cross_entropy_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9011,7 +9018,8 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9031,8 +9039,8 @@ losskit_status losskit_cross_entropy_value_and_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9081,7 +9089,8 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9099,8 +9108,8 @@ losskit_status losskit_cross_entropy_value_and_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9147,7 +9156,8 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9165,8 +9175,8 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f32(float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9213,7 +9223,8 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9231,8 +9242,8 @@ losskit_status losskit_cross_entropy_value_and_grad_in_place_f64(double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9279,7 +9290,8 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9297,8 +9309,8 @@ losskit_status losskit_cross_entropy_hessian_diag_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9344,7 +9356,8 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9363,8 +9376,8 @@ losskit_status losskit_cross_entropy_hessian_diag_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9411,7 +9424,8 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9430,8 +9444,8 @@ losskit_status losskit_cross_entropy_hvp_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9474,7 +9488,8 @@ losskit_status losskit_cross_entropy_hvp_f64(const double *logits,
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9483,8 +9498,8 @@ losskit_status losskit_cross_entropy_hvp_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9521,7 +9536,8 @@ losskit_status losskit_soft_cross_entropy_value_f32(const float *logits,
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9530,8 +9546,8 @@ losskit_status losskit_soft_cross_entropy_value_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9567,15 +9583,16 @@ losskit_status losskit_soft_cross_entropy_value_f64(const double *logits,
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9609,15 +9626,16 @@ losskit_status losskit_soft_cross_entropy_value_elementwise_f32(const float *log
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9652,7 +9670,8 @@ losskit_status losskit_soft_cross_entropy_value_elementwise_f64(const double *lo
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9662,8 +9681,8 @@ losskit_status losskit_soft_cross_entropy_value_elementwise_f64(const double *lo
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9701,7 +9720,8 @@ losskit_status losskit_soft_cross_entropy_grad_f32(const float *logits,
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9711,8 +9731,8 @@ losskit_status losskit_soft_cross_entropy_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9750,7 +9770,8 @@ losskit_status losskit_soft_cross_entropy_grad_f64(const double *logits,
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9761,8 +9782,8 @@ losskit_status losskit_soft_cross_entropy_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9801,7 +9822,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f32(const float *logits
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9812,8 +9834,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f32(const float *logits
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9854,7 +9876,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f64(const double *logit
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9863,8 +9886,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_f64(const double *logit
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9903,7 +9926,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f32(float *log
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9912,8 +9936,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f32(float *log
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9952,7 +9976,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f64(double *lo
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -9961,8 +9986,8 @@ losskit_status losskit_soft_cross_entropy_value_and_grad_in_place_f64(double *lo
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10001,7 +10026,8 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f32(const float *logits,
    NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
    `INVALID_PARAMETER`).
  - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `label_smoothing`: eps in [0, 1] (default 0).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10010,8 +10036,8 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
- (a row whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+ finite), `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10051,7 +10077,8 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10067,8 +10094,8 @@ losskit_status losskit_soft_cross_entropy_hessian_diag_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10112,7 +10139,8 @@ losskit_status losskit_poly1_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10128,8 +10156,8 @@ losskit_status losskit_poly1_value_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10171,7 +10199,8 @@ losskit_status losskit_poly1_value_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10185,8 +10214,8 @@ losskit_status losskit_poly1_value_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10226,7 +10255,8 @@ losskit_status losskit_poly1_value_elementwise_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10240,8 +10270,8 @@ losskit_status losskit_poly1_value_elementwise_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10283,7 +10313,8 @@ losskit_status losskit_poly1_value_elementwise_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10300,8 +10331,8 @@ losskit_status losskit_poly1_value_elementwise_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10346,7 +10377,8 @@ losskit_status losskit_poly1_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10363,8 +10395,8 @@ losskit_status losskit_poly1_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10410,7 +10442,8 @@ losskit_status losskit_poly1_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10428,8 +10461,8 @@ losskit_status losskit_poly1_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10476,7 +10509,8 @@ losskit_status losskit_poly1_value_and_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10494,8 +10528,8 @@ losskit_status losskit_poly1_value_and_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10544,7 +10578,8 @@ losskit_status losskit_poly1_value_and_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10560,8 +10595,8 @@ losskit_status losskit_poly1_value_and_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10608,7 +10643,8 @@ losskit_status losskit_poly1_value_and_grad_in_place_f32(float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -10624,8 +10660,8 @@ losskit_status losskit_poly1_value_and_grad_in_place_f32(float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10666,7 +10702,8 @@ losskit_status losskit_poly1_value_and_grad_in_place_f64(double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10678,7 +10715,8 @@ losskit_status losskit_poly1_value_and_grad_in_place_f64(double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10717,7 +10755,8 @@ losskit_status losskit_nll_value_f32(const float *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10729,7 +10768,8 @@ losskit_status losskit_nll_value_f32(const float *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10766,7 +10806,8 @@ losskit_status losskit_nll_value_f64(const double *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10776,7 +10817,8 @@ losskit_status losskit_nll_value_f64(const double *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10811,7 +10853,8 @@ losskit_status losskit_nll_value_elementwise_f32(const float *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10821,7 +10864,8 @@ losskit_status losskit_nll_value_elementwise_f32(const float *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10857,7 +10901,8 @@ losskit_status losskit_nll_value_elementwise_f64(const double *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10870,7 +10915,8 @@ losskit_status losskit_nll_value_elementwise_f64(const double *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10909,7 +10955,8 @@ losskit_status losskit_nll_grad_f32(const float *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10922,7 +10969,8 @@ losskit_status losskit_nll_grad_f32(const float *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10962,7 +11010,8 @@ losskit_status losskit_nll_grad_f64(const double *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10976,7 +11025,8 @@ losskit_status losskit_nll_grad_f64(const double *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11017,7 +11067,8 @@ losskit_status losskit_nll_value_and_grad_f32(const float *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
  - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11031,7 +11082,8 @@ losskit_status losskit_nll_value_and_grad_f32(const float *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+ log-probability).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11070,7 +11122,7 @@ losskit_status losskit_nll_value_and_grad_f64(const double *log_probs,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11083,8 +11135,8 @@ losskit_status losskit_nll_value_and_grad_f64(const double *log_probs,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11122,7 +11174,7 @@ losskit_status losskit_softmax_focal_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11135,8 +11187,8 @@ losskit_status losskit_softmax_focal_value_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11173,7 +11225,7 @@ losskit_status losskit_softmax_focal_value_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11184,8 +11236,8 @@ losskit_status losskit_softmax_focal_value_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11220,7 +11272,7 @@ losskit_status losskit_softmax_focal_value_elementwise_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11231,8 +11283,8 @@ losskit_status losskit_softmax_focal_value_elementwise_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11268,7 +11320,7 @@ losskit_status losskit_softmax_focal_value_elementwise_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11282,8 +11334,8 @@ losskit_status losskit_softmax_focal_value_elementwise_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11322,7 +11374,7 @@ losskit_status losskit_softmax_focal_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11336,8 +11388,8 @@ losskit_status losskit_softmax_focal_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11377,7 +11429,7 @@ losskit_status losskit_softmax_focal_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11392,8 +11444,8 @@ losskit_status losskit_softmax_focal_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11434,7 +11486,7 @@ losskit_status losskit_softmax_focal_value_and_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
    as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
  - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
  - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
    gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11449,8 +11501,8 @@ losskit_status losskit_softmax_focal_value_and_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
- whose logits are all -inf).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+ `INVALID_INPUT` (a row whose logits are all -inf).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11791,9 +11843,10 @@ losskit_status losskit_distillation_value_and_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -11801,7 +11854,8 @@ losskit_status losskit_distillation_value_and_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11839,9 +11893,10 @@ losskit_status losskit_multi_margin_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -11849,7 +11904,8 @@ losskit_status losskit_multi_margin_value_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11886,15 +11942,17 @@ losskit_status losskit_multi_margin_value_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11929,15 +11987,17 @@ losskit_status losskit_multi_margin_value_elementwise_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11972,9 +12032,10 @@ losskit_status losskit_multi_margin_value_elementwise_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -11983,7 +12044,8 @@ losskit_status losskit_multi_margin_value_elementwise_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12021,9 +12083,10 @@ losskit_status losskit_multi_margin_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12032,7 +12095,8 @@ losskit_status losskit_multi_margin_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12071,9 +12135,10 @@ losskit_status losskit_multi_margin_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12083,7 +12148,8 @@ losskit_status losskit_multi_margin_grad_f64(const double *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12123,9 +12189,10 @@ losskit_status losskit_multi_margin_value_and_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
    `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
- - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+ - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+   1.
  - `p`: the exponent, 1 or 2 (PyTorch's default 1).
- - `margin`: finite (default 1).
+ - `margin`: in [-f32::MAX, f32::MAX] (default 1).
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12135,7 +12202,8 @@ losskit_status losskit_multi_margin_value_and_grad_f32(const float *logits,
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+ neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+ finite).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12497,8 +12565,8 @@ losskit_status losskit_multiclass_hinge_value_and_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -12507,8 +12575,8 @@ losskit_status losskit_multiclass_hinge_value_and_grad_f64(const double *logits,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12545,8 +12613,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -12555,8 +12623,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_f32(const float *logits,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12592,16 +12660,16 @@ losskit_status losskit_multilabel_bce_with_logits_value_f64(const double *logits
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `out`: `rows * classes` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12635,16 +12703,16 @@ losskit_status losskit_multilabel_bce_with_logits_value_elementwise_f32(const fl
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `out`: `rows * classes` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12679,8 +12747,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_elementwise_f64(const do
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12690,8 +12758,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_elementwise_f64(const do
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12729,8 +12797,8 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12740,8 +12808,8 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f32(const float *logits,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12780,8 +12848,8 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12792,8 +12860,8 @@ losskit_status losskit_multilabel_bce_with_logits_grad_f64(const double *logits,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12833,8 +12901,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f32(const float
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12845,8 +12913,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f32(const float
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12885,8 +12953,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f64(const doubl
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12896,8 +12964,8 @@ losskit_status losskit_multilabel_bce_with_logits_value_and_grad_f64(const doubl
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12935,8 +13003,8 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f32(const float *
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -12946,8 +13014,8 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f32(const float *
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12987,8 +13055,8 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f64(const double 
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `float`, overlapping no other argument.
@@ -12997,8 +13065,8 @@ losskit_status losskit_multilabel_bce_with_logits_hessian_diag_f64(const double 
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13037,8 +13105,8 @@ losskit_status losskit_multilabel_soft_margin_value_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `value_out`: one `double`, overlapping no other argument.
@@ -13047,8 +13115,8 @@ losskit_status losskit_multilabel_soft_margin_value_f32(const float *logits,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13086,16 +13154,16 @@ losskit_status losskit_multilabel_soft_margin_value_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13131,16 +13199,16 @@ losskit_status losskit_multilabel_soft_margin_value_elementwise_f32(const float 
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `out`: `rows` elements, overlapping no other argument.
 
  Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13177,8 +13245,8 @@ losskit_status losskit_multilabel_soft_margin_value_elementwise_f64(const double
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13188,8 +13256,8 @@ losskit_status losskit_multilabel_soft_margin_value_elementwise_f64(const double
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13229,8 +13297,8 @@ losskit_status losskit_multilabel_soft_margin_grad_f32(const float *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13240,8 +13308,8 @@ losskit_status losskit_multilabel_soft_margin_grad_f32(const float *logits,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13281,8 +13349,8 @@ losskit_status losskit_multilabel_soft_margin_grad_f64(const double *logits,
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13293,8 +13361,8 @@ losskit_status losskit_multilabel_soft_margin_grad_f64(const double *logits,
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13335,8 +13403,8 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f32(const float *lo
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13347,8 +13415,8 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f32(const float *lo
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13389,8 +13457,8 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f64(const double *l
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13400,8 +13468,8 @@ losskit_status losskit_multilabel_soft_margin_value_and_grad_f64(const double *l
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13441,8 +13509,8 @@ losskit_status losskit_multilabel_soft_margin_hessian_diag_f32(const float *logi
    `INVALID_PARAMETER`).
  - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
  - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
- - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-   divisor of MEAN), or NULL for all 1.
+ - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+   loss (not the divisor of MEAN), or NULL for all 1.
  - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
    `LOSSKIT_REDUCTION_DIVISOR`.
  - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13452,8 +13520,8 @@ losskit_status losskit_multilabel_soft_margin_hessian_diag_f32(const float *logi
  `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
  parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
  finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
- negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
- finite, or whose target is outside [0, 1]).
+ neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+ logit or target is not finite, or whose target is outside [0, 1]).
 
  # Safety
  Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs

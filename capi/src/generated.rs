@@ -9225,7 +9225,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9243,8 +9244,8 @@ pub unsafe extern "C" fn losskit_gaussian_nll_hessian_diag_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9300,7 +9301,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9318,8 +9320,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9373,7 +9375,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9389,8 +9392,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9442,7 +9445,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9458,8 +9462,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9513,7 +9517,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9532,8 +9537,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_elementwise_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9590,7 +9595,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9609,8 +9615,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9667,7 +9673,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9687,8 +9694,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9746,7 +9753,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9766,8 +9774,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9827,7 +9835,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9845,8 +9854,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9904,7 +9913,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9922,8 +9932,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -9981,7 +9991,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -9999,8 +10010,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_value_and_grad_in_place_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10058,7 +10069,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10076,8 +10088,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10134,7 +10146,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10153,8 +10166,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hessian_diag_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10212,7 +10225,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -10231,8 +10245,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10286,7 +10300,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f64(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10295,8 +10310,8 @@ pub unsafe extern "C" fn losskit_cross_entropy_hvp_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10344,7 +10359,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f32(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10353,8 +10369,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10401,15 +10417,16 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_f64(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10454,15 +10471,16 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f32(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10508,7 +10526,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f64(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10518,8 +10537,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_elementwise_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10568,7 +10587,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f32(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10578,8 +10598,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10628,7 +10648,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f64(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10639,8 +10660,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10690,7 +10711,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f32(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10701,8 +10723,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10754,7 +10776,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f64(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10763,8 +10786,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10814,7 +10837,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f32(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10823,8 +10847,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10874,7 +10898,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f64(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10883,8 +10908,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_value_and_grad_in_place_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10934,7 +10959,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f32(
 ///   NULL); `rows * classes` elements must fit in `PTRDIFF_MAX` bytes (else
 ///   `INVALID_PARAMETER`).
 /// - `target_probs`: `rows * classes` elements, row-major, the target distribution of each row.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `label_smoothing`: eps in [0, 1] (default 0).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
@@ -10943,8 +10969,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` (a NaN or +inf logit, a target that is not finite), `INVALID_INPUT`
-/// (a row whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` (a NaN or +inf logit, a target that is not
+/// finite), `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -10995,7 +11021,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11011,8 +11038,8 @@ pub unsafe extern "C" fn losskit_soft_cross_entropy_hessian_diag_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11067,7 +11094,8 @@ pub unsafe extern "C" fn losskit_poly1_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11083,8 +11111,8 @@ pub unsafe extern "C" fn losskit_poly1_value_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11137,7 +11165,8 @@ pub unsafe extern "C" fn losskit_poly1_value_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11151,8 +11180,8 @@ pub unsafe extern "C" fn losskit_poly1_value_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11203,7 +11232,8 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11217,8 +11247,8 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11271,7 +11301,8 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11288,8 +11319,8 @@ pub unsafe extern "C" fn losskit_poly1_value_elementwise_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11345,7 +11376,8 @@ pub unsafe extern "C" fn losskit_poly1_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11362,8 +11394,8 @@ pub unsafe extern "C" fn losskit_poly1_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11420,7 +11452,8 @@ pub unsafe extern "C" fn losskit_poly1_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11438,8 +11471,8 @@ pub unsafe extern "C" fn losskit_poly1_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11497,7 +11530,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11515,8 +11549,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11576,7 +11610,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11592,8 +11627,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11651,7 +11686,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `epsilon`: the weight of 1 - p_t, in [-1, f32::MAX] (default 1; 0 gives cross_entropy).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -11667,8 +11703,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11720,7 +11756,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11732,7 +11769,8 @@ pub unsafe extern "C" fn losskit_poly1_value_and_grad_in_place_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11782,7 +11820,8 @@ pub unsafe extern "C" fn losskit_nll_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11794,7 +11833,8 @@ pub unsafe extern "C" fn losskit_nll_value_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11842,7 +11882,8 @@ pub unsafe extern "C" fn losskit_nll_value_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11852,7 +11893,8 @@ pub unsafe extern "C" fn losskit_nll_value_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11898,7 +11940,8 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11908,7 +11951,8 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -11955,7 +11999,8 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -11968,7 +12013,8 @@ pub unsafe extern "C" fn losskit_nll_value_elementwise_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12018,7 +12064,8 @@ pub unsafe extern "C" fn losskit_nll_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12031,7 +12078,8 @@ pub unsafe extern "C" fn losskit_nll_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12082,7 +12130,8 @@ pub unsafe extern "C" fn losskit_nll_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12096,7 +12145,8 @@ pub unsafe extern "C" fn losskit_nll_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12148,7 +12198,8 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
 /// - `use_ignore_index`: 1: honour `ignore_index` (PyTorch's behaviour); 0: every label must be
@@ -12162,7 +12213,8 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf log-probability).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf
+/// log-probability).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12212,7 +12264,7 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12225,8 +12277,8 @@ pub unsafe extern "C" fn losskit_nll_value_and_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12275,7 +12327,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12288,8 +12340,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12337,7 +12389,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12348,8 +12400,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12395,7 +12447,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12406,8 +12458,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12454,7 +12506,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12468,8 +12520,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_elementwise_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12519,7 +12571,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12533,8 +12585,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12585,7 +12637,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12600,8 +12652,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -12653,7 +12705,7 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes (or the ignore index, see below), `int64_t`
 ///   as PyTorch's targets; any other is `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `alpha`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `alpha`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all 1.
 /// - `gamma`: the focusing exponent, in [0, f32::MAX] (default 2).
 /// - `ignore_index`: rows whose label equals it are ignored (they contribute 0 and get a zero
 ///   gradient row); read only when `use_ignore_index` is 1 (PyTorch's default -100).
@@ -12668,8 +12720,8 @@ pub unsafe extern "C" fn losskit_softmax_focal_value_and_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit), `INVALID_INPUT` (a row
-/// whose logits are all -inf).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a NaN or +inf logit),
+/// `INVALID_INPUT` (a row whose logits are all -inf).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13087,9 +13139,10 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -13097,7 +13150,8 @@ pub unsafe extern "C" fn losskit_distillation_value_and_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13146,9 +13200,10 @@ pub unsafe extern "C" fn losskit_multi_margin_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -13156,7 +13211,8 @@ pub unsafe extern "C" fn losskit_multi_margin_value_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13204,15 +13260,17 @@ pub unsafe extern "C" fn losskit_multi_margin_value_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13258,15 +13316,17 @@ pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13312,9 +13372,10 @@ pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13323,7 +13384,8 @@ pub unsafe extern "C" fn losskit_multi_margin_value_elementwise_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13372,9 +13434,10 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13383,7 +13446,8 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13433,9 +13497,10 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13445,7 +13510,8 @@ pub unsafe extern "C" fn losskit_multi_margin_grad_f64(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13496,9 +13562,10 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `labels`: `rows` class indices in 0..classes, `int64_t` as PyTorch's targets; any other is
 ///   `LOSSKIT_STATUS_LABEL_OUT_OF_RANGE`.
-/// - `class_weights`: `classes` finite per-class weights >= 0, or NULL for all 1.
+/// - `class_weights`: `classes` per-class weights, each 0 or in [2^-64, 2^64], or NULL for all
+///   1.
 /// - `p`: the exponent, 1 or 2 (PyTorch's default 1).
-/// - `margin`: finite (default 1).
+/// - `margin`: in [-f32::MAX, f32::MAX] (default 1).
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -13508,7 +13575,8 @@ pub unsafe extern "C" fn losskit_multi_margin_value_and_grad_f32(
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not finite).
+/// neither 0 nor in [2^-64, 2^64]), `LABEL_OUT_OF_RANGE`, `NON_FINITE` (a logit that is not
+/// finite).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -13969,8 +14037,8 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -13979,8 +14047,8 @@ pub unsafe extern "C" fn losskit_multiclass_hinge_value_and_grad_f64(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14027,8 +14095,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -14037,8 +14105,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14084,16 +14152,16 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `out`: `rows * classes` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14137,16 +14205,16 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f3
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `out`: `rows * classes` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14191,8 +14259,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f6
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14202,8 +14270,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_elementwise_f6
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14251,8 +14319,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14262,8 +14330,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14312,8 +14380,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14324,8 +14392,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_grad_f64(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14375,8 +14443,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14387,8 +14455,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14437,8 +14505,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14448,8 +14516,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_value_and_grad_f64(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14497,8 +14565,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14508,8 +14576,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14559,8 +14627,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `float`, overlapping no other argument.
@@ -14569,8 +14637,8 @@ pub unsafe extern "C" fn losskit_multilabel_bce_with_logits_hessian_diag_f64(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14619,8 +14687,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `value_out`: one `double`, overlapping no other argument.
@@ -14629,8 +14697,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14678,16 +14746,16 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14733,16 +14801,16 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `out`: `rows` elements, overlapping no other argument.
 ///
 /// Returns a `losskit_status`: `OK`, or the first problem found, in this order: `NULL_POINTER`,
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14789,8 +14857,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14800,8 +14868,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_elementwise_f64(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14851,8 +14919,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14862,8 +14930,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14913,8 +14981,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14925,8 +14993,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_grad_f64(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -14977,8 +15045,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -14989,8 +15057,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -15041,8 +15109,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f64(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -15052,8 +15120,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_value_and_grad_f64(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs
@@ -15103,8 +15171,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f32(
 ///   `INVALID_PARAMETER`).
 /// - `targets`: `rows * classes` elements, row-major, each in [0, 1] (soft targets allowed).
 /// - `pos_weight`: `classes` finite weights >= 0 of the positive term, or NULL for all 1.
-/// - `class_weights`: `classes` finite weights >= 0 multiplying each element's loss (not the
-///   divisor of MEAN), or NULL for all 1.
+/// - `class_weights`: `classes` weights, each 0 or in [2^-64, 2^64], multiplying each element's
+///   loss (not the divisor of MEAN), or NULL for all 1.
 /// - `reduction`: a `losskit_reduction`; `divisor`: in [2⁻¹²⁶, 2¹²⁶], read only for
 ///   `LOSSKIT_REDUCTION_DIVISOR`.
 /// - `grad_mode`: a `losskit_grad_mode` (write or add).
@@ -15114,8 +15182,8 @@ pub unsafe extern "C" fn losskit_multilabel_soft_margin_hessian_diag_f32(
 /// `MISALIGNED`, `INVALID_PARAMETER` (size), `ALIASING`, `INVALID_PARAMETER` (options,
 /// parameters), `EMPTY`, `NON_FINITE` or `INVALID_INPUT` (a `pos_weight` entry that is not
 /// finite, or negative), `NON_FINITE` or `INVALID_INPUT` (a class weight that is not finite, or
-/// negative), `NON_FINITE` or `INVALID_INPUT` (the first element whose logit or target is not
-/// finite, or whose target is outside [0, 1]).
+/// neither 0 nor in [2^-64, 2^64]), `NON_FINITE` or `INVALID_INPUT` (the first element whose
+/// logit or target is not finite, or whose target is outside [0, 1]).
 ///
 /// # Safety
 /// Each non-NULL pointer must be valid for its number of elements (inputs readable, outputs

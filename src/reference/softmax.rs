@@ -1,14 +1,22 @@
 //! Naive f64 oracle of the row-softmax losses, one row at a time, from the formulas.
 
-use libm::{exp, log, pow, tanh};
+use libm::{exp, log1p, pow, tanh};
 
-/// `log Σⱼ exp f(j)` over `j < n` with the max shift, `−∞` when every term is `−∞`.
+/// `log Σⱼ exp f(j)` over `j < n` with the max shift, `−∞` when every term is `−∞`: `m +
+/// log1p(Σ_{j≠k} exp(f(j) − m))` without the largest term's 1 (`f(k) = m`, the first), so
+/// that a row whose other terms are below 2⁻⁵³ of it keeps their share.
 fn lse_of(n: usize, f: impl Fn(usize) -> f64) -> f64 {
     let m = (0..n).map(&f).fold(f64::NEG_INFINITY, f64::max);
     if m == f64::NEG_INFINITY {
         return m;
     }
-    m + log((0..n).map(|j| exp(f(j) - m)).sum::<f64>())
+    let k = (0..n).position(|j| f(j) == m);
+    m + log1p(
+        (0..n)
+            .filter(|&j| Some(j) != k)
+            .map(|j| exp(f(j) - m))
+            .sum::<f64>(),
+    )
 }
 
 /// `log Σ exp xⱼ` (f64, max-shifted), `−∞` for an all-`−∞` row.

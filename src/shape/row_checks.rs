@@ -129,9 +129,21 @@ pub(crate) fn check_len(name: &'static str, len: usize, expected: usize) -> Resu
     }
 }
 
-/// Checks per-class weights: `classes` of them, finite and ≥ 0.
+/// The range of a class weight that is not 0: `[2⁻⁶⁴, 2⁶⁴]` (numerics rule 10).
+const CLASS_WEIGHT_MIN: f64 = 1.0 / 18_446_744_073_709_551_616.0;
+/// See [`CLASS_WEIGHT_MIN`].
+const CLASS_WEIGHT_MAX: f64 = 18_446_744_073_709_551_616.0;
+
+/// Checks per-class weights: `classes` of them, finite, and each 0 or in `[2⁻⁶⁴, 2⁶⁴]`
+/// ([`Error::InvalidInput`] naming the first that is not; a NaN or `±∞` is
+/// [`Error::NonFinite`]). The drivers form a weight's products with shares, probabilities,
+/// other weights and the reduction's factor in the data's precision; within this range
+/// they stay inside f32's (a ratio of 2¹²⁸ between two weights, or a weight of 1e-40 or
+/// 1e38, would leave it where the weighted mean fits).
 pub(crate) fn check_class_weights<F: Float>(w: Option<&[F]>, classes: usize) -> Result<()> {
-    check_per_class("class_weights", w, classes)
+    check_entries("class_weights", w, classes, |x| {
+        x == 0.0 || (CLASS_WEIGHT_MIN..=CLASS_WEIGHT_MAX).contains(&x)
+    })
 }
 
 /// Checks a per-class tensor named `name` (class weights, `pos_weight`): `classes` entries,
@@ -142,13 +154,24 @@ pub(crate) fn check_per_class<F: Float>(
     w: Option<&[F]>,
     classes: usize,
 ) -> Result<()> {
+    check_entries(name, w, classes, |x| x >= 0.0)
+}
+
+/// `classes` entries, each finite ([`Error::NonFinite`]) and `valid`
+/// ([`Error::InvalidInput`]); the error names the first entry that is not.
+fn check_entries<F: Float>(
+    name: &'static str,
+    w: Option<&[F]>,
+    classes: usize,
+    valid: impl Fn(f64) -> bool,
+) -> Result<()> {
     let Some(w) = w else { return Ok(()) };
     check_len(name, w.len(), classes)?;
     for (index, x) in w.iter().enumerate() {
         if !x.is_finite() {
             return Err(Error::NonFinite { name, index });
         }
-        if x.to_f64() < 0.0 {
+        if !valid(x.to_f64()) {
             return Err(Error::InvalidInput { name, index });
         }
     }

@@ -125,10 +125,11 @@ pub(crate) struct RowStats {
     pub zy: f64,
     /// The label's class weight (1 without weights or label).
     pub wy: f64,
-    /// `S − 1 = Σ_{j≠y} exp(zⱼ − m)` summed without the label's 1, for a rule that asks
-    /// ([`Rule::wants_rest`]) on a row whose label holds its largest logit (`z_y = m`) and
-    /// whose other classes' share is small (`S <` [`REST_BELOW`]): there `S` rounded the
-    /// share away (to nothing once it is below `2⁻⁵³`), and `1 − p_y` from it would be 0.
+    /// `S − 1 = Σ_{j≠k} exp(zⱼ − m)` summed without the 1 of the largest logit `z_k = m`,
+    /// for a rule that asks ([`Rule::rest_below`]) on a row whose other classes' share is
+    /// small (`S` below the rule's bound) and whose largest logit is its label's (`z_y = m`)
+    /// or, with dense targets, on every such row: there `S` rounded the share away (to
+    /// nothing once it is below `2⁻⁵³`), and `ln S` or `1 − p_y` from it would be 0.
     /// `None` elsewhere.
     pub rest: Option<f64>,
 }
@@ -183,33 +184,47 @@ pub(crate) trait Rule {
     /// Value and coefficients of a row with class `label` (None for dense targets), already
     /// multiplied by `scale` (the reduction's factors of the main and auxiliary terms).
     fn row(&self, st: &RowStats, label: Option<usize>, scale: [f64; 2]) -> Coef;
-    /// Whether the rule needs [`RowStats::rest`] (it uses `1 − p_y` where that is small).
-    fn wants_rest(&self) -> bool {
-        false
+    /// The sum `S` below which the rule needs [`RowStats::rest`] (it uses `1 − p_y` or
+    /// `ln S` where that is small); at most [`REST_BELOW`]. 1 (never: `S ≥ 1`) by default.
+    fn rest_below(&self) -> f64 {
+        1.0
     }
 }
 
-/// [`RowStats::rest`] is summed for rows with `S` below this (`1 − p_y < 1/3`): above it,
-/// `S − 1` loses at most about two bits of `S`'s precision.
+/// The largest bound of [`Rule::rest_below`] (`1 − p_y < 1/3`): above it, `S − 1` loses at
+/// most about two bits of `S`'s precision. Below it, one term of the row (the largest
+/// logit's `exp(0) = 1`) is at least ½ and every other is below ½, which is how
+/// [`sum_rest`] tells them apart.
 pub(crate) const REST_BELOW: f64 = 1.5;
 
-/// The label to leave out of [`RowStats::rest`], when the row needs it.
+/// The [`Rule::rest_below`] of the rules that need only `ln S` (cross-entropy): above
+/// `1 + 2⁻²⁶`, `ln S` from the rounded `S` (an absolute error of about 2⁻⁵³) is within 2⁻²⁷
+/// of itself, better than f32's half-ulp and within f64's budget, which is relative to the
+/// row's logits; below it (`1 − p_y < 1.5·10⁻⁸`, rare outside saturated models) the row's
+/// exponentials are summed again without the 1, so that a confident row's value is not 0.
+pub(crate) const LN_SUM_REST_BELOW: f64 = 1.0 + 1.0 / 67_108_864.0;
+
+/// Whether the row gets [`RowStats::rest`]: its rule asks at this `S`, and the largest logit
+/// is the label's (a labelled row) or the row has dense targets (`ln S` is all it needs).
 #[inline(always)]
-fn rest_label<F: Float>(job: &Job<'_, F>, st: &RowStats, label: Option<usize>) -> Option<usize> {
-    match label {
-        Some(y) if st.zy == 0.0 && st.sum < REST_BELOW && job.rule.wants_rest() => Some(y),
-        _ => None,
-    }
+fn wants_rest<F: Float>(job: &Job<'_, F>, st: &RowStats, label: Option<usize>) -> bool {
+    st.sum < job.rule.rest_below()
+        && match label {
+            Some(_) => st.zy == 0.0,
+            None => job.tau.targets.is_some(),
+        }
 }
 
-/// `Σ_{j≠y} eⱼ` in f64, in index order (both schedules sum the same `eⱼ` in the same order,
-/// so they stay bit-identical).
+/// `Σ eⱼ` over the terms below ½ in f64, in index order: on a row with `S <` [`REST_BELOW`]
+/// every term but the largest logit's 1. (Both schedules sum the same `eⱼ` in the same
+/// order, so they stay bit-identical.)
 #[inline(always)]
-fn sum_except<F: Float>(e: &[F], skip: usize, acc: &mut f64) {
-    for (j, &x) in e.iter().enumerate() {
-        if j != skip {
-            // `abs`: mask-aware rows hold −0 at masked classes.
-            *acc += libm::fabs(x.to_f64());
+fn sum_rest<F: Float>(e: &[F], acc: &mut f64) {
+    for &x in e {
+        // `abs`: mask-aware rows hold −0 at masked classes.
+        let x = libm::fabs(x.to_f64());
+        if x < 0.5 {
+            *acc += x;
         }
     }
 }
@@ -218,7 +233,7 @@ fn sum_except<F: Float>(e: &[F], skip: usize, acc: &mut f64) {
 /// a vector at a time (the same `exp` of the same `zⱼ − m` as pass 2), with `zⱼ` read from
 /// `z_src` (the logits, transformed by `cap`; or the stored capped `zⱼ`, `cap` then `None`).
 #[inline(always)]
-fn rest_recomputed<V: Vector>(v: V, z_src: &[V::Elem], cap: Option<(V, V)>, m: V, y: usize) -> f64 {
+fn rest_recomputed<V: Vector>(v: V, z_src: &[V::Elem], cap: Option<(V, V)>, m: V) -> f64 {
     const MAX_LANES: usize = 16;
     let lanes = V::LANES;
     debug_assert!(lanes <= MAX_LANES);
@@ -234,9 +249,7 @@ fn rest_recomputed<V: Vector>(v: V, z_src: &[V::Elem], cap: Option<(V, V)>, m: V
             load::<V, false>(v, z_src, j, fill)
         };
         math::exp(transform(x, cap).sub(m)).store(&mut tmp[..lanes]);
-        // The label's index within this chunk, or one past it (never skipped).
-        let skip = y.wrapping_sub(j).min(lanes);
-        sum_except(&tmp[..n], skip, &mut acc);
+        sum_rest(&tmp[..n], &mut acc);
         j += lanes;
     }
     acc
@@ -885,21 +898,22 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
             wy: label_weight(job, label),
             rest: None,
         };
-        let st = match rest_label(job, &st, label) {
+        let st = if wants_rest(job, &st, label) {
             // What the buffer holds after pass 2 (nothing stored: the logits are intact).
-            Some(y) => RowStats {
+            RowStats {
                 rest: Some(match (store, held) {
                     (true, held::EXP) => {
                         let mut acc = 0.0;
-                        sum_except(io.buf(), y, &mut acc);
+                        sum_rest(io.buf(), &mut acc);
                         acc
                     }
-                    (true, _) => rest_recomputed(v, io.buf(), None, m, y),
-                    (false, _) => rest_recomputed(v, io.logits(), cap, m, y),
+                    (true, _) => rest_recomputed(v, io.buf(), None, m),
+                    (false, _) => rest_recomputed(v, io.logits(), cap, m),
                 }),
                 ..st
-            },
-            None => st,
+            }
+        } else {
+            st
         };
         let Some(co) = settle(job, r, &st, label, ignored) else {
             if job.verb.writes_buf() && !job.add {
@@ -1107,7 +1121,8 @@ fn fix_label<F: Float>(
         && cap.is_none()
         && co.a == co.d
     {
-        F::from_f64(-co.d * (rest / (1.0 + rest)))
+        // `0 − …`: +0 where `rest = 0` (a one-class row), as `a·p_y − d` gives.
+        F::from_f64(0.0 - co.d * (rest / (1.0 + rest)))
     } else if scaled || !F::from_f64(co.d * dz).is_finite() {
         // dz/dx = 0 (a capped logit at ±c) makes the entry 0, also beside an infinite one.
         F::from_f64(if dz == 0.0 {
@@ -1279,16 +1294,15 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
                 wy: label_weight(job, label),
                 rest: None,
             };
-            let st = match rest_label(job, &st, label) {
-                Some(y) => {
-                    let mut acc = 0.0;
-                    sum_except(e, y, &mut acc);
-                    RowStats {
-                        rest: Some(acc),
-                        ..st
-                    }
+            let st = if wants_rest(job, &st, label) {
+                let mut acc = 0.0;
+                sum_rest(e, &mut acc);
+                RowStats {
+                    rest: Some(acc),
+                    ..st
                 }
-                None => st,
+            } else {
+                st
             };
             let ignored = target == Some(Target::Ignored);
             let mut io = batch.row(row * c, c);

@@ -676,17 +676,19 @@ fn pseudo_huber_with_a_tiny_delta_is_delta_times_a_huge_residual() {
 
 #[test]
 fn cross_entropy_hessian_and_hvp_with_a_coefficient_beyond_f32_are_exact_where_they_fit() {
-    // Hessian: a class weight of 3e38 over a divisor of 0.25 makes `h_pq = 1.2e39`, beyond
-    // f32: it was ∞, so ∞·0 = NaN at a label of probability 1 (p(1 − p) = 0) and ∞ where the
-    // true entry fits (6.5e7 at p = e⁻⁷², 3e38 at p = ½).
-    let w = [3e38f32, 1.0];
+    // Hessian: a class weight of 2⁶⁴ over a divisor of 1.5e-20 makes `h_pq = 1.2e39`, beyond
+    // f32 (the finding: 3e38 over 0.25, a weight now beyond the range): it was ∞, so
+    // ∞·0 = NaN at a label of probability 1 (p(1 − p) = 0) and ∞ where the true entry fits
+    // (6.5e7 at p = e⁻⁷², 3e38 at p = ½).
+    let w = [18_446_744_073_709_551_616.0f32, 1.0];
     let x = [-16.0f32, -88.0, 0.0, 0.0];
     let ce = CrossEntropy::<f32> {
         class_weights: Some(&w),
         ..CrossEntropy::default()
     };
-    let r = Reduction::Divisor(0.25);
-    let h_pq = 4.0 * f64::from(w[0]);
+    let divisor = f64::from(w[0]) / 1.2e39;
+    let r = Reduction::Divisor(divisor);
+    let h_pq = f64::from(w[0]) / divisor;
     let p1 = (-72.0f64).exp() / (1.0 + (-72.0f64).exp());
     for b in backends() {
         let ce = ce.on(b).unwrap();
@@ -695,8 +697,8 @@ fn cross_entropy_hessian_and_hvp_with_a_coefficient_beyond_f32_are_exact_where_t
             .unwrap();
         assert_eq!(h[0], 0.0, "{b:?}: p₀ = 1 in f32: {h:?}");
         close("hessian[1]", f64::from(h[1]), h_pq * p1 * (1.0 - p1), 1e-5);
-        assert_eq!(h[2], w[0], "{b:?}: 4w·¼, exact");
-        assert_eq!(h[3], w[0], "{b:?}: 4w·¼, exact");
+        close("hessian[2]", f64::from(h[2]), h_pq / 4.0, 1e-6);
+        close("hessian[3]", f64::from(h[3]), h_pq / 4.0, 1e-6);
         let mut ha = [1.0f32; 4];
         ce.hessian_diag(&x, 2, &[0u8, 0][..], r, Out::add(&mut ha[..]))
             .unwrap();
@@ -872,14 +874,15 @@ fn multi_margin_in_f64_of_hinges_near_f64_max_keeps_a_value_that_fits() {
 
 #[test]
 fn squared_multi_margin_in_f64_beyond_the_range_is_infinite_and_exact_where_it_fits() {
-    // A margin of 1e300 and a class weight of f32::MAX: the true gradient 2·w·h/C = 3.4e338
-    // is beyond f64 (±∞ is right, policy 3); with a weight of 1 it is 1e300. The check asked
-    // for finite gradients on moderate logits whatever the margin (fixed: it bounds the row's
-    // entries by `s·gmag`, which includes the margin).
-    let w = [f64::from(f32::MAX), 1.0];
+    // Hinges of 1e300 (a logit of 1e300 over the label's 0; the finding had a margin of
+    // 1e300 and a class weight of f32::MAX, both now beyond their ranges) and a class weight
+    // of 2⁶⁴: the true gradient 2·w·h/C = 1.8e319 is beyond f64 (±∞ is right, policy 3);
+    // with a weight of 1 it is 1e300. The check asked for finite gradients on moderate logits whatever the margin
+    // (fixed: it bounds the row's entries by `s·gmag`, which includes the margin).
+    let w = [18_446_744_073_709_551_616.0, 1.0];
     let l = MultiMargin::<f64> {
         p: 2,
-        margin: 1e300,
+        margin: f64::from(f32::MAX),
         class_weights: Some(&w[..]),
     };
     for b in backends() {
@@ -888,7 +891,7 @@ fn squared_multi_margin_in_f64_beyond_the_range_is_infinite_and_exact_where_it_f
             .on(b)
             .unwrap()
             .value_and_grad(
-                &[0.0, 1.0, 0.0, 1.0],
+                &[0.0, 1e300, 1e300, 0.0],
                 2,
                 &[0u8, 1][..],
                 Reduction::Sum,
@@ -901,6 +904,13 @@ fn squared_multi_margin_in_f64_beyond_the_range_is_infinite_and_exact_where_it_f
             [f64::NEG_INFINITY, f64::INFINITY, 1e300, -1e300],
             "{b:?}"
         );
+        let huge = MultiMargin::<f64> { margin: 1e300, ..l };
+        assert!(matches!(
+            huge.on(b)
+                .unwrap()
+                .value(&[0.0, 1.0], 2, &[0u8][..], Reduction::Sum),
+            Err(Error::InvalidParameter { name: "margin", .. })
+        ));
     }
 }
 
@@ -910,9 +920,12 @@ fn multi_margin_gradient_factor_beyond_the_range_keeps_inactive_classes_at_0() {
     // entries fit: the row's factor was ∞, so an inactive class got 0·∞ = NaN and an active
     // one ∞. It is carried scaled by 2⁻¹²⁸ and each entry scaled back.
     for b in backends() {
-        let w = [f32::MAX, 1.0, 1.0];
+        // A weight of 2⁶⁴ over a divisor of 2⁻⁶⁶ (the finding's f32::MAX weight is now beyond
+        // the range; in f64 the factor, at most 2¹⁹⁰·4/3, no longer overflows).
+        let w = [18_446_744_073_709_551_616.0f32, 1.0, 1.0];
         let x = [10.0f32, 0.0, 9.001];
         let h = 1.0 - 10.0 + f64::from(x[2]);
+        let divisor = 2f64.powi(-66);
         let mut g = [0.0f32; 3];
         MultiMargin::<f32> {
             p: 2,
@@ -921,42 +934,21 @@ fn multi_margin_gradient_factor_beyond_the_range_keeps_inactive_classes_at_0() {
         }
         .on(b)
         .unwrap()
-        .grad(&x, 3, &[0u8][..], Reduction::Sum, &mut g[..])
+        .grad(&x, 3, &[0u8][..], Reduction::Divisor(divisor), &mut g[..])
         .unwrap();
-        let want = 2.0 * f64::from(f32::MAX) / 3.0 * h;
+        let want = 2.0 * f64::from(w[0]) / divisor / 3.0 * h;
         assert_eq!(g[1], 0.0, "{b:?}");
         close("grad[2]", f64::from(g[2]), want, 1e-6);
         close("grad[0]", f64::from(g[0]), -want, 1e-6);
-        let w = [1.7e308f64, 1.0, 1.0];
-        let x = [10.0f64, 0.0, 9.0 + 2f64.powi(-20)];
-        let mut g = [0.0f64; 3];
-        MultiMargin::<f64> {
-            p: 2,
-            margin: 1.0,
-            class_weights: Some(&w[..]),
-        }
-        .on(b)
-        .unwrap()
-        .grad(
-            &x,
-            3,
-            &[0u8][..],
-            Reduction::Divisor(2f64.powi(-10)),
-            &mut g[..],
-        )
-        .unwrap();
-        let want = 1.7e308 / 3.0 * 2.0 * 2f64.powi(-20) * 1024.0;
-        assert_eq!(g[1], 0.0, "{b:?}");
-        close("grad[2] (f64)", g[2], want, 1e-12);
-        close("grad[0] (f64)", g[0], -want, 1e-12);
     }
 }
 
 #[test]
 fn soft_cross_entropy_with_a_smoothed_target_under_a_masked_logit_is_infinite() {
-    // τ₂ = w₂·ε/C = 1.4e-45·0.1/3 rounds to 0 in f32, but it is not 0: on the −∞ logit the
+    // τ₂ = w₂·ε/C = 2⁻⁶⁴·1e-30/3 rounds to 0 in f32, but it is not 0: on the −∞ logit the
     // value is +∞ (policy 7; the xlogy branch is chosen on the exact τ, policy 10). It was
-    // 2·1e4·(0.1/3)·ln 2 = 462.1. A class weight of exactly 0 still contributes 0; and with
+    // 2·1e4·(ε/3)·ln 2 (the finding: a weight of 1.4e-45, now below the range, and
+    // ε = 0.1). A class weight of exactly 0 still contributes 0; and with
     // ε = 0 a target of 1.4e-45 under a weight of 0.3 (τ rounds to 0) is +∞ too, a target
     // of 0 is not.
     let x = [0.0f32, 0.0, f32::NEG_INFINITY];
@@ -964,11 +956,13 @@ fn soft_cross_entropy_with_a_smoothed_target_under_a_masked_logit_is_infinite() 
     let tiny = f32::from_bits(1);
     for b in backends() {
         let mut out = [7.0f32; 1];
-        for (w2, want) in [(tiny, f32::INFINITY), (0.0, 462.098_14)] {
+        let eps = 1e-30;
+        let finite = 2.0 * 1e4 * (eps / 3.0) * core::f64::consts::LN_2;
+        for (w2, want) in [(2f32.powi(-64), f32::INFINITY), (0.0, finite as f32)] {
             let w = [1e4f32, 1e4, w2];
             SoftCrossEntropy {
                 class_weights: Some(&w[..]),
-                label_smoothing: 0.1,
+                label_smoothing: eps,
             }
             .on(b)
             .unwrap()
@@ -1138,16 +1132,18 @@ fn distillation_in_f64_of_logits_a_few_ulps_apart_near_f32_max() {
 }
 
 #[test]
-fn poly1_in_f32_with_a_class_weight_at_f32_max_keeps_label_entries_that_fit() {
-    // Label 0 (p_y = 1/(1 + e) ≈ 0.27) weighted f32::MAX: `d = w_y·(1 + ε·p_y)` overflows
+fn poly1_in_f32_with_a_label_coefficient_beyond_f32_keeps_label_entries_that_fit() {
+    // Label 0 (p_y = 1/(1 + e) ≈ 0.27) weighted 2⁶⁴ over a divisor of 2⁻⁶⁴ (the finding: a
+    // weight of f32::MAX, now beyond the range, summed): `d = s·w_y·(1 + ε·p_y)` overflows
     // f32 while the label's entry `−d·(1 − p_y)` ≈ −2.8e38 fits (it was `a·p_y − ∞ = −∞`);
     // the f64 kernel on the same inputs gives it. With ε = 2⁶⁴ the coefficients are
     // carried scaled by 2⁻⁶⁴ and both `a·p_y` and `d` overflow (it was `∞ − ∞ = NaN`): the
     // entries are then ±∞, the label's −∞.
     let x = [0.0f32, 1.0];
     let labels = [0u8];
-    let w = [f32::MAX, 1.0];
+    let w = [18_446_744_073_709_551_616.0f32, 1.0];
     let w64 = w.map(f64::from);
+    let r = Reduction::Divisor(2f64.powi(-64));
     let want = {
         let poly = Poly1 {
             epsilon: 0.5,
@@ -1155,14 +1151,8 @@ fn poly1_in_f32_with_a_class_weight_at_f32_max_keeps_label_entries_that_fit() {
             ..Poly1::default()
         };
         let mut g = [0.0f64; 2];
-        poly.value_and_grad(
-            &x.map(f64::from),
-            2,
-            &labels[..],
-            Reduction::Sum,
-            &mut g[..],
-        )
-        .unwrap();
+        poly.value_and_grad(&x.map(f64::from), 2, &labels[..], r, &mut g[..])
+            .unwrap();
         g
     };
     assert!(
@@ -1178,7 +1168,7 @@ fn poly1_in_f32_with_a_class_weight_at_f32_max_keeps_label_entries_that_fit() {
         let mut g = [0.0f32; 2];
         poly.on(b)
             .unwrap()
-            .value_and_grad(&x, 2, &labels[..], Reduction::Sum, &mut g[..])
+            .value_and_grad(&x, 2, &labels[..], r, &mut g[..])
             .unwrap();
         for j in 0..2 {
             close("poly1 gradient", f64::from(g[j]), want[j], 1e-5);
@@ -1190,7 +1180,7 @@ fn poly1_in_f32_with_a_class_weight_at_f32_max_keeps_label_entries_that_fit() {
         };
         poly.on(b)
             .unwrap()
-            .value_and_grad(&x, 2, &labels[..], Reduction::Sum, &mut g[..])
+            .value_and_grad(&x, 2, &labels[..], r, &mut g[..])
             .unwrap();
         assert_eq!(g, [f32::NEG_INFINITY, f32::INFINITY], "ε = 2⁶⁴");
     }
@@ -1272,6 +1262,218 @@ fn multi_margin_keeps_small_logits_beside_a_margin_that_cancels_the_label() {
             let g0 = f64::from(p) * 7.5f64.powi(i32::from(p) - 1) / 4.0;
             close("grad[0]", g[0], g0, 1e-15);
             assert_eq!(g[3], 0.0, "{b:?}");
+        }
+    }
+}
+
+#[test]
+fn gaussian_nll_variance_gradient_in_f32_keeps_half_a_square_that_fits() {
+    // r/v = 2.4e19: (r/v)² = 5.6e38 overflows f32, ½(r/v)² = 2.8e38 fits; the gradient with
+    // respect to the variance was −∞.
+    let eps = 1.084_202_172_485_504_4e-19;
+    let (p, t) = (2.566_894_5_f32, 0.0f32);
+    let v = eps as f32;
+    let rv = f64::from(p) / f64::from(v);
+    let want = 0.5 / f64::from(v) - 0.5 * rv * rv;
+    for b in backends() {
+        let l = GaussianNll { full: false, eps }.on(b).unwrap();
+        let (mut gp, mut gv) = ([0.0f32], [0.0f32]);
+        l.value_and_grad(
+            &[p],
+            &[t],
+            &[v],
+            Reduction::Sum,
+            &mut gp[..],
+            Some(Out::write(&mut gv[..])),
+        )
+        .unwrap();
+        close("grad_var", f64::from(gv[0]), want, 1e-6);
+    }
+}
+
+#[test]
+fn cross_entropy_of_a_confident_row_in_f32_is_its_tiny_value_not_0() {
+    // e⁻⁸⁰ = 1.8e-35 is a normal f32 number, but 1 + e⁻⁸⁰ is 1 in f64: ln S was 0, and so
+    // were the label's gradient entry and soft-target cross-entropy's value.
+    let x = [0.0f32, -80.0];
+    let tail = (-80.0f64).exp();
+    let want = tail.ln_1p();
+    for b in backends() {
+        let mut g = [0.0f32; 2];
+        let v = CrossEntropy::<f32>::default()
+            .on(b)
+            .unwrap()
+            .value_and_grad(&x, 2, &[0u8][..], Reduction::Sum, &mut g[..])
+            .unwrap();
+        close("value", f64::from(v), want, 1e-6);
+        close("grad[0]", f64::from(g[0]), -tail / (1.0 + tail), 1e-6);
+        let soft = SoftCrossEntropy::<f32>::default()
+            .on(b)
+            .unwrap()
+            .value(&x, 2, &[1.0f32, 0.0][..], Reduction::Sum)
+            .unwrap();
+        close("soft value", f64::from(soft), want, 1e-6);
+    }
+}
+
+#[test]
+fn distillation_student_mask_under_an_underflowed_teacher_probability_is_infinite() {
+    // The teacher's probability of class 1 is e⁻¹⁷⁶ (0 in f32, not in fact): the student's
+    // mask there makes the KL term +∞. The underflowed e^{zₜ} made it count for 0.
+    let (s, t) = ([0.0f32, f32::NEG_INFINITY], [88.0f32, -88.0]);
+    for b in backends() {
+        let v = Distillation::default()
+            .on(b)
+            .unwrap()
+            .value(
+                &s,
+                2,
+                Teacher {
+                    logits: &t[..],
+                    labels: &[0u8][..],
+                },
+                Reduction::Sum,
+            )
+            .unwrap();
+        assert_eq!(v, f32::INFINITY, "{b:?}");
+    }
+}
+
+#[test]
+fn distillation_gradient_with_a_huge_temperature_over_a_tiny_divisor_is_finite() {
+    // T = 2⁶⁴ over a divisor of 1e-20: the KL coefficients (1 − α)·T/d ≈ 9e38 overflow f32,
+    // and the entry ∞·q − ∞·q was NaN. Student = teacher: the KL part is 0, the entry is
+    // α/d·(pⱼ − [j = y]).
+    let x = [1.0f32, 2.0, 3.0];
+    let p: Vec<f64> = {
+        let e: Vec<f64> = x.iter().map(|&v| f64::from(v).exp()).collect();
+        let s: f64 = e.iter().sum();
+        e.iter().map(|v| v / s).collect()
+    };
+    let l = Distillation {
+        alpha: 0.5,
+        temperature: 18_446_744_073_709_551_616.0,
+    };
+    for b in backends() {
+        let mut g = [0.0f32; 3];
+        l.on(b)
+            .unwrap()
+            .grad(
+                &x,
+                3,
+                Teacher {
+                    logits: &x[..],
+                    labels: &[0u8][..],
+                },
+                Reduction::Divisor(1e-20),
+                &mut g[..],
+            )
+            .unwrap();
+        for j in 0..3 {
+            let want = 0.5e20 * (p[j] - if j == 0 { 1.0 } else { 0.0 });
+            close("grad", f64::from(g[j]), want, 1e-5);
+        }
+    }
+}
+
+#[test]
+fn class_weights_outside_two_to_the_plus_minus_64_are_errors() {
+    // 11 findings had class weights near f32::MAX, subnormal, or both in one call: products
+    // formed in the data's precision overflowed or lost their digits where the weighted mean
+    // fits. A weight is now 0 or in [2⁻⁶⁴, 2⁶⁴] (numerics rule 10); the error names the first
+    // entry that is not, whichever rule it breaks.
+    let big = 18_446_744_073_709_551_616.0f64;
+    let x = [0.5f64, -1.0, 2.0];
+    for b in backends() {
+        for (w, bad) in [
+            ([big, 1.0 / big, 0.0], None),
+            ([1.0, 2.0 * big, 0.0], Some(1)),
+            ([1.0, 1.0, 0.5 / big], Some(2)),
+            ([3e38, f64::NAN, 1.0], Some(0)),
+            ([1.0, f64::NAN, 3e38], Some(1)),
+        ] {
+            let want_err = |name: &'static str| -> Option<Error> {
+                bad.map(|index| {
+                    if w[index].is_nan() {
+                        Error::NonFinite { name, index }
+                    } else {
+                        Error::InvalidInput { name, index }
+                    }
+                })
+            };
+            let want = want_err("class_weights");
+            let labels = &[2u8][..];
+            let rows: [(&str, losskit::Result<f64>); 5] = [
+                (
+                    "cross_entropy",
+                    CrossEntropy {
+                        class_weights: Some(&w[..]),
+                        ..CrossEntropy::default()
+                    }
+                    .on(b)
+                    .unwrap()
+                    .value(&x, 3, labels, Reduction::Mean),
+                ),
+                (
+                    "soft_cross_entropy",
+                    SoftCrossEntropy {
+                        class_weights: Some(&w[..]),
+                        label_smoothing: 0.0,
+                    }
+                    .on(b)
+                    .unwrap()
+                    .value(&x, 3, &[0.0, 0.0, 1.0][..], Reduction::Mean),
+                ),
+                (
+                    "nll",
+                    Nll {
+                        class_weights: Some(&w[..]),
+                        ..Nll::default()
+                    }
+                    .on(b)
+                    .unwrap()
+                    .value(&[-1.0, -2.0, -0.5], 3, labels, Reduction::Mean),
+                ),
+                (
+                    "poly1",
+                    Poly1 {
+                        class_weights: Some(&w[..]),
+                        ..Poly1::default()
+                    }
+                    .on(b)
+                    .unwrap()
+                    .value(&x, 3, labels, Reduction::Mean),
+                ),
+                (
+                    "multi_margin",
+                    MultiMargin {
+                        class_weights: Some(&w[..]),
+                        ..MultiMargin::default()
+                    }
+                    .on(b)
+                    .unwrap()
+                    .value(&x, 3, labels, Reduction::Mean),
+                ),
+            ];
+            for (name, r) in rows {
+                match (&want, r) {
+                    (None, Ok(v)) => assert!(v.is_finite(), "{b:?} {name} {w:?}: {v}"),
+                    (Some(e), Err(got)) => assert_eq!(&got, e, "{b:?} {name} {w:?}"),
+                    (want, got) => panic!("{b:?} {name} {w:?}: {got:?}, want {want:?}"),
+                }
+            }
+            let ml = MultiLabelBceWithLogits {
+                pos_weight: None,
+                class_weights: Some(&w[..]),
+            }
+            .on(b)
+            .unwrap()
+            .value(&x, 3, &[0.0, 1.0, 0.5][..], Reduction::Mean);
+            match (&want, ml) {
+                (None, Ok(v)) => assert!(v.is_finite(), "{b:?} multilabel {w:?}: {v}"),
+                (Some(e), Err(got)) => assert_eq!(&got, e, "{b:?} multilabel {w:?}"),
+                (want, got) => panic!("{b:?} multilabel {w:?}: {got:?}, want {want:?}"),
+            }
         }
     }
 }

@@ -227,14 +227,26 @@ pub fn bits<F: Float>(x: &[F]) -> Vec<u64> {
     x.iter().map(|v| v.to_f64().to_bits()).collect()
 }
 
-/// Shortens a slice for a failure message.
+/// Shortens a slice for a failure message (to 12 elements; all of them with
+/// `LOSSKIT_FUZZ_SHOW_ALL` set, for triage).
 pub fn show<F: Float>(x: &[F]) -> String {
-    let v: Vec<f64> = x.iter().take(12).map(|v| v.to_f64()).collect();
-    if x.len() > 12 {
+    let keep = if std::env::var_os("LOSSKIT_FUZZ_SHOW_ALL").is_some() {
+        x.len()
+    } else {
+        12
+    };
+    let v: Vec<f64> = x.iter().take(keep).map(|v| v.to_f64()).collect();
+    if x.len() > keep {
         format!("{v:?}… ({} elements)", x.len())
     } else {
         format!("{v:?}")
     }
+}
+
+/// Whether `x` is a valid class weight (numerics rule 10): 0, or in `[2⁻⁶⁴, 2⁶⁴]`.
+pub fn class_weight_ok(x: f64) -> bool {
+    let bound = 18_446_744_073_709_551_616.0;
+    x == 0.0 || (1.0 / bound..=bound).contains(&x)
 }
 
 /// A per-class tensor of `classes` entries drawn from the input (weights ≥ 0 mostly, with

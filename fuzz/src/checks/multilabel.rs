@@ -230,7 +230,14 @@ fn violations<F: Float>(c: &Case, d: &Data<F>) -> (Vec<Error>, Vec<Error>) {
         if let Some(t) = t {
             if t.len() != k {
                 v.push(mismatch(name, k, t.len()));
-            } else if let Some(i) = t.iter().position(|x| !x.is_finite() || x.to_f64() < 0.0) {
+            } else if let Some(i) = t.iter().position(|x| {
+                let x = x.to_f64();
+                if name == "class_weights" {
+                    !super::class_weight_ok(x)
+                } else {
+                    !x.is_finite() || x < 0.0
+                }
+            }) {
                 v.push(if t[i].is_finite() {
                     Error::InvalidInput { name, index: i }
                 } else {

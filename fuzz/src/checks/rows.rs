@@ -591,7 +591,7 @@ fn violations<F: Float>(c: &Case, d: &Data<F>) -> (Vec<Error>, Vec<Error>) {
             if c.b != 1.0 && c.b != 2.0 {
                 v.push(param("p"));
             }
-            if !c.a.is_finite() {
+            if !within(c.a, -f64::from(f32::MAX), f64::from(f32::MAX)) {
                 v.push(param("margin"));
             }
         }
@@ -641,7 +641,7 @@ fn violations<F: Float>(c: &Case, d: &Data<F>) -> (Vec<Error>, Vec<Error>) {
     {
         if w.len() != k {
             v.push(mismatch("class_weights", k, w.len()));
-        } else if let Some(i) = w.iter().position(|x| !x.is_finite() || x.to_f64() < 0.0) {
+        } else if let Some(i) = w.iter().position(|x| !super::class_weight_ok(x.to_f64())) {
             let name = "class_weights";
             v.push(if w[i].is_finite() {
                 Error::InvalidInput { name, index: i }
@@ -739,7 +739,16 @@ fn xl(coef: f64, v: f64) -> f64 {
 /// and `lse` (`+∞` entries for `−∞` logits).
 fn neg_log_softmax(z: &[f64]) -> (Vec<f64>, f64) {
     let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let ln_s = z.iter().map(|&v| (v - m).exp()).sum::<f64>().ln();
+    // `ln S = log1p(S − 1)` without the largest logit's 1 (the first), so that a confident
+    // row keeps the other classes' share where `S` would round it away.
+    let k = z.iter().position(|&v| v == m);
+    let ln_s = z
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| Some(j) != k)
+        .map(|(_, &v)| (v - m).exp())
+        .sum::<f64>()
+        .ln_1p();
     (z.iter().map(|&v| (m - v) + ln_s).collect(), m + ln_s)
 }
 
@@ -884,7 +893,13 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                 let (nlp, lse) = neg_log_softmax(&z);
                 let (main, coef, _) = smoothed(&z, &nlp, y, c.smoothing, c.unmasked_only, &w);
                 let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let zl = xl(c.z_loss, lse * lse);
+                // `(ζ·lse)·lse`: `lse²` alone overflows where the product fits (ζ = 1e-300,
+                // lse = 1e300); `ζ·lse` overflows only where the product does (|lse| ≥ 1).
+                let zl = if c.z_loss == 0.0 {
+                    0.0
+                } else {
+                    c.z_loss * lse * lse
+                };
                 Some(RowRef {
                     main,
                     z: zl,
@@ -932,20 +947,25 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                 })
             }
             ("multi_margin", Some(y)) => {
-                let main = rs::multi_margin(xr, y, c.b as i32, c.a, w(y));
-                let parts: f64 = (0..k)
-                    .filter(|&j| j != y)
-                    .map(|j| (c.a.abs() + xr[y].abs() + xr[j].abs()).powf(c.b))
-                    .sum::<f64>()
-                    * w(y)
-                    / k as f64;
+                // The margin in the data's precision, as the kernel (and PyTorch) use it.
+                let margin = F::from_f64(c.a).to_f64();
+                let main = rs::multi_margin(xr, y, c.b as i32, margin, w(y));
+                // `xl`: a row of weight 0 has parts 0, also where its hinges overflow.
+                let parts: f64 = xl(
+                    w(y),
+                    (0..k)
+                        .filter(|&j| j != y)
+                        .map(|j| (margin.abs() + xr[y].abs() + xr[j].abs()).powf(c.b))
+                        .sum::<f64>(),
+                ) / k as f64;
                 // b·hʲ⁻¹·w/C per class, `h = a − x_y + xⱼ` rounded at the size of its parts.
-                let gparts: f64 = (0..k)
-                    .filter(|&j| j != y)
-                    .map(|j| c.b * (c.a.abs() + xr[y].abs() + xr[j].abs()).powf(c.b - 1.0))
-                    .sum::<f64>()
-                    * w(y).abs()
-                    / k as f64;
+                let gparts: f64 = xl(
+                    w(y).abs(),
+                    (0..k)
+                        .filter(|&j| j != y)
+                        .map(|j| c.b * (margin.abs() + xr[y].abs() + xr[j].abs()).powf(c.b - 1.0))
+                        .sum::<f64>(),
+                ) / k as f64;
                 Some(RowRef {
                     main,
                     z: 0.0,

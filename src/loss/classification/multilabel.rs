@@ -172,8 +172,9 @@ pub struct MultiLabelBceWithLogits<'w, F: Float> {
     /// PyTorch's `pos_weight` of shape `[C]`: one finite weight ≥ 0 per class for the
     /// positive term (default none: all 1).
     pub pos_weight: Option<&'w [F]>,
-    /// PyTorch's `weight` of shape `[C]`: one finite weight ≥ 0 per class multiplying
-    /// each element's loss; it does not change the mean's divisor (default none).
+    /// PyTorch's `weight` of shape `[C]`: one weight per class, 0 or in `[2⁻⁶⁴, 2⁶⁴]`
+    /// (numerics rule 10), multiplying each element's loss; it does not change the mean's
+    /// divisor (default none).
     pub class_weights: Option<&'w [F]>,
 }
 

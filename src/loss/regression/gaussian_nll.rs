@@ -17,7 +17,8 @@
 //!
 //! Computed as `½ ln v + r·(½ r/v)` with `r/v` formed first, so that the square of a large
 //! residual over a large variance does not overflow where the value fits, and a zero
-//! residual over a tiny variance gives 0, not `0 · ∞`; `∂ℓ/∂σ² = ½(1/v − (r/v)²)` likewise.
+//! residual over a tiny variance gives 0, not `0 · ∞`; `∂ℓ/∂σ²` likewise, as
+//! `½/v − (½ r/v)·(r/v)`, whose square is halved before it can overflow.
 //! A residual `p − t` that overflows (both finite, opposite signs near the range's end) is
 //! formed from halves. `ε` must lie in f32's normal range `[2⁻¹²⁶, f32::MAX]` (PyTorch
 //! rounds it to the tensor's precision, where a smaller one clamps at 0 and gives `−∞`).
@@ -103,7 +104,8 @@ impl Pointwise for Kernel {
         Terms {
             value,
             grad: rv,
-            grad_aux: half.mul(inv_v.sub(rv.mul(rv))),
+            // `½/v − (½·r/v)·(r/v)`: `(r/v)²` alone overflows where half of it fits.
+            grad_aux: half.mul(inv_v).sub(half.mul(rv).mul(rv)),
         }
     }
     #[inline(always)]

@@ -5,7 +5,7 @@ use super::{Extra, Labelled, in_range, labelled, split, to_f, xmul};
 use crate::label::Label;
 use crate::shape::pointwise::On;
 use crate::shape::row_checks::mean_scale;
-use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb};
+use crate::shape::row_softmax::{Coef, LN_SUM_REST_BELOW, Logits, RowStats, Rule, Tau, Verb};
 use crate::shape::rows::kernel::RowKernel;
 use crate::shape::rows::{Loss, RowElementwise, RowHessianDiag, RowHvp, RowInPlace};
 use crate::simd::Float;
@@ -63,7 +63,8 @@ use crate::{Backend, Error, Out, Reduction, Result};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CrossEntropy<'w, F: Float> {
-    /// PyTorch's `weight`: one finite weight ≥ 0 per class (default none: all 1).
+    /// PyTorch's `weight`: one weight per class, 0 or in `[2⁻⁶⁴, 2⁶⁴]`
+    /// (numerics rule 10; default none: all 1).
     pub class_weights: Option<&'w [F]>,
     /// Rows whose label equals this are ignored (default `Some(-100)`, PyTorch's).
     pub ignore_index: Option<i64>,
@@ -156,6 +157,10 @@ struct CeRule {
 }
 
 impl Rule for CeRule {
+    #[inline]
+    fn rest_below(&self) -> f64 {
+        LN_SUM_REST_BELOW
+    }
     #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s_ce, s_z]: [f64; 2]) -> Coef {
         let CeRow {
@@ -358,7 +363,8 @@ impl<'w, F: Float> On<CrossEntropy<'w, F>> {
 /// (`∂²ℓ/∂xⱼ² = (Σₖ wₖ t'ₖ)·pⱼ(1 − pⱼ)`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SoftCrossEntropy<'w, F: Float> {
-    /// One finite weight ≥ 0 per class (default none: all 1).
+    /// One weight per class, 0 or in `[2⁻⁶⁴, 2⁶⁴]` (numerics rule 10;
+    /// default none: all 1).
     pub class_weights: Option<&'w [F]>,
     /// `ε` in `[0, 1]` (default 0).
     pub label_smoothing: f64,
@@ -378,6 +384,10 @@ impl<F: Float> Default for SoftCrossEntropy<'_, F> {
 struct DenseRule;
 
 impl Rule for DenseRule {
+    #[inline]
+    fn rest_below(&self) -> f64 {
+        LN_SUM_REST_BELOW
+    }
     #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s, _]: [f64; 2]) -> Coef {
         Coef {

@@ -86,6 +86,9 @@ struct Distill<'a, V: Vector> {
     k: V,
     /// Gradient pass: `(α/S₁, (1−α)T/S_T, (1−α)T/Q)` times the reduction factor.
     coef: Option<(V, V, V)>,
+    /// `Some(2⁶⁴)` when `coef` is carried scaled by 2⁻¹²⁸ (one overflowed the precision: a
+    /// large `T` over a small divisor): each entry is multiplied back twice.
+    unscale: Option<V>,
     g: &'a mut [V::Elem],
     add: bool,
 }
@@ -94,18 +97,43 @@ impl<V: Vector> Pass<V, 4> for Distill<'_, V> {
     #[inline(always)]
     fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 4] {
         let zero = v.splat(<V::Elem as Float>::ZERO);
-        let s = load::<V, FULL>(v, self.s, i, neg_inf::<V::Elem>()).sub(self.ms);
-        let t = load::<V, FULL>(v, self.t, i, neg_inf::<V::Elem>()).sub(self.mt);
+        let (s_raw, t_raw) = (
+            load::<V, FULL>(v, self.s, i, neg_inf::<V::Elem>()),
+            load::<V, FULL>(v, self.t, i, neg_inf::<V::Elem>()),
+        );
+        let (s, t) = (s_raw.sub(self.ms), t_raw.sub(self.mt));
         let (zs, zt) = (s.mul(self.k), t.mul(self.k));
         let (e1, es, et) = (exp(s), exp(zs), exp(zt));
         if let Some((a1, a_s, a_t)) = self.coef {
-            let g = e1.mul(a1).add(es.mul(a_s)).sub(et.mul(a_t));
+            // The KL part first: `(1−α)T·(q_s − q_t)` cancels where the softened
+            // distributions agree, and added after a large `T`'s terms the label part was
+            // lost (`4.5e18 + 3e38 − 3e38 = 0`).
+            let g = e1.mul(a1).add(es.mul(a_s).sub(et.mul(a_t)));
+            let g = match self.unscale {
+                Some(k) => g.mul(k).mul(k),
+                None => g,
+            };
             emit::<V, FULL>(v, g, self.g, i, self.add);
             return [zero; 4];
         }
-        let d = V::select(et.eq(zero), zero, et.mul(zt.sub(zs)));
-        [e1, es, et, d]
+        // The masks are read from the logits: `x − m` of finite logits can overflow to −∞.
+        [e1, es, et, kl_term(v, s_raw, t_raw, et, zt.sub(zs))]
     }
+}
+
+/// One class's `e^{zₜ}·diff` (`diff` = `zₜ − zₛ`, or its scaled form) in the KL sum, with the
+/// xlogy convention decided on the logits, not on `e^{zₜ}`: a teacher mask (`t = −∞`)
+/// contributes 0; a student mask (`s = −∞`) under a teacher logit that is not a mask
+/// contributes `+∞`, also where the teacher's probability underflowed (`e^{−176}` in f32:
+/// its true value is not 0, and the true KL is `+∞`); elsewhere an underflowed `e^{zₜ}`
+/// contributes 0 (not `0·∞` where the difference overflowed).
+#[inline(always)]
+fn kl_term<V: Vector>(v: V, s: V, t: V, et: V, diff: V) -> V {
+    let zero = v.splat(<V::Elem as Float>::ZERO);
+    let ninf = v.splat(neg_inf::<V::Elem>());
+    let finite_part = V::select(et.eq(zero), zero, et.mul(diff));
+    let student_masked = V::select(s.eq(ninf), ninf.neg(), finite_part);
+    V::select(t.eq(ninf), zero, student_masked)
 }
 
 /// The KL term's `Σ e^{zₜ}(zₜ − zₛ)` again, for a row where the first sum overflowed: as
@@ -126,14 +154,13 @@ struct DistillDot<'a, V: Vector> {
 impl<V: Vector> Pass<V, 1> for DistillDot<'_, V> {
     #[inline(always)]
     fn at<const FULL: bool>(&mut self, v: V, i: usize, _n: usize) -> [V; 1] {
-        let zero = v.splat(<V::Elem as Float>::ZERO);
         let s = load::<V, FULL>(v, self.s, i, neg_inf::<V::Elem>());
         let t = load::<V, FULL>(v, self.t, i, neg_inf::<V::Elem>());
         // The same `e^{zₜ}` as the first sweep.
         let et = exp(t.sub(self.mt).mul(self.k));
         let ds = s.mul(self.scale).sub(self.ms.mul(self.scale));
         let dt = t.mul(self.scale).sub(self.mt.mul(self.scale));
-        [V::select(et.eq(zero), zero, et.mul(dt.sub(ds)))]
+        [kl_term(v, s, t, et, dt.sub(ds))]
     }
 }
 
@@ -160,6 +187,7 @@ impl<F: Float> Task for DistillTask<'_, F> {
                 mt: v.splat(mt),
                 k: v.splat(F::from_f64(k)),
                 coef: None,
+                unscale: None,
                 g: &mut [],
                 add: self.add,
             };
@@ -197,11 +225,14 @@ impl<F: Float> Task for DistillTask<'_, F> {
             if !self.grad.is_empty() {
                 let g = &mut self.grad[r * c..(r + 1) * c];
                 let f = self.scale;
-                pass.coef = Some((
-                    v.splat(F::from_f64(f * a / s1)),
-                    v.splat(F::from_f64(f * (1.0 - a) * tt / st)),
-                    v.splat(F::from_f64(f * (1.0 - a) * tt / q)),
-                ));
+                let coef = [f * a / s1, f * (1.0 - a) * tt / st, f * (1.0 - a) * tt / q];
+                // Where one overflows the precision (`∞·e − ∞·e` would be NaN where the entry
+                // fits), all three are carried scaled (a per-row decision).
+                let scaled = coef.iter().any(|&c| !F::from_f64(c).is_finite());
+                let [c1, cs, ct] = coef
+                    .map(|c| v.splat(F::from_f64(if scaled { c * super::COEF_SCALE } else { c })));
+                pass.coef = Some((c1, cs, ct));
+                pass.unscale = scaled.then(|| v.splat(F::from_f64(super::COEF_UNSCALE_HALF)));
                 // In accumulate mode the caller's value at the label is taken out first and
                 // added to the finished entry `g_y − f·α`: added before, it would be lost
                 // beside a large `f·α` (a tiny divisor: `(5 + 4.6e18) − 4.6e18 = 0`), as

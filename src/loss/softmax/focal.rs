@@ -3,7 +3,7 @@
 use super::{Extra, Labelled, in_range, labelled, xmul};
 use crate::label::Label;
 use crate::shape::row_checks::mean_scale;
-use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb};
+use crate::shape::row_softmax::{Coef, Logits, REST_BELOW, RowStats, Rule, Tau, Verb};
 use crate::simd::Float;
 use crate::{Backend, Reduction, Result};
 
@@ -49,8 +49,8 @@ struct FocalRule {
 
 impl Rule for FocalRule {
     #[inline]
-    fn wants_rest(&self) -> bool {
-        true
+    fn rest_below(&self) -> f64 {
+        REST_BELOW
     }
     #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s, _]: [f64; 2]) -> Coef {

@@ -32,9 +32,11 @@ use crate::{Backend, Error, Out, Reduction, Result};
 pub struct MultiMargin<'w, F: Float> {
     /// `p`: 1 or 2 (default 1).
     pub p: u8,
-    /// The margin, finite (default 1).
+    /// The margin, in `[−f32::MAX, f32::MAX]` (default 1): finite in either precision
+    /// (numerics rule 10). Rounded to the data's precision, as PyTorch converts it.
     pub margin: f64,
-    /// One finite weight ≥ 0 per class (default none: all 1).
+    /// One weight per class, 0 or in `[2⁻⁶⁴, 2⁶⁴]` (numerics rule 10;
+    /// default none: all 1).
     pub class_weights: Option<&'w [F]>,
 }
 
@@ -75,12 +77,10 @@ fn run_task<F>(backend: Backend, t: MarginTask<'_, F>) -> Result<f64> {
 }
 }
 
-/// The factor a Weston–Watkins row's gradient factor is carried scaled by when it
-/// overflows the precision (2⁻¹²⁸), its inverse, and the half of it each entry is
-/// multiplied back by twice (2⁶⁴, an f32 number where 2¹²⁸ is not).
-const MARGIN_SCALE: f64 = 2.938_735_877_055_719e-39;
-const MARGIN_UNSCALE: f64 = 3.402_823_669_209_385e38;
-const MARGIN_UNSCALE_HALF: f64 = 18_446_744_073_709_551_616.0;
+use super::{
+    COEF_SCALE as MARGIN_SCALE, COEF_UNSCALE as MARGIN_UNSCALE,
+    COEF_UNSCALE_HALF as MARGIN_UNSCALE_HALF,
+};
 
 /// 2⁻⁵⁶⁰ and 2⁵⁶⁰: the scale of each hinge in [`scaled_sums`], small enough that a row of
 /// squared hinges near `f64::MAX` (`(2¹⁰²⁴·2⁻⁵⁶⁰)² = 2⁹²⁸` each) sums without overflow.
@@ -230,7 +230,8 @@ impl<F: Float> Task for MarginTask<'_, F> {
                         F::from_f64(self.margin.to_f64() * 0.5),
                         F::from_f64(xy.to_f64() * -0.5),
                     );
-                    // A margin beyond f32's range (f32 data) makes `hi` infinite: `lo` is NaN.
+                    // `½margin − ½x_y` is within the range (both are), but keep `lo` finite
+                    // should `hi` ever round to ∞.
                     let lo = if hi.is_finite() { lo } else { F::ZERO };
                     let mut sums = [0.0; 2];
                     for (part, gp) in [(left, gl), (&right[1..], gr)] {
@@ -423,10 +424,11 @@ impl<'w, F: Float> MultiMargin<'w, F> {
                 rule: "must be 1 or 2",
             });
         }
-        if !self.margin.is_finite() {
+        let max = f64::from(f32::MAX);
+        if !(-max..=max).contains(&self.margin) {
             return Err(Error::InvalidParameter {
                 name: "margin",
-                rule: "must be finite",
+                rule: "must be in [-f32::MAX, f32::MAX]",
             });
         }
         Ok(())

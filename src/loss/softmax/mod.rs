@@ -207,6 +207,15 @@ pub(crate) fn in_range(
     }
 }
 
+/// The factor a row's gradient coefficients are carried scaled by when one overflows the
+/// precision (2⁻¹²⁸: a coefficient of at most 2²⁵², a weight or `T` up to 2¹²⁶ over a
+/// divisor down to 2⁻¹²⁶, then fits f32), its inverse, and the half of it each entry is
+/// multiplied back by twice (2⁶⁴, an f32 number where 2¹²⁸ is not): exact where the entry
+/// fits, `±∞` only where it does not.
+pub(crate) const COEF_SCALE: f64 = 2.938_735_877_055_719e-39;
+pub(crate) const COEF_UNSCALE: f64 = 3.402_823_669_209_385e38;
+pub(crate) const COEF_UNSCALE_HALF: f64 = 18_446_744_073_709_551_616.0;
+
 /// `coef · x` with `0 · ±∞ = 0` (the xlogy convention).
 #[inline]
 pub(crate) fn xmul(coef: f64, x: f64) -> f64 {

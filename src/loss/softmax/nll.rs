@@ -24,7 +24,8 @@ use crate::{Backend, Error, Out, Reduction, Result};
 /// on every backend.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Nll<'w, F: Float> {
-    /// One finite weight ≥ 0 per class (default none: all 1).
+    /// One weight per class, 0 or in `[2⁻⁶⁴, 2⁶⁴]` (numerics rule 10;
+    /// default none: all 1).
     pub class_weights: Option<&'w [F]>,
     /// Rows whose label equals this are ignored (default `Some(-100)`).
     pub ignore_index: Option<i64>,

@@ -11,7 +11,7 @@ use super::cross_entropy::CeRow;
 use super::{Extra, Labelled, in_range, labelled, xmul};
 use crate::label::Label;
 use crate::shape::row_checks::mean_scale;
-use crate::shape::row_softmax::{Coef, Logits, RowStats, Rule, Tau, Verb};
+use crate::shape::row_softmax::{Coef, Logits, REST_BELOW, RowStats, Rule, Tau, Verb};
 use crate::shape::rows::RowInPlace;
 use crate::simd::Float;
 use crate::{Backend, Reduction, Result};
@@ -80,7 +80,8 @@ use crate::{Backend, Reduction, Result};
 pub struct Poly1<'w, F: Float> {
     /// `ε`, the weight of `1 − p_t`: in `[−1, f32::MAX]` (default 1, the paper's first try).
     pub epsilon: f64,
-    /// PyTorch's `weight`: one finite weight ≥ 0 per class (default none: all 1).
+    /// PyTorch's `weight`: one weight per class, 0 or in `[2⁻⁶⁴, 2⁶⁴]`
+    /// (numerics rule 10; default none: all 1).
     pub class_weights: Option<&'w [F]>,
     /// Rows whose label equals this are ignored (default `Some(-100)`, PyTorch's).
     pub ignore_index: Option<i64>,
@@ -118,8 +119,8 @@ struct Poly1Rule {
 
 impl Rule for Poly1Rule {
     #[inline]
-    fn wants_rest(&self) -> bool {
-        true
+    fn rest_below(&self) -> f64 {
+        REST_BELOW
     }
     #[inline]
     fn row(&self, st: &RowStats, _label: Option<usize>, [s, _]: [f64; 2]) -> Coef {
