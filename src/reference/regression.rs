@@ -26,7 +26,8 @@ pub fn huber(p: f64, t: f64, delta: f64) -> f64 {
 pub fn smooth_l1(p: f64, t: f64, beta: f64) -> f64 {
     let r = fabs(p - t);
     if r < beta {
-        0.5 * r * r / beta
+        // `r·(r/β)`, `r/β < 1`: `r²` alone overflows where the term fits (r = 1e191, β = 1e300).
+        0.5 * r * (r / beta)
     } else {
         r - 0.5 * beta
     }
@@ -137,11 +138,12 @@ pub fn poisson_nll(p: f64, t: f64, log_input: bool, full: bool, eps: f64) -> f64
 /// `(p − t)·((p − t)/v)`, so that it overflows only where its value does.
 pub fn gaussian_nll(p: f64, t: f64, var: f64, full: bool, eps: f64) -> f64 {
     let v = var.max(eps);
-    // ½·r·(r/v); where r = p − t overflows f64 (p = f64::MAX, t = −1e300) while r²/v may
-    // fit (v near f64::MAX), from the halves h = p/2 − t/2: ½·r²/v = 2·h·(h/v).
+    // (½r)·(r/v), halved first: r·(r/v) overflows where its half fits (r = 1e154 over
+    // v = ½); where r = p − t overflows f64 (p = f64::MAX, t = −1e300) while r²/v may fit
+    // (v near f64::MAX), from the halves h = p/2 − t/2: ½·r²/v = 2·h·(h/v).
     let r = p - t;
     let quad = if r.is_finite() {
-        0.5 * (r * (r / v))
+        (0.5 * r) * (r / v)
     } else {
         let h = 0.5 * p - 0.5 * t;
         2.0 * (h * (h / v))

@@ -94,11 +94,18 @@ pub fn softmax_focal(x: &[f64], y: usize, gamma: f64, alpha: f64) -> f64 {
 pub fn distillation(s: &[f64], t: &[f64], y: usize, alpha: f64, temp: f64) -> f64 {
     let ls = lse_of(s.len(), |j| s[j] / temp);
     let lt = lse_of(t.len(), |j| t[j] / temp);
+    // xlogy decided on the logits: a teacher mask contributes 0, a student mask under a
+    // teacher logit that is not one +∞ (its probability is positive even where it
+    // underflows), an underflowed probability elsewhere 0.
     let kl: f64 = (0..s.len())
         .map(|j| {
             let log_q = t[j] / temp - lt;
             let q = exp(log_q);
-            if q == 0.0 {
+            if t[j] == f64::NEG_INFINITY {
+                0.0
+            } else if s[j] == f64::NEG_INFINITY {
+                f64::INFINITY
+            } else if q == 0.0 {
                 0.0
             } else {
                 q * (log_q - (s[j] / temp - ls))

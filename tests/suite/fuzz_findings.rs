@@ -1477,3 +1477,28 @@ fn class_weights_outside_two_to_the_plus_minus_64_are_errors() {
         }
     }
 }
+
+#[test]
+fn poisson_nll_rate_form_with_full_near_the_end_of_f32_is_never_nan() {
+    // Without log_input, t ln q and t ln t overflowed f32 together (t = 3.4e38): the value
+    // was ∞ − ∞ = NaN. Formed as p + t·(ln t − ln q − 1) + ½ ln(2πt), it is +∞ where the
+    // difference overflows too (q = 7.06) and finite where it fits (q = 1.25e38).
+    let l = PoissonNll {
+        log_input: false,
+        full: true,
+        eps: 1e-8,
+    };
+    for b in backends() {
+        let l = l.on(b).unwrap();
+        let v = l
+            .value(&[7.0625f32], &[3.4e38], None, Reduction::Sum)
+            .unwrap();
+        assert_eq!(v, f32::INFINITY, "{b:?}");
+        let (p, t) = (1.25e38f32, 3.4e38f32);
+        let (p64, t64) = (f64::from(p), f64::from(t));
+        let want = p64 - t64 * (p64 + 1e-8).ln() + t64 * t64.ln() - t64
+            + 0.5 * (std::f64::consts::TAU * t64).ln();
+        let v = l.value(&[p], &[t], None, Reduction::Sum).unwrap();
+        close("value", f64::from(v), want, 1e-4);
+    }
+}

@@ -767,10 +767,21 @@ fn smoothed(
     let live = |j: usize| !unmasked_only || z[j] != f64::NEG_INFINITY;
     let unmasked = (0..z.len()).filter(|&j| live(j)).count() as f64;
     let share = if eps > 0.0 { eps / unmasked } else { 0.0 };
-    let mut main = xl((1.0 - eps) * w(y), nlp[y]);
+    // `c·nlpⱼ`, where `nlpⱼ = (m − zⱼ) + ln S` overflowed f64 for finite logits (`m = f64::MAX`,
+    // `zⱼ = −f64::MAX`) while `c` times it may fit: from halves, `2c·(½m − ½zⱼ) + c·ln S`.
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ln_s = z.iter().position(|&v| v == m).map_or(0.0, |k| nlp[k]);
+    let times_nlp = |c: f64, j: usize| {
+        if c == 0.0 || nlp[j].is_finite() || z[j] == f64::NEG_INFINITY {
+            xl(c, nlp[j])
+        } else {
+            (2.0 * c) * (0.5 * m - 0.5 * z[j]) + c * ln_s
+        }
+    };
+    let mut main = times_nlp((1.0 - eps) * w(y), y);
     let mut coef = (1.0 - eps) * w(y);
     for j in (0..z.len()).filter(|&j| live(j)) {
-        main += xl(share * w(j), nlp[j]);
+        main += times_nlp(share * w(j), j);
         coef += share * w(j);
     }
     (main, coef, unmasked)
@@ -865,9 +876,17 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                 let (nlp_s, _) = neg_log_softmax(&s_t);
                 let (nlp_t, _) = neg_log_softmax(&t_t);
                 let (mut kl, mut parts) = (0.0, 0.0);
+                // xlogy decided on the logits, as the kernel: a teacher mask counts 0, a
+                // student mask under a teacher logit that is not one +∞ (its probability is
+                // positive even where it underflows, in f64 too), an underflowed one 0.
                 for j in 0..k {
                     let q = (-nlp_t[j]).exp();
-                    if q != 0.0 {
+                    if t[j] == f64::NEG_INFINITY {
+                        continue;
+                    }
+                    if xr[j] == f64::NEG_INFINITY {
+                        kl = f64::INFINITY;
+                    } else if q != 0.0 {
                         kl += q * (nlp_s[j] - nlp_t[j]);
                         parts += q * (nlp_s[j] + nlp_t[j] + 1.0);
                     }

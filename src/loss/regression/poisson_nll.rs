@@ -19,8 +19,9 @@
 //! overflow threshold). With `full`, Stirling's term `t ln t − t + ½ ln(2π t)` is added
 //! where `t > 1` (it does not depend on `p`), as PyTorch, with `½ ln 2π` added apart (`2πt`
 //! overflows f32 near the range's end); with `log_input` the sum is formed as
-//! `t·(ln t − p − 1) + e^p + ½ ln t + ½ ln 2π`, so that `t ln t` and `t p` do not overflow
-//! separately where their difference fits. The Hessian without `log_input` is formed as
+//! `t·(ln t − p − 1) + e^p + ½ ln t + ½ ln 2π`, without it as `p + t·(ln t − ln q − 1) +
+//! ½ ln t + ½ ln 2π` (`q = p + ε`), so that `t ln t` and `t p` (or `t ln q`) do not overflow
+//! separately where their difference fits, and give `+∞`, not NaN, where it does not. The Hessian without `log_input` is formed as
 //! `(t/q)/q` (`q = p + ε`), as `q²` overflows first. Matches
 //! `torch.nn.PoissonNLLLoss(log_input=True, full=False, eps=1e-8)`. A negative count `t < 0`
 //! is [`InvalidInput`](crate::Error::InvalidInput) on `target`, and a negative rate
@@ -115,13 +116,20 @@ impl Pointwise for PoissonNll {
             // convention: 0·ln 0 = 0 and 0/0 → 0, the limits as t → 0; not NaN).
             let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
             let no_count = t.eq(zero);
-            let value = p.sub(V::select(no_count, zero, t.mul(ln(q))));
+            let ln_q = ln(q);
+            let plain = p.sub(V::select(no_count, zero, t.mul(ln_q)));
             let value = if self.full {
+                // p − t ln q + t ln t − t + ½ ln(2πt) as p + t·(ln t − ln q − 1) + ½ ln t +
+                // ½ ln 2π, for the log-input form's reason: `t ln q` and `t ln t` overflow
+                // f32 together (t = 3.4e38, q = 7) where their difference may not, and
+                // where it does too the value is +∞, not ∞ − ∞ = NaN.
                 let ln_t = ln(t);
-                let stirling = t.mul(ln_t).sub(t).add(half.mul(ln_t).add(half_ln_two_pi));
-                value.add(V::select(one.lt(t), stirling, zero))
+                let stirling = p
+                    .add(t.mul(ln_t.sub(ln_q).sub(one)))
+                    .add(half.mul(ln_t).add(half_ln_two_pi));
+                V::select(one.lt(t), stirling, plain)
             } else {
-                value
+                plain
             };
             (value, one.sub(V::select(no_count, zero, t.div(q))))
         };

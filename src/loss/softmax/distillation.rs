@@ -23,7 +23,10 @@ use crate::{Backend, Error, Out, Reduction, Result};
 ///
 /// Both terms are computed in shifted log space (`KL = Σ q̂ⱼ(zₜⱼ − zₛⱼ) − log Q + log S_T`
 /// with `z` the shifted, scaled logits), so huge logits and `−∞` masks are exact: a teacher
-/// mask contributes 0 (xlogy), a student mask under teacher mass makes the value `+∞`.
+/// mask contributes 0 (xlogy), a student mask under a teacher logit that is not a mask makes
+/// the value `+∞`, also where the teacher's probability underflows (`e⁻¹⁷⁶` in f32, or with
+/// a tiny `T`): it is positive, so the KL is infinite. PyTorch's `kl_div` counts an
+/// underflowed probability as 0 and returns a finite value there.
 /// `Mean` divides by the number of rows. The gradient is with respect to the student only.
 ///
 /// Its verbs are those of [`RowLoss`](crate::RowLoss), the rows scored against a
