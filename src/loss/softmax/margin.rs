@@ -77,10 +77,7 @@ fn run_task<F>(backend: Backend, t: MarginTask<'_, F>) -> Result<f64> {
 }
 }
 
-use super::{
-    COEF_SCALE as MARGIN_SCALE, COEF_UNSCALE as MARGIN_UNSCALE,
-    COEF_UNSCALE_HALF as MARGIN_UNSCALE_HALF,
-};
+use super::{COEF_SCALE, COEF_UNSCALE, COEF_UNSCALE_HALF};
 
 /// 2⁻⁵⁶⁰ and 2⁵⁶⁰: the scale of each hinge in [`scaled_sums`], small enough that a row of
 /// squared hinges near `f64::MAX` (`(2¹⁰²⁴·2⁻⁵⁶⁰)² = 2⁹²⁸` each) sums without overflow.
@@ -207,17 +204,14 @@ impl<F: Float> Task for MarginTask<'_, F> {
                     // The factors of the halved sums (see `Ww`): value and derivative.
                     let (vk, dk) = if square { (4.0, 4.0) } else { (2.0, 1.0) };
                     let f = w * self.scale / c as f64 * dk;
-                    // A weight near the range's end over a small divisor can take the
-                    // row's factor beyond the precision (f64 too: up to 2¹¹⁵¹) where
-                    // entries fit or are 0: then it is carried scaled by 2⁻¹²⁸ (at most
-                    // 2¹²⁷ in f32, 2¹⁰²³ in f64; at least 1) and every entry scaled back.
+                    // A large weight over a small divisor can take the row's factor beyond
+                    // f32 (up to 2⁶⁴·2¹²⁶·4/C, within f64 since class weights are at most
+                    // 2⁶⁴) where entries fit or are 0: then it is carried scaled by 2⁻¹²⁸
+                    // (at most 2⁶⁴ in f32, at least 1) and every entry scaled back.
                     let (f, unscale) = if F::from_f64(f).is_finite() {
                         (f, 1.0)
                     } else {
-                        (
-                            w * MARGIN_SCALE * self.scale / c as f64 * dk,
-                            MARGIN_UNSCALE,
-                        )
+                        (w * COEF_SCALE * self.scale / c as f64 * dk, COEF_UNSCALE)
                     };
                     let (left, right) = row.split_at(y);
                     let (gl, gr) = if g.is_empty() {
@@ -248,7 +242,7 @@ impl<F: Float> Task for MarginTask<'_, F> {
                                 unscale: if unscale == 1.0 {
                                     None
                                 } else {
-                                    Some(v.splat(F::from_f64(MARGIN_UNSCALE_HALF)))
+                                    Some(v.splat(F::from_f64(COEF_UNSCALE_HALF)))
                                 },
                                 square,
                             },
