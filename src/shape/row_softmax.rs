@@ -115,7 +115,8 @@ pub(crate) struct RowStats {
     /// and differences near `f64::MAX`, times a smoothing share `ε/C`): rules take it
     /// through [`RowStats::times_dot`].
     pub dot: f64,
-    /// The same sum as the exp pass made it, scaled by 2⁻⁶⁴ (`dot = dot_scaled·2⁶⁴`).
+    /// The same sum with every term scaled by 2⁻⁶⁴ (`dot = dot_scaled·2⁶⁴` but for terms
+    /// that underflowed here; `dot` is this times 2⁶⁴ where the unscaled sum overflowed).
     pub dot_scaled: f64,
     /// `Σ τⱼ`.
     pub tau: f64,
@@ -389,7 +390,8 @@ fn transform<V: Vector>(x: V, cap: Option<(V, V)>) -> V {
 }
 
 /// Pass 2: `eⱼ = exp(zⱼ − m)` summed, stored when `STORE`, with the τ sums when `TAU`
-/// (`K = 4`: `Σe, Σ τ(z − m), Σ τ, unmasked count`; otherwise `K = 1`: `Σe`). The common
+/// (`K = 5`: `Σe, 2⁻⁶⁴·Σ τ(z − m), Σ τ, unmasked count, Σ τ(z − m)`; otherwise `K = 1`:
+/// `Σe`). The common
 /// cases are constants so the loop carries no tests: this is the pass of every call, the
 /// one that computes the exponentials.
 struct ExpPass<'a, 'b, V: Vector, I, const STORE: bool, const TAU: bool> {
@@ -405,7 +407,7 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
     ExpPass<'_, '_, V, I, STORE, TAU>
 {
     #[inline(always)]
-    fn step<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 4] {
+    fn step<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 5] {
         let zero = v.splat(<V::Elem as Float>::ZERO);
         let z = transform(self.io.load_logits::<V, FULL>(v, i), self.cap);
         let s = z.sub(self.m);
@@ -427,7 +429,7 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
             emit::<V, FULL>(v, y, self.io.buf(), i, false);
         }
         if !TAU {
-            return [e, zero, zero, zero];
+            return [e, zero, zero, zero, zero];
         }
         let tau = tau_at::<V, FULL>(v, &self.tau, self.t_row, i, n);
         // Soft targets are probabilities: one outside [0, 1] (or NaN) makes τ NaN, so that the
@@ -450,30 +452,35 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool, const TAU: bool>
             ),
             None => (tau, zero),
         };
-        // xlogy: a zero weight contributes 0 also where z − m = −∞. Scaled by 2⁻⁶⁴
-        // (`DOT_UNSCALE` undoes it on the f64 sum): `z − m` of finite logits can overflow
-        // (−3e38 − 3e38 in f32), and so can `τ·(z − m)` with a class weight above 1, where
-        // the row's value fits; `2⁻⁶⁴z − 2⁻⁶⁴m` cannot, equals `2⁻⁶⁴(z − m)` exactly in the
-        // normal range, and what it loses below (terms under 2⁻⁸⁵ in f32) is far below the
-        // value's rounding.
+        // xlogy: a zero weight contributes 0 also where z − m = −∞. Summed twice, plain and
+        // scaled by 2⁻⁶⁴ (`DOT_UNSCALE` undoes it on the f64 sum): `z − m` of finite logits
+        // can overflow (−3e38 − 3e38 in f32), and so can `τ·(z − m)` with a class weight
+        // above 1, where the row's value fits; `2⁻⁶⁴z − 2⁻⁶⁴m` cannot, and equals
+        // `2⁻⁶⁴(z − m)` exactly in the normal range. But the scaled terms below 2⁻⁸⁵ (f32)
+        // underflow, which is all of a row whose τ is tiny (τ = 1e-38 on one class: the
+        // value 8.8e-36 was 0). Where the plain sum is finite it is the scaled one's bits
+        // times 2⁶⁴ but for those underflows, and the row takes it; elsewhere the scaled.
         let k = v.splat(<V::Elem as Float>::from_f64(DOT_SCALE));
         let scaled_s = z.mul(k).sub(self.m.mul(k));
         // A per-call flag (predictable): where τ can round to 0 while its exact value is
         // not, the branch is chosen on the exact τ (numerics policy 10) — 0 only where a
         // factor is — and a `−∞` logit under it gives `−∞` (the value `+∞`, rule 7) where
         // the rounded `0·(−∞)` would be NaN or, selected away, a finite value.
-        let dot = if self.tau.exact_zero {
+        let (dot_scaled, dot) = if self.tau.exact_zero {
             let none = exact_zero_tau::<V, FULL>(v, &self.tau, self.t_row, i);
             let ninf = v.splat(neg_inf::<V::Elem>());
-            V::select(
-                none,
-                zero,
-                V::select(scaled_s.eq(ninf), ninf, tau.mul(scaled_s)),
-            )
+            // (No closure: it would be compiled without the backend's target features.)
+            let scaled = V::select(scaled_s.eq(ninf), ninf, tau.mul(scaled_s));
+            let plain = V::select(s.eq(ninf), ninf, tau.mul(s));
+            (V::select(none, zero, scaled), V::select(none, zero, plain))
         } else {
-            V::select(tau.eq(zero), zero, tau.mul(scaled_s))
+            let none = tau.eq(zero);
+            (
+                V::select(none, zero, tau.mul(scaled_s)),
+                V::select(none, zero, tau.mul(s)),
+            )
         };
-        [e, dot, tau, count]
+        [e, dot_scaled, tau, count, dot]
     }
 }
 
@@ -486,11 +493,11 @@ impl<V: Vector, I: Io<V::Elem>, const STORE: bool> Pass<V, 1>
     }
 }
 
-impl<V: Vector, I: Io<V::Elem>, const STORE: bool> Pass<V, 4>
+impl<V: Vector, I: Io<V::Elem>, const STORE: bool> Pass<V, 5>
     for ExpPass<'_, '_, V, I, STORE, true>
 {
     #[inline(always)]
-    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 4] {
+    fn at<const FULL: bool>(&mut self, v: V, i: usize, n: usize) -> [V; 5] {
         self.step::<FULL>(v, i, n)
     }
 }
@@ -864,15 +871,15 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     t_row,
                 };
                 let s = sweep::<_, _, $k>(v, c, &mut p);
-                let mut out = [0.0; 4];
+                let mut out = [0.0; 5];
                 out[..$k].copy_from_slice(&s);
                 out
             }};
         }
         let sums = match (store, tau_on) {
-            (true, true) => exp_pass!(true, true, 4),
+            (true, true) => exp_pass!(true, true, 5),
             (true, false) => exp_pass!(true, false, 1),
-            (false, true) => exp_pass!(false, true, 4),
+            (false, true) => exp_pass!(false, true, 5),
             (false, false) => exp_pass!(false, false, 1),
         };
         if job.tau.targets.is_some()
@@ -884,7 +891,11 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
         let st = RowStats {
             max: mz.to_f64(),
             sum: sums[0],
-            dot: sums[1] * DOT_UNSCALE,
+            dot: if sums[4].is_finite() {
+                sums[4]
+            } else {
+                sums[1] * DOT_UNSCALE
+            },
             dot_scaled: sums[1],
             tau: sums[2],
             unmasked: if job.tau.mask_aware {

@@ -1502,3 +1502,79 @@ fn poisson_nll_rate_form_with_full_near_the_end_of_f32_is_never_nan() {
         close("value", f64::from(v), want, 1e-4);
     }
 }
+
+#[test]
+fn poisson_nll_rate_that_overflows_f32_is_carried_halved() {
+    // ε = p = f32::MAX: q = p + ε is ∞ in f32 where it is 6.8e38. The value, gradient and
+    // Hessian were −∞, 1 and 0 (at t = 1e36: 2.5e38, 0.9985 and 2.2e-42); from halves they
+    // are the true ones.
+    let max = f32::MAX;
+    let m = f64::from(max);
+    let q = 2.0 * m;
+    for full in [false, true] {
+        let l = PoissonNll {
+            log_input: false,
+            full,
+            eps: m,
+        };
+        for b in backends() {
+            let l = l.on(b).unwrap();
+            let t = 1.0e36f32;
+            let t64 = f64::from(t);
+            let mut want = m - t64 * q.ln();
+            if full {
+                want += t64 * t64.ln() - t64 + 0.5 * (std::f64::consts::TAU * t64).ln();
+            }
+            let mut g = [0.0f32; 1];
+            let v = l
+                .value_and_grad(&[max], &[t], None, Reduction::Sum, &mut g[..])
+                .unwrap();
+            close("value", f64::from(v), want, 1e-5);
+            close("gradient", f64::from(g[0]), 1.0 - t64 / q, 1e-6);
+            let mut h = [0.0f32; 1];
+            l.hessian_diag(&[max], &[t], None, Reduction::Sum, &mut h[..])
+                .unwrap();
+            // t/q² is subnormal in f32: compared to its absolute rounding.
+            let hw = t64 / q / q;
+            assert!(
+                (f64::from(h[0]) - hw).abs() <= 2.0 * f64::from(f32::from_bits(1)),
+                "{b:?} full={full}: hessian {:e}, want {hw:e}",
+                h[0]
+            );
+            // Where the rate fits, the halved form is not taken: the same bits as p + ε.
+            let v = l.value(&[1.5f32], &[2.0], None, Reduction::Sum).unwrap();
+            let p = 1.5f64;
+            let mut w = p - 2.0 * (p + m).ln();
+            if full {
+                w += 2.0 * 2.0f64.ln() - 2.0 + 0.5 * (std::f64::consts::TAU * 2.0).ln();
+            }
+            close("small rate value", f64::from(v), w, 1e-6);
+        }
+    }
+}
+
+#[test]
+fn soft_cross_entropy_of_a_row_with_only_a_tiny_target_keeps_its_tiny_value() {
+    // The only target mass, 1e-38, lies on a class 745.5 below the row's max: the value is
+    // 1e-38·745.5 = 7.5e-36, a normal f32 number. The exp pass's Σ τ(z − m), scaled by 2⁻⁶⁴
+    // against overflow, underflowed to 0 (a term below 2⁻⁸⁵); the unscaled sum beside it
+    // keeps it. On several rows and lengths, so that every backend's tails and full vectors
+    // carry the tiny term.
+    for c in [2usize, 5, 17, 40] {
+        let mut x = vec![0.25f32; c];
+        x[0] = 745.0;
+        x[c - 1] = -0.5;
+        let mut t = vec![0.0f32; c];
+        t[c - 1] = 1e-38;
+        let lse = 745.0 + ((c - 2) as f64 * (0.25f64 - 745.0).exp()).ln_1p();
+        let want = 1e-38f32 as f64 * (lse + 0.5);
+        for b in backends() {
+            let l = SoftCrossEntropy::<f32>::default().on(b).unwrap();
+            let v = l.value(&x, c, &t[..], Reduction::Sum).unwrap();
+            close("value", f64::from(v), want, 1e-6);
+            let mut per_row = [0.0f32; 1];
+            l.value_elementwise(&x, c, &t[..], &mut per_row[..]).unwrap();
+            close("per-row value", f64::from(per_row[0]), want, 1e-6);
+        }
+    }
+}

@@ -21,8 +21,10 @@
 //! overflows f32 near the range's end); with `log_input` the sum is formed as
 //! `t·(ln t − p − 1) + e^p + ½ ln t + ½ ln 2π`, without it as `p + t·(ln t − ln q − 1) +
 //! ½ ln t + ½ ln 2π` (`q = p + ε`), so that `t ln t` and `t p` (or `t ln q`) do not overflow
-//! separately where their difference fits, and give `+∞`, not NaN, where it does not. The Hessian without `log_input` is formed as
-//! `(t/q)/q` (`q = p + ε`), as `q²` overflows first. Matches
+//! separately where their difference fits, and give `+∞`, not NaN, where it does not. The
+//! Hessian without `log_input` is formed as `(t/q)/q`, as `q²` overflows first. Where the
+//! rate `q = p + ε` itself overflows f32 (both near `f32::MAX`), it is carried halved:
+//! `ln q = ln(½p + ½ε) + ln 2` and `t/q = ½t / (½p + ½ε)`. Matches
 //! `torch.nn.PoissonNLLLoss(log_input=True, full=False, eps=1e-8)`. A negative count `t < 0`
 //! is [`InvalidInput`](crate::Error::InvalidInput) on `target`, and a negative rate
 //! (`log_input = false`, `p < 0`) on `pred`; PyTorch computes on (and returns NaN or
@@ -64,6 +66,49 @@ impl Default for PoissonNll {
             full: false,
             eps: 1e-8,
         }
+    }
+}
+
+/// The rate `q = p + ε` of the form without `log_input`, as `q·s` and `s`: `s = 1`, or `s = ½`
+/// where `p + ε` overflows the precision (`p` and `ε` both near the end of f32's range; the
+/// halves cannot overflow, and halving is exact there). With `s = 1` every formula below is
+/// bit-identical to the plain one.
+struct Rate<V> {
+    scaled: V,
+    factor: V,
+    /// `ln(1/s)`: 0 or `ln 2`.
+    ln_unscale: V,
+}
+
+impl<V: Vector> Rate<V> {
+    #[inline(always)]
+    fn new(p: V, eps: f64) -> Self {
+        let eps = p.splat(<V::Elem as Float>::from_f64(eps));
+        let one = p.splat(<V::Elem as Float>::ONE);
+        let half = p.splat(<V::Elem as Float>::from_f64(0.5));
+        let fits = p
+            .add(eps)
+            .lt(p.splat(<V::Elem as Float>::from_f64(f64::INFINITY)));
+        let factor = V::select(fits, one, half);
+        Rate {
+            scaled: p.mul(factor).add(eps.mul(factor)),
+            factor,
+            ln_unscale: V::select(
+                fits,
+                p.splat(<V::Elem as Float>::ZERO),
+                p.splat(<V::Elem as Float>::from_f64(core::f64::consts::LN_2)),
+            ),
+        }
+    }
+    /// `ln q`.
+    #[inline(always)]
+    fn ln(&self) -> V {
+        ln(self.scaled).add(self.ln_unscale)
+    }
+    /// `x / q` as `(x·s) / (q·s)`.
+    #[inline(always)]
+    fn ratio(&self, x: V) -> V {
+        x.mul(self.factor).div(self.scaled)
     }
 }
 
@@ -114,9 +159,9 @@ impl Pointwise for PoissonNll {
         } else {
             // A zero count contributes nothing, also at a rate of 0 with ε = 0 (the xlogy
             // convention: 0·ln 0 = 0 and 0/0 → 0, the limits as t → 0; not NaN).
-            let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
+            let q = Rate::new(p, self.eps);
             let no_count = t.eq(zero);
-            let ln_q = ln(q);
+            let ln_q = q.ln();
             let plain = p.sub(V::select(no_count, zero, t.mul(ln_q)));
             let value = if self.full {
                 // p − t ln q + t ln t − t + ½ ln(2πt) as p + t·(ln t − ln q − 1) + ½ ln t +
@@ -131,7 +176,7 @@ impl Pointwise for PoissonNll {
             } else {
                 plain
             };
-            (value, one.sub(V::select(no_count, zero, t.div(q))))
+            (value, one.sub(V::select(no_count, zero, q.ratio(t))))
         };
         Terms {
             value,
@@ -145,9 +190,9 @@ impl Pointwise for PoissonNll {
             exp(p)
         } else {
             // (t/q)/q: q² overflows f32 (q beyond 1.8e19) where t/q² does not.
-            let q = p.add(p.splat(<V::Elem as Float>::from_f64(self.eps)));
+            let q = Rate::new(p, self.eps);
             let zero = p.splat(<V::Elem as Float>::ZERO);
-            V::select(t.eq(zero), zero, t.div(q).div(q))
+            V::select(t.eq(zero), zero, q.ratio(q.ratio(t)))
         }
     }
     const HAS_DOMAIN: bool = true;
