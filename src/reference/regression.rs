@@ -36,7 +36,18 @@ pub fn smooth_l1(p: f64, t: f64, beta: f64) -> f64 {
 /// Pinball: `max(τ r, (τ − 1) r)` with `r = t − p`.
 pub fn quantile(p: f64, t: f64, tau: f64) -> f64 {
     let r = t - p;
-    (tau * r).max((tau - 1.0) * r)
+    // c·r, as c·t − c·p where r overflows f64 (t and p of opposite signs: no cancellation),
+    // and 0 for c = 0 (not 0·∞).
+    let times = |c: f64| {
+        if c == 0.0 {
+            0.0
+        } else if r.is_finite() {
+            c * r
+        } else {
+            c * t - c * p
+        }
+    };
+    times(tau).max(times(tau - 1.0))
 }
 
 /// Expectile: `|τ − 1{r<0}| r²` with `r = t − p`.
@@ -119,19 +130,36 @@ pub fn barron_dalpha(p: f64, t: f64, alpha: f64, c: f64) -> f64 {
         - 0.5 * sigma * pw * w
 }
 
-/// Poisson NLL, PyTorch's formula (a zero count's `t·ln(p + ε)` is 0, xlogy).
+/// Poisson NLL, PyTorch's formula (a zero count's `t·ln(p + ε)` is 0, xlogy). `ln(p + ε)`
+/// is `ln(larger) + log1p(smaller/larger)`, so that neither is lost beside the other (a large
+/// count multiplies it). With `full`, Stirling's `t ln t − t` is grouped with the count's
+/// other term, `t·(ln t − p − 1)` or `t·(ln t − ln q − 1)`: the two products cancel where
+/// `t` is large and close to `e^p` or `q`, and apart they leave their rounding (at
+/// `t = q = 3.4e38`, 1e24 where the value is 45).
 pub fn poisson_nll(p: f64, t: f64, log_input: bool, full: bool, eps: f64) -> f64 {
-    let mut l = if log_input {
-        exp(p) - t * p
+    let ln_q = || {
+        let (hi, lo) = if p >= eps { (p, eps) } else { (eps, p) };
+        if hi == 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            log(hi) + log1p(lo / hi)
+        }
+    };
+    let stirling = full && t > 1.0;
+    let tail = 0.5 * log(t) + 0.5 * log(2.0 * core::f64::consts::PI);
+    if log_input {
+        if stirling {
+            t * (log(t) - p - 1.0) + exp(p) + tail
+        } else {
+            exp(p) - t * p
+        }
     } else if t == 0.0 {
         p
+    } else if stirling {
+        p + t * (log(t) - ln_q() - 1.0) + tail
     } else {
-        p - t * log(p + eps)
-    };
-    if full && t > 1.0 {
-        l += t * log(t) - t + 0.5 * log(2.0 * core::f64::consts::PI * t);
+        p - t * ln_q()
     }
-    l
 }
 
 /// Gaussian NLL, PyTorch's formula, `v = max(var, ε)`; the quadratic term as

@@ -92,15 +92,29 @@ pub fn softmax_focal(x: &[f64], y: usize, gamma: f64, alpha: f64) -> f64 {
 
 /// Distillation of one row: `α·CE(s, y) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T))`.
 pub fn distillation(s: &[f64], t: &[f64], y: usize, alpha: f64, temp: f64) -> f64 {
-    let ls = lse_of(s.len(), |j| s[j] / temp);
-    let lt = lse_of(t.len(), |j| t[j] / temp);
-    // xlogy decided on the logits: a teacher mask contributes 0, a student mask under a
-    // teacher logit that is not one +∞ (its probability is positive even where it
-    // underflows), an underflowed probability elsewhere 0.
-    let kl: f64 = (0..s.len())
+    let max = |x: &[f64]| x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (ms, mt) = (max(s), max(t));
+    // Shifted before dividing by T: `x/T` of a tiny T overflows where `(x − m)/T` of the
+    // largest logits is 0.
+    let ls = lse_of(s.len(), |j| (s[j] - ms) / temp);
+    let lt = lse_of(t.len(), |j| (t[j] - mt) / temp);
+    // `Δ = x − m` from halves where it overflows (logits of both signs near `f64::MAX`).
+    let delta = |x: f64, m: f64| {
+        let d = x - m;
+        if d.is_finite() {
+            d
+        } else {
+            2.0 * (0.5 * x - 0.5 * m)
+        }
+    };
+    // T²·KL per class as `q·(T·(Δₜ − Δₛ) + T²·(ln Sₛ − ln Sₜ))`: `Δₛ/T` alone overflows
+    // (`−1e300/1e-20`) where T times the difference fits. xlogy decided on the logits: a
+    // teacher mask contributes 0, a student mask under a teacher logit that is not one +∞
+    // (its probability is positive even where it underflows), an underflowed probability
+    // elsewhere 0.
+    let kl_t2: f64 = (0..s.len())
         .map(|j| {
-            let log_q = t[j] / temp - lt;
-            let q = exp(log_q);
+            let q = exp((t[j] - mt) / temp - lt);
             if t[j] == f64::NEG_INFINITY {
                 0.0
             } else if s[j] == f64::NEG_INFINITY {
@@ -108,11 +122,16 @@ pub fn distillation(s: &[f64], t: &[f64], y: usize, alpha: f64, temp: f64) -> f6
             } else if q == 0.0 {
                 0.0
             } else {
-                q * (log_q - (s[j] / temp - ls))
+                q * (temp * (delta(t[j], mt) - delta(s[j], ms)) + temp * temp * (ls - lt))
             }
         })
         .sum();
-    alpha * (logsumexp(s) - s[y]) + (1.0 - alpha) * temp * temp * kl
+    let kl_part = if alpha == 1.0 {
+        0.0
+    } else {
+        (1.0 - alpha) * kl_t2
+    };
+    alpha * (logsumexp(s) - s[y]) + kl_part
 }
 
 /// Weston–Watkins hinge of one row (PyTorch `multi_margin_loss`). Where the plain sum

@@ -1573,8 +1573,123 @@ fn soft_cross_entropy_of_a_row_with_only_a_tiny_target_keeps_its_tiny_value() {
             let v = l.value(&x, c, &t[..], Reduction::Sum).unwrap();
             close("value", f64::from(v), want, 1e-6);
             let mut per_row = [0.0f32; 1];
-            l.value_elementwise(&x, c, &t[..], &mut per_row[..]).unwrap();
+            l.value_elementwise(&x, c, &t[..], &mut per_row[..])
+                .unwrap();
             close("per-row value", f64::from(per_row[0]), want, 1e-6);
         }
+    }
+}
+
+#[test]
+fn huber_and_smooth_l1_of_a_residual_beyond_f32_keep_a_value_that_fits() {
+    // p − t = −3.4e38 − 1e38 overflows f32; δ(|r| − ½δ) = 2.2e38 (δ = ½) and |r| − ½β =
+    // 2.7e38 (β = 3.4e38) fit. They were +∞.
+    let (p, t) = (-f32::MAX, 1e38f32);
+    let r = f64::from(t) - f64::from(p);
+    for b in backends() {
+        let v = Huber { delta: 0.5 }
+            .on(b)
+            .unwrap()
+            .value(&[p], &[t], None, Reduction::Sum)
+            .unwrap();
+        close("huber", f64::from(v), 0.5 * (r - 0.25), 1e-6);
+        let beta = f64::from(f32::MAX);
+        let v = SmoothL1 { beta }
+            .on(b)
+            .unwrap()
+            .value(&[p], &[t], None, Reduction::Sum)
+            .unwrap();
+        close("smooth_l1", f64::from(v), r - 0.5 * beta, 1e-6);
+        // Where r fits, the plain form: the same bits as before.
+        let v = Huber { delta: 0.5 }
+            .on(b)
+            .unwrap()
+            .value(&[3.0f32], &[1.0], None, Reduction::Sum)
+            .unwrap();
+        assert_eq!(v, 0.875, "{b:?}");
+    }
+}
+
+#[test]
+fn kl_div_with_log_target_of_an_underflowed_target_probability_is_0_not_nan() {
+    // e^t = 0 (t = −3.4e38) times t − p = −∞ (p = 3.4e38): 0·∞ was NaN; the term is −0 in
+    // truth. And t = p where e^t overflows (t = 100 in f32): ∞·0, the term is 0.
+    let l = KlDiv { log_target: true };
+    for b in backends() {
+        let mut out = [1.0f32; 2];
+        l.on(b)
+            .unwrap()
+            .value_elementwise(&[f32::MAX, 100.0], &[-f32::MAX, 100.0], None, &mut out[..])
+            .unwrap();
+        assert_eq!(out, [0.0, 0.0], "{b:?}");
+    }
+}
+
+#[test]
+fn poisson_nll_rate_keeps_a_rate_far_below_eps() {
+    // ε = 1, p = 1e-8, t = 1e30: ln(p + ε) rounded to ln 1 = 0 in f32, so t·ln q was 0 where
+    // it is 1e22 (PyTorch's f32 gives 0). With the sum's rounding error kept, it is right;
+    // likewise in f64 at p = 1e-20, t = 1e300.
+    let l = PoissonNll {
+        log_input: false,
+        full: false,
+        eps: 1.0,
+    };
+    for b in backends() {
+        let l = l.on(b).unwrap();
+        let (p, t) = (1e-8f32, 1e30f32);
+        let want = f64::from(p) - f64::from(t) * f64::from(p).ln_1p();
+        let v = l.value(&[p], &[t], None, Reduction::Sum).unwrap();
+        close("f32 value", f64::from(v), want, 1e-6);
+        let (p, t) = (1e-20f64, 1e300f64);
+        let v = l.value(&[p], &[t], None, Reduction::Sum).unwrap();
+        close("f64 value", v, p - t * p.ln_1p(), 1e-12);
+    }
+}
+
+#[test]
+fn barron_cauchy_hessian_of_a_huge_residual_is_its_tiny_value() {
+    // α = 0 (Cauchy), r = 1e20: ∂²ρ/∂p² = −2/r² = −2e-40 (subnormal in f32). r² overflowed
+    // f32 in 1/(1 + r²/2), which gave 0.
+    for b in backends() {
+        let mut h = [0.0f32; 1];
+        Barron {
+            alpha: 0.0,
+            scale: 1.0,
+        }
+        .on(b)
+        .unwrap()
+        .hessian_diag(&[1e20f32], &[0.0], None, Reduction::Sum, &mut h[..])
+        .unwrap();
+        let want = -2.0 / (1e20f32 as f64).powi(2);
+        assert!(
+            (f64::from(h[0]) - want).abs() <= 4.0 * f64::from(f32::from_bits(1)),
+            "{b:?}: {:e}, want {want:e}",
+            h[0]
+        );
+    }
+}
+
+#[test]
+fn squared_multi_margin_of_tiny_hinges_over_a_tiny_divisor_is_not_0() {
+    // Hinges of 1e-30 (the margin, over equal logits): their squares, 1e-60, are 0 in f32,
+    // while divided by 1e-30 the value, 13·1e-60/16/1e-30 = 8.1e-31, is a normal number.
+    let mut x = [1e-30f32; 16];
+    x[0] = -f32::MAX;
+    x[1] = -1e37;
+    let l = MultiMargin::<f32> {
+        p: 2,
+        margin: 1e-30,
+        ..MultiMargin::default()
+    };
+    let m = f64::from(1e-30f32);
+    let want = 13.0 * m * m / 16.0 / 1e-30;
+    for b in backends() {
+        let v = l
+            .on(b)
+            .unwrap()
+            .value(&x, 16, &[3u8][..], Reduction::Divisor(1e-30))
+            .unwrap();
+        close("value", f64::from(v), want, 1e-5);
     }
 }

@@ -873,9 +873,18 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                 let s_t = shifted(xr);
                 let t_t = shifted(t);
                 let (nlp, _) = neg_log_softmax(xr);
-                let (nlp_s, _) = neg_log_softmax(&s_t);
                 let (nlp_t, _) = neg_log_softmax(&t_t);
-                let (mut kl, mut parts) = (0.0, 0.0);
+                // T²·KL per class as `q·(T·(Δₜ − Δₛ) + T²·(ln Sₛ − ln Sₜ))` with `Δ = x − m`
+                // (as halves, `2T·(½Δₜ − ½Δₛ)`): `Δₛ/T` alone overflows f64 (`−1e300/1e-20`)
+                // where T times the difference fits (the value 1e280 was wanted `+∞`).
+                let half_delta = |row: &[f64]| -> Vec<f64> {
+                    let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    row.iter().map(|v| 0.5 * v - 0.5 * m).collect()
+                };
+                let (hs, ht) = (half_delta(xr), half_delta(t));
+                let (ls, lt) = (rs::logsumexp(&s_t), rs::logsumexp(&t_t));
+                let t2 = temp * temp;
+                let (mut kl_t2, mut parts_t2) = (0.0, 0.0);
                 // xlogy decided on the logits, as the kernel: a teacher mask counts 0, a
                 // student mask under a teacher logit that is not one +∞ (its probability is
                 // positive even where it underflows, in f64 too), an underflowed one 0.
@@ -885,19 +894,19 @@ fn reference<F: Float>(c: &Case, d: &Data<F>) -> Reference {
                         continue;
                     }
                     if xr[j] == f64::NEG_INFINITY {
-                        kl = f64::INFINITY;
+                        kl_t2 = f64::INFINITY;
                     } else if q != 0.0 {
-                        kl += q * (nlp_s[j] - nlp_t[j]);
-                        parts += q * (nlp_s[j] + nlp_t[j] + 1.0);
+                        kl_t2 += q * ((2.0 * temp) * (ht[j] - hs[j]) + t2 * (ls - lt));
+                        parts_t2 +=
+                            q * ((2.0 * temp) * (hs[j].abs() + ht[j].abs()) + t2 * (ls + lt + 1.0));
                     }
                 }
                 let a = c.a;
-                let t2 = temp * temp;
-                let main = xl(a, nlp[y]) + xl((1.0 - a) * t2, kl);
+                let main = xl(a, nlp[y]) + xl(1.0 - a, kl_t2);
                 Some(RowRef {
                     main,
                     z: 0.0,
-                    mag: main.abs() + a * (1.0 + nlp[y]) + (1.0 - a) * t2 * parts,
+                    mag: main.abs() + a * (1.0 + nlp[y]) + (1.0 - a) * parts_t2,
                     // a·(p − onehot) + (1 − a)·T·(q_s − q_t).
                     gmag: a.abs() + ((1.0 - a) * temp).abs(),
                     zmag: 0.0,

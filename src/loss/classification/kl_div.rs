@@ -43,8 +43,13 @@ impl Pointwise for KlDiv {
     fn eval<V: Vector>(&self, p: V, t: V, _a: V) -> Terms<V> {
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let (value, grad) = if self.log_target {
+            // e^t·(t − p), 0 where e^t underflowed (t − p may then have overflowed: 0·∞) or
+            // where t = p (e^t may have overflowed: ∞·0); the true value is 0 or below the
+            // precision's range there.
             let et = exp(t);
-            (et.mul(t.sub(p)), et.neg())
+            let d = t.sub(p);
+            let none = V::mask_or(et.eq(zero), d.eq(zero));
+            (V::select(none, zero, et.mul(d)), et.neg())
         } else {
             // xlogy: t = 0 gives exactly 0 (ln 0 = −∞ is never multiplied).
             let v = t.mul(ln(t).sub(p));

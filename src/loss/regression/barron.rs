@@ -517,9 +517,16 @@ impl Kernel {
                 V::select(e.eq(zero), zero, inv_c2.mul(e).mul(f))
             }
             Member::Cauchy => {
-                // (1 − z/2)/(1 + z/2)² = q (2q − 1) with q = 1/(1 + z/2) (0 when z = ∞).
+                // (1 − z/2)/(1 + z/2)² = q (2q − 1) with q = 1/(1 + z/2). Beyond |a| = 2³²
+                // (where a² overflows f32 from 1.8e19, while −2/a² is still in its subnormal
+                // range up to 1.9e22) it is −2/z to rounding, formed as (−2/a)·(1/a).
                 let q = one.div(half.mul(a).mul_add(a, one));
-                inv_c2.mul(q).mul(q.add(q).sub(one))
+                let b = one.div(a);
+                V::select(
+                    a.abs().lt(k(a, 4_294_967_296.0)),
+                    inv_c2.mul(q).mul(q.add(q).sub(one)),
+                    inv_c2.mul(k(a, -2.0).mul(b)).mul(b),
+                )
             }
             Member::Charbonnier => {
                 let (sq, _) = hypot1(a);

@@ -77,8 +77,19 @@ impl Pointwise for Huber {
         // c = clamp(r, −δ, δ) is the gradient, and c·(r − c/2) is the value on both branches
         // (½r² inside, δ(|r| − ½δ) outside): no compare, no select (optax's formulation).
         let c = r.max(delta.neg()).min(delta);
+        // Where r overflows the precision (p and t of opposite signs near its end) the value
+        // δ(|r| − ½δ) may still fit (δ < 1): from the exact halves h = ½p − ½t it is
+        // 2c·(h − ¼c). A select on the rare lanes; elsewhere the plain form, bit for bit.
+        let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
+        let quarter = p.splat(<V::Elem as Float>::from_f64(0.25));
+        let h = half.mul(p).sub(half.mul(t));
+        let value = V::select(
+            r.abs().lt(inf),
+            c.mul(r.sub(half.mul(c))),
+            c.add(c).mul(h.sub(quarter.mul(c))),
+        );
         Terms {
-            value: c.mul(r.sub(half.mul(c))),
+            value,
             grad: c,
             grad_aux: r,
         }

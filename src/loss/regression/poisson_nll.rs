@@ -24,7 +24,10 @@
 //! separately where their difference fits, and give `+∞`, not NaN, where it does not. The
 //! Hessian without `log_input` is formed as `(t/q)/q`, as `q²` overflows first. Where the
 //! rate `q = p + ε` itself overflows f32 (both near `f32::MAX`), it is carried halved:
-//! `ln q = ln(½p + ½ε) + ln 2` and `t/q = ½t / (½p + ½ε)`. Matches
+//! `ln q = ln(½p + ½ε) + ln 2` and `t/q = ½t / (½p + ½ε)`. And `ln q` keeps the rounding
+//! error `e` of `p + ε` (`ln q + e/q`): where one is far below the other, the rounded sum
+//! drops it, and a large count multiplies what `ln q` lost (`t = 1e30`, `p = 1e-8`, `ε = 1`:
+//! `t·ln q` is `1e22`, where PyTorch's f32 gives 0). Otherwise matches
 //! `torch.nn.PoissonNLLLoss(log_input=True, full=False, eps=1e-8)`. A negative count `t < 0`
 //! is [`InvalidInput`](crate::Error::InvalidInput) on `target`, and a negative rate
 //! (`log_input = false`, `p < 0`) on `pred`; PyTorch computes on (and returns NaN or
@@ -71,13 +74,18 @@ impl Default for PoissonNll {
 
 /// The rate `q = p + ε` of the form without `log_input`, as `q·s` and `s`: `s = 1`, or `s = ½`
 /// where `p + ε` overflows the precision (`p` and `ε` both near the end of f32's range; the
-/// halves cannot overflow, and halving is exact there). With `s = 1` every formula below is
-/// bit-identical to the plain one.
+/// halves cannot overflow, and halving is exact there). With `s = 1` the ratios below are
+/// bit-identical to the plain ones. The sum's rounding error is kept (TwoSum) for `ln q`:
+/// where `p ≪ ε` (or `ε ≪ p`) the rounded `q` loses the smaller one, and a large count
+/// multiplies what `ln q` then lost (`t·ln(1 + 1e-8)` at `t = 1e30` is −1e22 in truth, 0 from
+/// `ln 1`; PyTorch gives 0).
 struct Rate<V> {
     scaled: V,
     factor: V,
     /// `ln(1/s)`: 0 or `ln 2`.
     ln_unscale: V,
+    /// `(p·s + ε·s) − q·s` exactly.
+    err: V,
 }
 
 impl<V: Vector> Rate<V> {
@@ -90,8 +98,14 @@ impl<V: Vector> Rate<V> {
             .add(eps)
             .lt(p.splat(<V::Elem as Float>::from_f64(f64::INFINITY)));
         let factor = V::select(fits, one, half);
+        let (a, b) = (p.mul(factor), eps.mul(factor));
+        let scaled = a.add(b);
+        // Knuth's TwoSum: the exact error of `a + b` without knowing which is larger.
+        let b_part = scaled.sub(a);
+        let err = a.sub(scaled.sub(b_part)).add(b.sub(b_part));
         Rate {
-            scaled: p.mul(factor).add(eps.mul(factor)),
+            scaled,
+            err,
             factor,
             ln_unscale: V::select(
                 fits,
@@ -100,10 +114,13 @@ impl<V: Vector> Rate<V> {
             ),
         }
     }
-    /// `ln q`.
+    /// `ln q`, as `ln(q·s) + err/(q·s) − ln s` (`ln(x + e) = ln x + e/x` to second order,
+    /// `|e/x| ≤ 2⁻²⁴`); the correction is 0 where `q = 0` (`0/0`) or `err = 0`.
     #[inline(always)]
     fn ln(&self) -> V {
-        ln(self.scaled).add(self.ln_unscale)
+        let zero = self.err.splat(<V::Elem as Float>::ZERO);
+        let fix = V::select(self.err.eq(zero), zero, self.err.div(self.scaled));
+        ln(self.scaled).add(fix.add(self.ln_unscale))
     }
     /// `x / q` as `(x·s) / (q·s)`.
     #[inline(always)]

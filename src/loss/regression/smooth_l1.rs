@@ -80,8 +80,18 @@ impl Pointwise for SmoothL1 {
         // u = r/β, in (−1, 1) where it is used (|r| < β, which never holds for β = 0).
         let (pre, inv) = ratio_factors::<V::Elem>(self.beta);
         let u = r.mul(p.splat(pre)).mul(p.splat(inv));
+        // Where r overflows the precision, |r| − ½β may still fit (β near its end): from the
+        // exact halves h = ½p − ½t it is 2·(|h| − ¼β).
+        let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
+        let quarter = p.splat(<V::Elem as Float>::from_f64(0.25));
+        let two = p.splat(<V::Elem as Float>::from_f64(2.0));
+        let linear = V::select(
+            abs.lt(inf),
+            abs.sub(half.mul(beta)),
+            two.mul(half.mul(p).sub(half.mul(t)).abs().sub(quarter.mul(beta))),
+        );
         Terms {
-            value: V::select(quadratic, half.mul(r).mul(u), abs.sub(half.mul(beta))),
+            value: V::select(quadratic, half.mul(r).mul(u), linear),
             grad: V::select(quadratic, u, sign(r)),
             grad_aux: r,
         }

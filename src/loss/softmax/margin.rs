@@ -85,11 +85,13 @@ const SUM_DOWN: f64 = 2.649_734_913_688_990_5e-169;
 const SUM_UP: f64 = 3.773_962_424_821_541_4e168;
 
 /// A Weston–Watkins row's two sums again (`Σ h̃^p`, `Σ ∂h̃^p/dk`, as `Ww` returns them),
-/// each hinge scaled by [`SUM_DOWN`] first: the cold path for f64 data whose hinges, near
-/// `f64::MAX`, sum beyond it while the row's value (divided by `C`) fits. The same `h̃`
-/// as `Ww`, one element at a time; hinges far below the overflowing ones underflow, a
-/// negligible part of such a sum.
-fn scaled_sums<F: Float>(row: &[F], y: usize, hi: F, lo: F, square: bool) -> [f64; 2] {
+/// each hinge widened to f64 and scaled by `down` first. With [`SUM_DOWN`]: the cold path
+/// for f64 data whose hinges, near `f64::MAX`, sum beyond it while the row's value (divided
+/// by `C`) fits (hinges far below the overflowing ones underflow, a negligible part of such
+/// a sum). With 1: the cold path for squared hinges whose squares fell below the data's
+/// normal range (f32 `h̃ = 5e-31`: `h̃² = 0`, where a tiny divisor makes the value a normal
+/// number), squared in f64. The same `h̃` as `Ww`, one element at a time.
+fn scaled_sums<F: Float>(row: &[F], y: usize, hi: F, lo: F, square: bool, down: f64) -> [f64; 2] {
     let half = F::from_f64(0.5);
     let mut s = [0.0; 2];
     for (j, &x) in row.iter().enumerate() {
@@ -97,17 +99,28 @@ fn scaled_sums<F: Float>(row: &[F], y: usize, hi: F, lo: F, square: bool) -> [f6
         if j == y || h <= F::ZERO {
             continue;
         }
-        let h = h.to_f64() * SUM_DOWN;
+        let h = h.to_f64() * down;
         if square {
             s[0] += h * h;
             s[1] += h;
         } else {
             s[0] += h;
-            s[1] += SUM_DOWN;
+            s[1] += down;
         }
     }
     s
 }
+
+/// The sum of squared half-hinges below which an f32 row's squares are formed again in
+/// f64 (`2⁻¹⁰⁰`: a square below `2⁻¹²⁶` has lost bits beyond `2⁻²⁶` of such a sum).
+const TINY_SQUARES_F32: f64 = 7.888_609_052_210_118e-31;
+/// Likewise for f64 rows (`2⁻⁹⁹⁶`), whose hinges are then scaled by [`TINY_UP`] (`2⁴⁰⁰`) before
+/// squaring, and the sum by [`TINY_DOWN`] twice.
+const TINY_SQUARES_F64: f64 = 1.493_221_789_605_150_2e-300;
+/// `2⁴⁰⁰`.
+const TINY_UP: f64 = 2.582_249_878_086_908_6e120;
+/// `2⁻⁴⁰⁰`.
+const TINY_DOWN: f64 = 3.872_591_914_849_318_3e-121;
 
 struct MarginTask<'a, F> {
     kind: Kind,
@@ -250,6 +263,19 @@ impl<F: Float> Task for MarginTask<'_, F> {
                         sums[0] += s[0];
                         sums[1] += s[1];
                     }
+                    // Squares below the data's normal range lost their bits (to 0 for
+                    // `h̃ < 2⁻⁷⁵` in f32) where a small divisor may still make the value a
+                    // normal number: such a row's squares again (cold; a row whose squares
+                    // sum below 2⁻¹⁰⁰ in f32, 2⁻⁹⁹⁶ in f64, with a hinge active), in f64 for
+                    // f32 data, scaled by 2⁴⁰⁰ for f64 data.
+                    if square && sums[1] > 0.0 {
+                        if F::MANTISSA_DIGITS == 24 && sums[0] < TINY_SQUARES_F32 {
+                            sums[0] = scaled_sums(row, y, hi, lo, true, 1.0)[0];
+                        } else if F::MANTISSA_DIGITS != 24 && sums[0] < TINY_SQUARES_F64 {
+                            let up = scaled_sums(row, y, hi, lo, true, TINY_UP)[0];
+                            sums[0] = up * TINY_DOWN * TINY_DOWN;
+                        }
+                    }
                     let value = w * (sums[0] * vk) / c as f64;
                     let gy = -sums[1] * f * unscale;
                     if w == 0.0 {
@@ -262,7 +288,7 @@ impl<F: Float> Task for MarginTask<'_, F> {
                         // f64 data: hinges near f64::MAX sum beyond it where the value,
                         // divided by C, fits. The sums again, scaled down (cold); scaled
                         // back in steps, so that only a result beyond the range is ∞.
-                        let s = scaled_sums(row, y, hi, lo, square);
+                        let s = scaled_sums(row, y, hi, lo, square, SUM_DOWN);
                         let mut value = w * vk / c as f64 * s[0] * SUM_UP;
                         if square {
                             value *= SUM_UP;
