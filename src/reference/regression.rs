@@ -98,7 +98,15 @@ pub fn barron(p: f64, t: f64, alpha: f64, c: f64) -> f64 {
         0.5 * z
     } else {
         let b = fabs(alpha - 2.0);
-        b / alpha * expm1(0.5 * alpha * log1p(z / b))
+        let l = log1p(z / b);
+        // b/α·expm1(v) with v = ½αL; for a tiny α (1e-300) v underflows where the value
+        // (→ the Cauchy limit b·L/2) does not: b·(½L)·(1 + v/2) there (error v²/6).
+        let v = 0.5 * alpha * l;
+        if fabs(v) < 1e-8 {
+            b * (0.5 * l) * (1.0 + 0.5 * v)
+        } else {
+            b / alpha * expm1(v)
+        }
     }
 }
 

@@ -1693,3 +1693,29 @@ fn squared_multi_margin_of_tiny_hinges_over_a_tiny_divisor_is_not_0() {
         close("value", f64::from(v), want, 1e-5);
     }
 }
+
+#[test]
+fn sigmoid_focal_with_a_gamma_below_f32s_range_is_never_nan() {
+    // γ = 1e-300 is 0 in f32: (1 − p_t)^γ as exp(γ·ln(1 − p_t)) was exp(0·(−∞)) = NaN where
+    // p_t = 1 (x = 3.4e38, y = 1); it is 0 there (γ > 0), and ≈ 1 elsewhere.
+    let l = SigmoidFocal {
+        alpha: 0.25,
+        gamma: 1e-300,
+    };
+    let x = [f32::MAX, 0.5, -2.0];
+    let y = [1.0f32, 0.75, 0.0];
+    for b in backends() {
+        let mut out = [0.0f32; 3];
+        l.on(b)
+            .unwrap()
+            .value_elementwise(&x, &y, None, &mut out[..])
+            .unwrap();
+        assert_eq!(out[0], 0.0, "{b:?}");
+        for i in 1..3 {
+            let (xi, yi) = (f64::from(x[i]), f64::from(y[i]));
+            let bce = xi.max(0.0) - xi * yi + (-xi.abs()).exp().ln_1p();
+            let at = 0.25 * yi + 0.75 * (1.0 - yi);
+            close("value", f64::from(out[i]), at * bce, 1e-6);
+        }
+    }
+}

@@ -123,8 +123,11 @@ impl SigmoidFocal {
             let q = u.mul(d);
             q.mul(q)
         } else {
-            // ln q = ln u − L; u = 0 gives ln u = −∞ and q^γ = 0 (γ > 0 here).
-            exp(x.splat(<V::Elem as Float>::from_f64(g)).mul(ln(u).sub(l)))
+            // ln q = ln u − L; u = 0 gives ln u = −∞ and q^γ = 0 (γ > 0 here), selected:
+            // a γ below f32's range is 0 in f32 (γ = 1e-300), and 0·(−∞) would be NaN.
+            let zero = x.splat(<V::Elem as Float>::ZERO);
+            let q_gamma = exp(x.splat(<V::Elem as Float>::from_f64(g)).mul(ln(u).sub(l)));
+            V::select(u.eq(zero), zero, q_gamma)
         };
         let scale = if self.alpha >= 0.0 {
             // α_t = α·y + (1 − α)·(1 − y): at y = 1 it is α exactly, where the shorter

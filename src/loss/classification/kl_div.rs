@@ -13,6 +13,9 @@ use crate::simd::{Float, Vector};
 /// ℓ = eᵗ·(t − x)         with log_target (t holds log-probabilities), ∂ℓ/∂x = −eᵗ
 /// ```
 ///
+/// With `log_target`, a term is 0 where `eᵗ` underflowed (`t − x` may then have overflowed,
+/// `0·∞`) or where `t = x` (`∞·0` where `eᵗ` overflowed); PyTorch gives NaN there.
+///
 /// PyTorch's `reduction="batchmean"` is [`Reduction::Divisor`](crate::Reduction::Divisor)
 /// with the number of rows; `Mean` divides by the number of elements as PyTorch's `mean`.
 /// A negative target (without `log_target`) is [`Error::InvalidInput`](crate::Error::InvalidInput);

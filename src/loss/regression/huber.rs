@@ -10,7 +10,9 @@
 //!
 //! Reference: P. J. Huber, "Robust Estimation of a Location Parameter", 1964. The branch
 //! test is PyTorch's `|r| < δ` (Keras uses `≤`; the value and gradient agree, the Hessian at
-//! exactly `|r| = δ` is 0 here as in PyTorch).
+//! exactly `|r| = δ` is 0 here as in PyTorch). Where `p − t` overflows the precision (`p`
+//! and `t` of opposite signs near its end) the value `δ(|r| − ½δ)` may still fit (`δ < 1`):
+//! there it is formed from the exact halves `½p − ½t` (PyTorch gives `+∞`).
 
 use crate::shape::pointwise::{Pointwise, Terms};
 use crate::simd::{Float, Vector};

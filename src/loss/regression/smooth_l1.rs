@@ -15,7 +15,9 @@
 //! The quadratic branch is computed as `½·r·u` with `u = r/β ∈ (−1, 1)`: as `½·r²/β` (PyTorch's
 //! form), `r²` underflows for a small `β` where the loss is a normal number (f32, `β = 1e-30`,
 //! `r = 1e-31`: 0 instead of `5e-33`); and `u` is formed so that a subnormal `β`, whose `1/β`
-//! overflows, still gives a finite `u`.
+//! overflows, still gives a finite `u`. Where `r` overflows the precision, the linear
+//! branch `|r| − ½β` may still fit (`β` near the range's end): there it is `2·(|½p − ½t| −
+//! ¼β)`, from exact halves (PyTorch gives `+∞`).
 
 use super::huber::positive;
 use super::mae::sign;
