@@ -1719,3 +1719,22 @@ fn sigmoid_focal_with_a_gamma_below_f32s_range_is_never_nan() {
         }
     }
 }
+
+#[test]
+fn barron_cauchy_gradient_of_a_subnormal_residual_is_the_residual() {
+    // α = 0, r = 1.35e-39 (subnormal in f32): ∂ρ/∂p = r/(1 + r²/2) = r. As 1/(1/r + r/2),
+    // 1/r overflowed f32 and the gradient was 0.
+    let r = 1.347_64e-39f32;
+    for b in backends() {
+        let mut g = [1.0f32; 1];
+        Barron {
+            alpha: 0.0,
+            scale: 1.0,
+        }
+        .on(b)
+        .unwrap()
+        .grad(&[r], &[0.0], None, Reduction::Sum, &mut g[..])
+        .unwrap();
+        assert_eq!(g[0], r, "{b:?}");
+    }
+}

@@ -432,8 +432,12 @@ impl Kernel {
             }
             Member::Cauchy => {
                 let pp = parts(self, a);
-                // 1/(1/a + a/2) = a/(1 + a²/2) without forming a² (and 0 at a = 0).
-                (pp.l, inv_c.div(one.div(a).add(half.mul(a))))
+                // a/(1 + a²/2): as 1/(1/a + a/2) from a = 1 up, without forming a² (which
+                // overflows f32 beyond 1.8e19); below 1 as it is, since 1/a overflows f32 for
+                // a subnormal a (below 2.9e-39 the gradient ≈ a was 0).
+                let plain = inv_c.mul(a).div(half.mul(a).mul_add(a, one));
+                let far = inv_c.div(one.div(a).add(half.mul(a)));
+                (pp.l, V::select(a.lt(one), plain, far))
             }
             Member::Charbonnier => {
                 let (sq, moderate) = hypot1(a);
