@@ -972,7 +972,7 @@ fn run_wide<S: Simd, F: Float, I: Io<F>>(
                     _ => 0.0,
                 };
                 let scaled = unscale.is_some();
-                fix_label(io.buf(), label, &co, &st, job.cap, base, scaled, tau_y);
+                fix_label(v, io.buf(), label, &co, &st, job.cap, base, scaled, tau_y);
             }
             Verb::Hessian => {
                 // Scaled by 2⁻⁶⁴ where they overflow the precision, as the gradient's: the
@@ -1101,10 +1101,13 @@ fn take_label_base<F: Float>(g: &mut [F], label: Option<usize>, co: &Coef, add: 
 /// [`grad_coefficients`]) or `d` overflows the precision, the pass's `a·p_y` and `d` may
 /// both be infinite (`∞ − ∞`) or `d` alone (`−∞`), while the entry, about `−d·(1 − p_y)`,
 /// may fit: it is then [`wide_label_entry`], in f64 (`tau_y`: the label's τ, 0 without a
-/// τ stream).
+/// τ stream), from `e_y = exp(z_y − m)` made by the lane `exp` of pass 2 (`v`'s), the value
+/// pass 2 stored: bit for bit the `e_y` of the other entries, and no second `exp` (a scalar
+/// f64 one, on a target without f64 hardware, was 1.5 KB of a cross-entropy call's flash).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn fix_label<F: Float>(
+fn fix_label<F: Float, V: Vector<Elem = F>>(
+    v: V,
     g: &mut [F],
     label: Option<usize>,
     co: &Coef,
@@ -1139,7 +1142,8 @@ fn fix_label<F: Float>(
         F::from_f64(if dz == 0.0 {
             0.0
         } else {
-            wide_label_entry(co, st, tau_y) * dz
+            let e_y = math::exp(v.splat(F::from_f64(st.zy))).reduce_max();
+            wide_label_entry(co, st, tau_y, e_y.to_f64()) * dz
         })
     } else {
         // In the buffer's precision, so that p_y·a − d is exactly 0 where the rounded p_y·a
@@ -1152,15 +1156,15 @@ fn fix_label<F: Float>(
     };
 }
 
-/// The label's entry before `dz/dx`, `a·p_y − b·τ_y − d`, in f64 from the row's stats
-/// (`p_y = e^(z_y − m)/S`), for rows whose coefficients overflow the precision (a cold
-/// path; see [`fix_label`]). `a·p_y` is formed as `a·(e_y/S)`, each factor bounded; where
+/// The label's entry before `dz/dx`, `a·p_y − b·τ_y − d`, in f64 from the row's stats and
+/// the label's `e_y = e^(z_y − m)` (`p_y = e_y/S`), for rows whose coefficients overflow the
+/// precision (a cold path; see [`fix_label`]). `a·p_y` is formed as `a·(e_y/S)`, each factor bounded; where
 /// `a = d` (no smoothing) the entry is `−d·(1 − p_y) − b·τ_y`, without the cancellation of
 /// two large terms; where `a` and `d` are both infinite (f64 coefficients beyond its
 /// range, whose difference is `−d·(1 − p_y)` up to terms that fit) it is that, `−∞`.
 #[cold]
-fn wide_label_entry(co: &Coef, st: &RowStats, tau_y: f64) -> f64 {
-    let p_y = libm::exp(st.zy) / st.sum;
+fn wide_label_entry(co: &Coef, st: &RowStats, tau_y: f64, e_y: f64) -> f64 {
+    let p_y = e_y / st.sum;
     let smooth = if tau_y == 0.0 { 0.0 } else { co.b * tau_y };
     let own = if co.a == co.d || (co.a.is_infinite() && co.d.is_infinite()) {
         // 1 − p_y = 0 (the row's only unmasked class): the entry is 0, also for d = ∞.
@@ -1352,7 +1356,7 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             } else {
                 g.copy_from_slice(&row_grad[..c]);
             }
-            fix_label(g, label, &co, &st, None, base, unscale.is_some(), 0.0);
+            fix_label(v, g, label, &co, &st, None, base, unscale.is_some(), 0.0);
         }
         r0 += nr;
     }
