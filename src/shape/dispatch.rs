@@ -241,15 +241,16 @@ pub(crate) fn task<T: Task>(backend: Backend, t: T) -> Result<T::Output> {
 /// In builds with debug assertions on x86_64 (the dev and test profiles: the test binaries,
 /// the C API's tests and the examples) the body is compiled once per precision, here in
 /// losskit, as two non-generic functions the generic one picks between: callers link them
-/// instead of compiling the row driver again. Elsewhere the function is the body itself,
-/// generic; where the portable backend is the only one it is inlined, as everything on that
-/// path is (`fold_inline!`), so that a call's options fold.
+/// instead of compiling the row driver again (not in losskit's own unit-test binary, whose
+/// tests instantiate what they call, as for `compiled_once!`). Elsewhere the function is
+/// the body itself, generic; where the portable backend is the only one it is inlined, as
+/// everything on that path is (`fold_inline!`), so that a call's options fold.
 macro_rules! compiled_per_precision {
     ($(#[$meta:meta])* $vis:vis fn $name:ident<F>($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$meta])*
         #[cfg_attr(not(target_arch = "x86_64"), inline(always))]
         $vis fn $name<F: $crate::simd::Float>($($arg: $ty),*) -> $ret {
-            #[cfg(all(target_arch = "x86_64", debug_assertions))]
+            #[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
             {
                 struct Instances;
                 impl $crate::simd::private::ByPrecision for Instances {
@@ -259,7 +260,7 @@ macro_rules! compiled_per_precision {
                 $crate::shape::dispatch::compiled_per_precision!(@once p64, f64, ($($arg: $ty),*) -> $ret $body);
                 F::pick::<Instances>(p32::body, p64::body)($($arg),*)
             }
-            #[cfg(not(all(target_arch = "x86_64", debug_assertions)))]
+            #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(test))))]
             $body
         }
     };

@@ -93,15 +93,15 @@ pub trait Pointwise: Copy + Send + Sync {
 
 /// A pass of loss `L` in precision `F`, as a function pointer (the type of a compiled
 /// kernel, see `compiled_once!`).
-#[cfg(all(target_arch = "x86_64", debug_assertions))]
+#[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
 pub(crate) type KernelFn<F, L> =
     for<'i, 'o> fn(&L, Backend, Inputs<'i, F>, Outputs<'o, F>, F) -> Result<Outcome<F>>;
 
 /// The two precisions' `KernelFn`s of a loss, for `Sealed::pick`.
-#[cfg(all(target_arch = "x86_64", debug_assertions))]
+#[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
 pub(crate) struct KernelOf<L>(core::marker::PhantomData<L>);
 
-#[cfg(all(target_arch = "x86_64", debug_assertions))]
+#[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
 impl<L> crate::simd::private::ByPrecision for KernelOf<L> {
     type Of<F: Float> = KernelFn<F, L>;
 }
@@ -117,7 +117,9 @@ impl<L> crate::simd::private::ByPrecision for KernelOf<L> {
 /// instantiating the kernels again; only the thin verbs above `pass` (validation, the
 /// reduction) are generic in the caller. Optimised builds instantiate what they call, where
 /// they call it: a crate calling three losses compiles three losses' kernels, not every
-/// loss's.
+/// loss's. So does losskit's own unit-test binary (`cfg(test)`): its tests call few losses,
+/// and compiling every kernel eagerly there a second time (beside the library the other
+/// test binaries link) was the longest compilation of `cargo test`.
 ///
 /// Where the portable backend is the only one (no x86), the kernels inline into the caller
 /// instead, as everything on that path does, so that a call's options fold (what keeps
@@ -136,7 +138,7 @@ macro_rules! compiled_once {
             out: $crate::shape::pointwise::Outputs<'_, F>,
             scale: F,
         ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<F>> {
-            #[cfg(all(target_arch = "x86_64", debug_assertions))]
+            #[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
             {
                 use $crate::shape::pointwise::{KernelFn, KernelOf, verb};
                 $crate::shape::dispatch::pointwise_kernel!($loss);
@@ -161,7 +163,7 @@ macro_rules! compiled_once {
                 };
                 kernel(self, backend, inp, out, scale)
             }
-            #[cfg(all(target_arch = "x86_64", not(debug_assertions)))]
+            #[cfg(all(target_arch = "x86_64", any(not(debug_assertions), test)))]
             {
                 $crate::shape::dispatch::pointwise_kernel!($loss);
                 kernel::<F, VERB>(self, backend, inp, out, scale)
