@@ -1086,6 +1086,10 @@ pub trait PointwiseLoss: Pointwise {
     crate::simd::fold_inline! {
     /// The gradient `∂L/∂pred`, written or added into `grad`.
     ///
+    /// It runs [`value_and_grad`](Self::value_and_grad)'s kernel and drops the value (one
+    /// kernel per loss fewer in every build that links it), so it costs what that costs,
+    /// and gives the same gradient bit for bit.
+    ///
     /// # Errors
     /// See the trait docs.
     fn grad<'g, F: Float>(

@@ -1158,10 +1158,11 @@ fn fix_label<F: Float, V: Vector<Elem = F>>(
 
 /// The label's entry before `dz/dx`, `a·p_y − b·τ_y − d`, in f64 from the row's stats and
 /// the label's `e_y = e^(z_y − m)` (`p_y = e_y/S`), for rows whose coefficients overflow the
-/// precision (a cold path; see [`fix_label`]). `a·p_y` is formed as `a·(e_y/S)`, each factor bounded; where
-/// `a = d` (no smoothing) the entry is `−d·(1 − p_y) − b·τ_y`, without the cancellation of
-/// two large terms; where `a` and `d` are both infinite (f64 coefficients beyond its
-/// range, whose difference is `−d·(1 − p_y)` up to terms that fit) it is that, `−∞`.
+/// precision (a cold path; see [`fix_label`]). `a·p_y` is formed as `a·(e_y/S)`, each
+/// factor bounded; where `a = d` (no smoothing) the entry is `−d·(1 − p_y) − b·τ_y`, without
+/// the cancellation of two large terms; where `a` and `d` are both infinite (f64
+/// coefficients beyond its range, whose difference is `−d·(1 − p_y)` up to terms that fit)
+/// it is that, `−∞`.
 #[cold]
 fn wide_label_entry(co: &Coef, st: &RowStats, tau_y: f64, e_y: f64) -> f64 {
     let p_y = e_y / st.sum;
