@@ -12,33 +12,33 @@
 //! configuration does not compile the rest for nothing.
 #![cfg_attr(losskit_conformance_only, allow(dead_code, unused_imports))]
 
-#[cfg(not(losskit_conformance_only))]
-mod accuracy;
-#[cfg(not(losskit_conformance_only))]
-mod barron_properties;
 mod common;
-#[cfg(not(losskit_conformance_only))]
-mod compiled_once;
 mod conformance_barron;
 mod conformance_classification;
 mod conformance_extra;
 mod conformance_regression;
 mod conformance_softmax;
-#[cfg(not(losskit_conformance_only))]
-mod driver_edges;
-#[cfg(not(losskit_conformance_only))]
-mod fuzz_findings;
-#[cfg(not(losskit_conformance_only))]
-mod fuzz_replay;
-#[cfg(not(losskit_conformance_only))]
-mod no_alloc;
-#[cfg(not(losskit_conformance_only))]
-mod pointwise_properties;
-#[cfg(not(losskit_conformance_only))]
-mod pointwise_proptest;
-#[cfg(not(losskit_conformance_only))]
-mod row_errors;
-#[cfg(not(losskit_conformance_only))]
-mod row_registry;
-#[cfg(not(losskit_conformance_only))]
-mod softmax_properties;
+
+/// The modules left out with `--cfg losskit_conformance_only`.
+macro_rules! beside_the_conformance_vectors {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[cfg(not(losskit_conformance_only))]
+            mod $module;
+        )*
+    };
+}
+beside_the_conformance_vectors!(
+    accuracy,
+    barron_properties,
+    compiled_once,
+    driver_edges,
+    fuzz_findings,
+    fuzz_replay,
+    no_alloc,
+    pointwise_properties,
+    pointwise_proptest,
+    row_errors,
+    row_registry,
+    softmax_properties,
+);
