@@ -24,7 +24,7 @@
 
 use crate::error::{Error, Result};
 use crate::reduction::{Out, Reduction};
-use crate::shape::accumulate::{BLOCK, BlockSum, LaneSum, Summable, TreeSum};
+use crate::shape::accumulate::{BLOCK, BlockSum, LaneSum, TreeSum};
 use crate::simd::{Backend, Float, Simd, Vector};
 
 /// Per-lane results of a pointwise loss.
@@ -146,6 +146,8 @@ macro_rules! compiled_once {
                 $crate::shape::pointwise::compiled_once!(@once value64, f64, verb::VALUE, $loss);
                 $crate::shape::pointwise::compiled_once!(@once each32, f32, verb::ELEMENTWISE, $loss);
                 $crate::shape::pointwise::compiled_once!(@once each64, f64, verb::ELEMENTWISE, $loss);
+                $crate::shape::pointwise::compiled_once!(@once grad32, f32, verb::GRAD, $loss);
+                $crate::shape::pointwise::compiled_once!(@once grad64, f64, verb::GRAD, $loss);
                 $crate::shape::pointwise::compiled_once!(@once both32, f32, verb::VALUE_AND_GRAD, $loss);
                 $crate::shape::pointwise::compiled_once!(@once both64, f64, verb::VALUE_AND_GRAD, $loss);
                 $crate::shape::pointwise::compiled_once!(@once hess32, f32, verb::HESSIAN, $loss);
@@ -156,8 +158,8 @@ macro_rules! compiled_once {
                 let kernel: KernelFn<F, $loss> = match VERB {
                     verb::VALUE => F::pick::<KernelOf<$loss>>(value32, value64),
                     verb::ELEMENTWISE => F::pick::<KernelOf<$loss>>(each32, each64),
-                    // The gradient verb runs the fused kernel (`pass_of`): never `GRAD` here.
-                    verb::GRAD | verb::VALUE_AND_GRAD => F::pick::<KernelOf<$loss>>(both32, both64),
+                    verb::GRAD => F::pick::<KernelOf<$loss>>(grad32, grad64),
+                    verb::VALUE_AND_GRAD => F::pick::<KernelOf<$loss>>(both32, both64),
                     verb::HESSIAN => F::pick::<KernelOf<$loss>>(hess32, hess64),
                     _ => F::pick::<KernelOf<$loss>>(probe32, probe64),
                 };
@@ -195,7 +197,6 @@ pub(crate) use compiled_once;
 pub(crate) mod verb {
     pub const VALUE: u8 = 0;
     pub const ELEMENTWISE: u8 = 1;
-    /// The gradient verb: the drivers run `VALUE_AND_GRAD`'s kernel for it (`pass_of`).
     pub const GRAD: u8 = 2;
     pub const VALUE_AND_GRAD: u8 = 3;
     pub const HESSIAN: u8 = 4;
@@ -753,8 +754,7 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
     // compensated sum that overflowed runs it once more with scaled terms (below).
     let mut term_scale = F::ONE;
     loop {
-        let o = pass_of::<F, L, VERB>(
-            loss,
+        let o = loss.pass::<F, VERB>(
             backend,
             inp,
             Outputs {
@@ -796,32 +796,6 @@ pub(crate) fn execute<F: Float, L: Pointwise, const VERB: u8>(
         term_scale = F::from_f64(RESUM_SCALE);
     }
 }
-}
-
-/// Runs `loss`'s pass of `VERB`, where the gradient verb is the fused kernel without its
-/// value: a loss has no gradient-only kernel (one kernel fewer per loss, precision,
-/// weighting and backend, in every build that instantiates them), at the cost of the value
-/// the fused kernel computes beside the gradient (the same `eval`, so the same gradient bit
-/// for bit). The value is dropped here (a gradient pass's sum is 0), so that nothing after
-/// it re-sums an overflowed value nobody asked for. `VERB` is a constant: the branch not
-/// taken is not instantiated.
-#[inline(always)]
-fn pass_of<F: Float, L: Pointwise, const VERB: u8>(
-    loss: &L,
-    backend: Backend,
-    inp: Inputs<'_, F>,
-    out: Outputs<'_, F>,
-    scale: F,
-) -> Result<Outcome<F>> {
-    if VERB == verb::GRAD {
-        let o = loss.pass::<F, { verb::VALUE_AND_GRAD }>(backend, inp, out, scale)?;
-        Ok(Outcome {
-            sum: <F::Sum as Summable>::ZERO,
-            invalid: o.invalid,
-        })
-    } else {
-        loss.pass::<F, VERB>(backend, inp, out, scale)
-    }
 }
 
 /// Sums again a sum that is not finite (a rare path; a finite sum is returned as it is),
@@ -968,8 +942,7 @@ pub(crate) fn execute_broadcast<F: Float, L: Pointwise, const VERB: u8>(
         } else {
             &mut main[r * classes..(r + 1) * classes]
         };
-        let o = pass_of::<F, L, VERB>(
-            loss,
+        let o = loss.pass::<F, VERB>(
             backend,
             row(r),
             Outputs {
@@ -1085,10 +1058,6 @@ pub trait PointwiseLoss: Pointwise {
 
     crate::simd::fold_inline! {
     /// The gradient `∂L/∂pred`, written or added into `grad`.
-    ///
-    /// It runs [`value_and_grad`](Self::value_and_grad)'s kernel and drops the value (one
-    /// kernel per loss fewer in every build that links it), so it costs what that costs,
-    /// and gives the same gradient bit for bit.
     ///
     /// # Errors
     /// See the trait docs.
