@@ -1103,7 +1103,7 @@ fn take_label_base<F: Float>(g: &mut [F], label: Option<usize>, co: &Coef, add: 
 /// may fit: it is then [`wide_label_entry`], in f64 (`tau_y`: the label's τ, 0 without a
 /// τ stream), from `e_y = exp(z_y − m)` made by the lane `exp` of pass 2 (`v`'s), the value
 /// pass 2 stored: bit for bit the `e_y` of the other entries, and no second `exp` (a scalar
-/// f64 one, on a target without f64 hardware, was 1.5 KB of a cross-entropy call's flash).
+/// f64 one, on a target without f64 hardware, was 1.2 KB of a cross-entropy call's flash).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fix_label<F: Float, V: Vector<Elem = F>>(
