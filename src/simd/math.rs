@@ -19,7 +19,8 @@
 //!   2^-59.8 with the rounded coefficients). `2^n` is applied in two steps,
 //!   `2^⌊n/2⌉ · 2^(n − ⌊n/2⌉)`, both in the normal exponent range of `pow2i`: the first
 //!   product is exact and the second rounds once, also into the subnormal range (gradual
-//!   underflow); above `hi` it overflows to `+inf`.
+//!   underflow); above `hi` it overflows to `+inf`. AVX-512 does this in one instruction
+//!   (`vscalef`, [`Vector::ldexp`]) with the same result.
 //! * `expm1(x)`: the same reduction (with `n` capped at the top exponent and a final factor
 //!   `2^(n − cap) ∈ {1, 2}`); `2^n·e^r − 1 = (2^n − 1) + 2^n·r_hi + 2^n·(r²P − r_lo)` with
 //!   both sums carried with their exact rounding errors (TwoSum, Fast2Sum), so the
@@ -204,23 +205,13 @@ fn exp_reduce<V: Vector>(x: V) -> (V, V, V) {
     (n, r_hi, q)
 }
 
-/// `y·2^n` for integral `n` with `|n| ≤ 2·(largest normal exponent) − 2`, as
-/// `y·2^n1·2^n2` with both halves in the normal exponent range: where `y·2^n1` is normal
-/// it is exact, and the second product rounds once, also into the subnormal range.
-#[inline(always)]
-fn scale_pow2<V: Vector>(y: V, n: V) -> V {
-    let n1 = round_mul(n, 0.5);
-    let n2 = n.sub(n1);
-    y.mul(n1.pow2i()).mul(n2.pow2i())
-}
-
 /// `e^x` for `x` already clamped to `[lo, hi]` of [`exp`] (or NaN).
 #[inline(always)]
 fn exp_clamped<V: Vector>(x: V) -> V {
     let (n, r_hi, q) = exp_reduce(x);
     let y = k(x, 1.0).add(r_hi.add(q));
-    // |n| ≤ 150 (f32) / 1077 (f64): y·2^n1 is exact, as n1 ≈ n/2.
-    scale_pow2(y, n)
+    // |n| ≤ 150 (f32) / 1077 (f64) and y ∈ [0.7, 1.5): `ldexp`'s domain.
+    y.ldexp(n)
 }
 
 /// The lower clamp of `exp`: below it the result rounds to 0, and `n/2` is a normal exponent.
@@ -248,7 +239,7 @@ fn exp_nonpositive<V: Vector>(x: V) -> V {
 /// wherever the product is (`1e-30·e^100` in f32), and as accurate as [`exp`] plus one
 /// rounding, also where `e^x` would be subnormal (`1e30·e^−100`). `y = m·2^e` (subnormal
 /// `y` scaled first, as in [`ln`]) and `e^x = e^r·2^n`; then `(e^r·m)·2^(n + e)`, the power
-/// of two applied by [`scale_pow2`]. `y = ±0` gives `+0` for every `x`; `x` is clamped to
+/// of two applied by [`Vector::ldexp`]. `y = ±0` gives `+0` for every `x`; `x` is clamped to
 /// `±200` (f32) / `±1500` (f64), beyond which every product with a finite `y ≠ 0` is 0 or
 /// `+inf`. A NaN `x` gives NaN.
 #[inline(always)]
@@ -267,7 +258,7 @@ pub(crate) fn mul_exp<V: Vector>(y: V, x: V) -> V {
     // within it both halves of the exponent are normal.
     let t = clamp(n.add(e), 2.0 - 2.0 * emax, 2.0 * emax);
     let zero = k(y, 0.0);
-    V::select(y.eq(zero), zero, scale_pow2(z, t))
+    V::select(y.eq(zero), zero, z.ldexp(t))
 }
 
 /// `e^x − 1 − x`, accurate to a few ulps everywhere, also for tiny `x` (≈ `x²/2`) where
@@ -517,15 +508,17 @@ mod tests {
         Expm1,
         Tanh,
         Expm1mx,
-        /// `y·e^x` ([`mul_exp`]): the only function of two inputs, `ys` and `xs`.
+        /// `y·e^x` ([`mul_exp`]): a function of two inputs, `ys` and `xs`.
         MulExp,
+        /// `y·2^x` ([`Vector::ldexp`]), the other one: `ys` and integral `xs`.
+        Ldexp,
     }
 
     impl Fun {
         /// The accuracy budget in ulps (see the module docs).
         fn budget(self) -> f64 {
             match self {
-                Fun::Exp | Fun::Ln | Fun::Log1p | Fun::Expm1 | Fun::MulExp => 2.0,
+                Fun::Exp | Fun::Ln | Fun::Log1p | Fun::Expm1 | Fun::MulExp | Fun::Ldexp => 2.0,
                 _ => 3.0,
             }
         }
@@ -551,6 +544,12 @@ mod tests {
                 let chunks = xs.chunks(V::LANES).zip(ys.chunks(V::LANES));
                 for ((x, y), o) in chunks.zip(out.chunks_mut(V::LANES)) {
                     mul_exp(v.load(y), v.load(x)).store(o);
+                }
+            }
+            Fun::Ldexp => {
+                let chunks = xs.chunks(V::LANES).zip(ys.chunks(V::LANES));
+                for ((x, y), o) in chunks.zip(out.chunks_mut(V::LANES)) {
+                    v.load(y).ldexp(v.load(x)).store(o);
                 }
             }
         }
@@ -598,7 +597,7 @@ mod tests {
             Fun::Expm1 => libm::expm1(x),
             Fun::Tanh => tanh_ref(x),
             Fun::Expm1mx => expm1mx_ref(x),
-            Fun::MulExp => unreachable!("a function of two inputs: see mul_exp_accuracy"),
+            Fun::MulExp | Fun::Ldexp => unreachable!("a function of two inputs: see its test"),
         }
     }
 
@@ -921,7 +920,7 @@ mod tests {
                 (-2.0 * F::thresholds()[9], 2.0 * F::thresholds()[9]),
                 (-1.0, 1.0),
             ),
-            Fun::MulExp => unreachable!("see mul_exp_accuracy"),
+            Fun::MulExp | Fun::Ldexp => unreachable!("a function of two inputs: see its test"),
         };
         loop {
             let x = match i % 4 {
@@ -1163,6 +1162,73 @@ mod tests {
     #[test]
     fn accuracy_mul_exp_f64() {
         mul_exp_accuracy::<f64>();
+    }
+
+    /// `Vector::ldexp` on every backend, bitwise against `y·2^n` rounded once (f32: the
+    /// exact f64 product rounded to f32; f64: `libm::scalbn`, exact but for its one
+    /// rounding), over its whole domain: `y` in `[0.5, 4)` (the ends, random), 0 and NaN, `n`
+    /// every integer with `|n| ≤ 2·emax − 2`. AVX-512's `vscalef` and the two-step default
+    /// must agree here, so that the exp family gives the same bits on every backend.
+    fn ldexp_exact<F: Prec>() {
+        let f32s = F::MANTISSA_DIGITS == 24;
+        let nmax: i32 = if f32s { 252 } else { 2044 };
+        let reference = |y: F, n: i32| -> F {
+            let y = y.to_f64();
+            F::from_f64(if f32s {
+                y * libm::exp2(n as f64)
+            } else {
+                libm::scalbn(y, n)
+            })
+        };
+        let c = |v: f64| F::from_f64(v);
+        let mut yb = vec![
+            F::ZERO,
+            c(0.5),
+            c(1.0),
+            c(2.0),
+            c(4.0).next_down(),
+            c(0.5).next_up(),
+        ];
+        let mut rng = Rng(0x1d3e ^ F::MANTISSA_DIGITS as u64);
+        for _ in 0..40 {
+            yb.push(c(rng.uniform(0.5, 4.0)));
+        }
+        let (mut ys, mut ns) = (Vec::new(), Vec::new());
+        for &y in &yb {
+            for n in -nmax..=nmax {
+                ys.push(y);
+                ns.push(n);
+            }
+        }
+        let xs: Vec<F> = ns.iter().map(|&n| c(n as f64)).collect();
+        let mut out = vec![F::ZERO; ys.len()];
+        for b in Backend::available() {
+            eval(b, Fun::Ldexp, &xs, &ys, &mut out);
+            for i in 0..ys.len() {
+                let want = reference(ys[i], ns[i]);
+                assert!(
+                    out[i].to_f64().to_bits() == want.to_f64().to_bits(),
+                    "ldexp {} {b}: {:e}·2^{} = {:e}, want {want:e}",
+                    F::NAME,
+                    ys[i],
+                    ns[i],
+                    out[i]
+                );
+            }
+            let mut o = [F::ZERO];
+            eval(b, Fun::Ldexp, &[c(3.0)], &[c(f64::NAN)], &mut o);
+            assert!(o[0].is_nan(), "ldexp {} {b}: NaN·2^3 = {:e}", F::NAME, o[0]);
+        }
+    }
+
+    #[test]
+    fn ldexp_exact_f32() {
+        ldexp_exact::<f32>();
+    }
+
+    #[test]
+    fn ldexp_exact_f64() {
+        ldexp_exact::<f64>();
     }
 
     /// Exact special values (bitwise, so the sign of zero counts) on every backend.

@@ -319,6 +319,28 @@ pub trait Vector: Copy {
     /// `2^self` for lanes holding integers in the normal exponent range
     /// (`[-126, 127]` for f32, `[-1022, 1023]` for f64); built from the exponent bits.
     fn pow2i(self) -> Self;
+    /// `self·2^n` for lanes `n` holding integers with `|n| ≤ 2·emax − 2` (252 for f32, 2044
+    /// for f64) and `self` in `[0.5, 4)` (or NaN, or 0): rounded once, so exact where the
+    /// result is normal, rounded once into the subnormal range (gradual underflow), `+inf`
+    /// past the top. The exp family's last step.
+    ///
+    /// The default applies `2^⌊n/2⌉` and then `2^(n − ⌊n/2⌉)`, both powers in the normal
+    /// range of [`Vector::pow2i`]: the first product is exact for such `self`, the second
+    /// rounds once. AVX-512 has one instruction for it (`vscalef`, one rounding for any
+    /// `self`), which gives the same results on these inputs.
+    #[inline(always)]
+    fn ldexp(self, n: Self) -> Self {
+        let f32 = <Self::Elem as Float>::MANTISSA_DIGITS == 24;
+        // round(n/2) by adding and subtracting 1.5·2^(p−1), as the exp family rounds.
+        let magic = self.splat(<Self::Elem as Float>::from_f64(if f32 {
+            12582912.0
+        } else {
+            6755399441055744.0
+        }));
+        let half = self.splat(<Self::Elem as Float>::from_f64(0.5));
+        let n1 = n.mul_add(half, magic).sub(magic);
+        self.mul(n1.pow2i()).mul(n.sub(n1).pow2i())
+    }
     /// For positive normal lanes `x`: `(m, e)` with `x = m · 2^e`, `m ∈ [1, 2)`, `e` integral.
     /// Other lanes give unspecified values (callers pre-scale subnormals and select specials).
     fn frexp(self) -> (Self, Self);

@@ -260,6 +260,11 @@ impl Vector for A5F32 {
         }
     }
     #[inline(always)]
+    fn ldexp(self, n: Self) -> Self {
+        // SAFETY: module invariant. `vscalefps`: self·2^⌊n⌋, rounded once.
+        unsafe { A5F32(_mm512_scalef_ps(self.0, n.0)) }
+    }
+    #[inline(always)]
     fn frexp(self) -> (Self, Self) {
         // SAFETY: module invariant.
         unsafe {
@@ -475,6 +480,11 @@ impl Vector for A5F64 {
             let biased = _mm512_castpd_si512(_mm512_add_pd(self.0, magic));
             A5F64(_mm512_castsi512_pd(_mm512_slli_epi64::<52>(biased)))
         }
+    }
+    #[inline(always)]
+    fn ldexp(self, n: Self) -> Self {
+        // SAFETY: module invariant. `vscalefpd`: self·2^⌊n⌋, rounded once.
+        unsafe { A5F64(_mm512_scalef_pd(self.0, n.0)) }
     }
     #[inline(always)]
     fn frexp(self) -> (Self, Self) {
