@@ -60,7 +60,11 @@ impl Pointwise for Expectile {
         let r = t.sub(p);
         let w = self.side(r);
         // A zero weight (τ = 0 or 1) contributes exactly 0, also when r overflowed to ±∞.
-        let wr = V::select(w.eq(zero), zero, w.mul(r));
+        // Where r overflowed (finite inputs far apart), w·r can still be finite (a tiny τ):
+        // w·t − w·p then, which does not overflow before the weight applies.
+        let far = r.sub(r).is_nan();
+        let wr = V::select(far, w.mul(t).sub(w.mul(p)), w.mul(r));
+        let wr = V::select(w.eq(zero), zero, wr);
         Terms {
             value: wr.mul(r),
             grad: wr.add(wr).neg(),
