@@ -205,6 +205,15 @@ fn exp_reduce<V: Vector>(x: V) -> (V, V, V) {
     (n, r_hi, q)
 }
 
+/// The default [`Vector::ldexp`]: `y·2^n` as `y·2^n1·2^n2`, `n1 = round(n/2)`, both
+/// halves in the normal exponent range of `pow2i`: for `y ∈ [0.5, 4)` the first product is
+/// exact and the second rounds once, also into the subnormal range.
+#[inline(always)]
+pub(super) fn ldexp_two_step<V: Vector>(y: V, n: V) -> V {
+    let n1 = round_mul(n, 0.5);
+    y.mul(n1.pow2i()).mul(n.sub(n1).pow2i())
+}
+
 /// `e^x` for `x` already clamped to `[lo, hi]` of [`exp`] (or NaN).
 #[inline(always)]
 fn exp_clamped<V: Vector>(x: V) -> V {
@@ -1166,8 +1175,8 @@ mod tests {
 
     /// `Vector::ldexp` on every backend, bitwise against `y·2^n` rounded once (f32: the
     /// exact f64 product rounded to f32; f64: `libm::scalbn`, exact but for its one
-    /// rounding), over its whole domain: `y` in `[0.5, 4)` (the ends, random), 0 and NaN, `n`
-    /// every integer with `|n| ≤ 2·emax − 2`. AVX-512's `vscalef` and the two-step default
+    /// rounding): every integer `n` with `|n| ≤ 2·emax − 2`, each with 46 values of `y` in
+    /// its domain (0, the ends of `[0.5, 4)`, 1, 2 and 40 random ones); and NaN. AVX-512's `vscalef` and the two-step default
     /// must agree here, so that the exp family gives the same bits on every backend.
     fn ldexp_exact<F: Prec>() {
         let f32s = F::MANTISSA_DIGITS == 24;

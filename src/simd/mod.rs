@@ -330,16 +330,7 @@ pub trait Vector: Copy {
     /// `self`), which gives the same results on these inputs.
     #[inline(always)]
     fn ldexp(self, n: Self) -> Self {
-        let f32 = <Self::Elem as Float>::MANTISSA_DIGITS == 24;
-        // round(n/2) by adding and subtracting 1.5·2^(p−1), as the exp family rounds.
-        let magic = self.splat(<Self::Elem as Float>::from_f64(if f32 {
-            12582912.0
-        } else {
-            6755399441055744.0
-        }));
-        let half = self.splat(<Self::Elem as Float>::from_f64(0.5));
-        let n1 = n.mul_add(half, magic).sub(magic);
-        self.mul(n1.pow2i()).mul(n.sub(n1).pow2i())
+        math::ldexp_two_step(self, n)
     }
     /// For positive normal lanes `x`: `(m, e)` with `x = m · 2^e`, `m ∈ [1, 2)`, `e` integral.
     /// Other lanes give unspecified values (callers pre-scale subnormals and select specials).

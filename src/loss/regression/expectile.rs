@@ -11,7 +11,7 @@
 //! Minimising it estimates the τ-expectile of the target (Newey & Powell, 1987); τ = ½ is
 //! half the squared error. Smooth, so gradient boosting gets a true Hessian.
 
-use super::quantile::unit_interval;
+use super::quantile::{scaled_residual, unit_interval};
 use crate::Result;
 use crate::shape::pointwise::{Pointwise, Terms};
 use crate::simd::{Float, Vector};
@@ -59,12 +59,9 @@ impl Pointwise for Expectile {
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let r = t.sub(p);
         let w = self.side(r);
-        // A zero weight (τ = 0 or 1) contributes exactly 0, also when r overflowed to ±∞.
-        // Where r overflowed (finite inputs far apart), w·r can still be finite (a tiny τ):
-        // w·t − w·p then, which does not overflow before the weight applies.
-        let far = r.sub(r).is_nan();
-        let wr = V::select(far, w.mul(t).sub(w.mul(p)), w.mul(r));
-        let wr = V::select(w.eq(zero), zero, wr);
+        // w·r also where r overflowed (finite where it fits: a tiny τ); a zero weight
+        // (τ = 0 or 1) contributes exactly +0.
+        let wr = V::select(w.eq(zero), zero, scaled_residual(w, t, p, r));
         Terms {
             value: wr.mul(r),
             grad: wr.add(wr).neg(),

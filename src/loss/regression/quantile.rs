@@ -61,13 +61,8 @@ impl Pointwise for Quantile {
         let zero = p.splat(<V::Elem as Float>::ZERO);
         let r = t.sub(p);
         let c = V::select(zero.le(r), tau, tau_m1);
-        // Where r = t − p overflows the precision, c·t − c·p (no cancellation: t and p
-        // have opposite signs there) is the term, finite where it fits (a small τ), and 0
-        // for a coefficient of 0 (τ = 0 or 1) instead of 0·∞ = NaN.
-        let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
-        let value = V::select(r.abs().lt(inf), c.mul(r), c.mul(t).sub(c.mul(p)));
         Terms {
-            value,
+            value: scaled_residual(c, t, p, r),
             // −c, and the subgradient 0 at the kink.
             grad: V::select(r.eq(zero), zero, c.neg()),
             grad_aux: r,
@@ -77,4 +72,14 @@ impl Pointwise for Quantile {
     fn hess<V: Vector>(&self, p: V, _t: V, _a: V) -> V {
         p.splat(<V::Elem as Float>::ZERO)
     }
+}
+
+/// `c·r` for the residual `r = t − p` (computed by the caller), also where `r` overflowed
+/// the precision: there `c·t − c·p` (no cancellation: `t` and `p` have opposite signs), finite
+/// where it fits (a small `c`), and 0 for `c = 0` instead of `0·∞ = NaN`. Shared by the
+/// losses whose term is an asymmetric weight times the residual (quantile, expectile).
+#[inline(always)]
+pub(super) fn scaled_residual<V: Vector>(c: V, t: V, p: V, r: V) -> V {
+    let inf = p.splat(<V::Elem as Float>::from_f64(f64::INFINITY));
+    V::select(r.abs().lt(inf), c.mul(r), c.mul(t).sub(c.mul(p)))
 }
