@@ -345,3 +345,106 @@ pub trait Vector: Copy {
     /// Sum of the accumulator's lanes in a fixed order.
     fn acc_total(self, acc: Self::Acc) -> f64;
 }
+
+/// [`Vector::reduce_max`] of the stored lanes `a` (`N` a power of two), by a tree of halves:
+/// `log₂ N` dependent steps where a scan has `N − 1` (on rows of a few classes, the max
+/// pass of a row is this chain and little else). NaN lanes count as `−∞` in the tree. Where
+/// that leaves the rule undecided, the scan [`max_scan`] decides on a cold path, so the
+/// result is bit for bit the scan's: a tree maximum of `−∞` (every lane NaN, or `−∞`) and of
+/// 0 (`+0` and `−0` tie, and the scan keeps the first of them).
+#[inline(always)]
+pub(crate) fn max_of_lanes<F: Float, const N: usize>(a: [F; N]) -> F {
+    let neg_inf = F::from_f64(f64::NEG_INFINITY);
+    let mut t = a;
+    for x in t.iter_mut() {
+        if x.is_nan() {
+            *x = neg_inf;
+        }
+    }
+    let mut w = N / 2;
+    while w > 0 {
+        for i in 0..w {
+            if t[i + w] > t[i] {
+                t[i] = t[i + w];
+            }
+        }
+        w /= 2;
+    }
+    let m = t[0];
+    if m == F::ZERO || m == neg_inf {
+        return max_scan(&a);
+    }
+    m
+}
+
+/// The rule of [`Vector::reduce_max`] as a scan in lane order: the largest lane, NaN lanes
+/// skipped unless every lane is NaN, the first of equal lanes.
+#[cold]
+#[inline(never)]
+pub(crate) fn max_scan<F: Float>(a: &[F]) -> F {
+    let mut m = a[0];
+    for &x in &a[1..] {
+        if x > m || m.is_nan() {
+            m = x;
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Float, max_of_lanes, max_scan};
+
+    /// Values where the tree and the scan could part: NaN, both zeros, both infinities, ties.
+    const ALPHABET: [f64; 8] = [
+        f64::NAN,
+        f64::NEG_INFINITY,
+        -1.5,
+        -0.0,
+        0.0,
+        1.5,
+        2.0,
+        f64::INFINITY,
+    ];
+
+    /// Every array of `N` lanes over [`ALPHABET`] (`N ≤ 4`), or `count` pseudo-random ones.
+    fn check<F: Float, const N: usize>(bits: impl Fn(F) -> u64) {
+        let total = ALPHABET.len().pow(N.min(4) as u32);
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for k in 0..total.max(200_000) {
+            let mut a = [F::ZERO; N];
+            for (i, x) in a.iter_mut().enumerate() {
+                let pick = if N <= 4 {
+                    (k / ALPHABET.len().pow(i as u32)) % ALPHABET.len()
+                } else {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % ALPHABET.len() as u64) as usize
+                };
+                *x = F::from_f64(ALPHABET[pick]);
+            }
+            let (tree, scan) = (max_of_lanes(a), max_scan(&a));
+            assert_eq!(
+                bits(tree),
+                bits(scan),
+                "lanes {a:?}: tree {tree}, scan {scan}"
+            );
+        }
+    }
+
+    /// The tree gives the scan's bits (the documented rule of `reduce_max`) on every lane count
+    /// the backends use, including NaN lanes, ties of `+0` and `−0`, and all-NaN vectors.
+    #[test]
+    fn max_of_lanes_is_the_scan() {
+        let b32 = |x: f32| u64::from(x.to_bits());
+        let b64 = |x: f64| x.to_bits();
+        check::<f32, 2>(b32);
+        check::<f32, 4>(b32);
+        check::<f32, 8>(b32);
+        check::<f32, 16>(b32);
+        check::<f64, 2>(b64);
+        check::<f64, 4>(b64);
+        check::<f64, 8>(b64);
+    }
+}

@@ -152,14 +152,7 @@ macro_rules! portable_common {
         }
         #[inline(always)]
         fn reduce_max(self) -> $E {
-            let a = self.0.to_array();
-            let mut m = a[0];
-            for &x in &a[1..] {
-                if x > m || m != m {
-                    m = x;
-                }
-            }
-            m
+            $crate::simd::max_of_lanes(self.0.to_array())
         }
     };
 }

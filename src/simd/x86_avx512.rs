@@ -241,13 +241,7 @@ impl Vector for A5F32 {
     fn reduce_max(self) -> f32 {
         let mut a = [0.0f32; 16];
         self.store(&mut a);
-        let mut m = a[0];
-        for &x in &a[1..] {
-            if x > m || m.is_nan() {
-                m = x;
-            }
-        }
-        m
+        super::max_of_lanes(a)
     }
     #[inline(always)]
     fn pow2i(self) -> Self {
@@ -464,13 +458,7 @@ impl Vector for A5F64 {
     fn reduce_max(self) -> f64 {
         let mut a = [0.0f64; 8];
         self.store(&mut a);
-        let mut m = a[0];
-        for &x in &a[1..] {
-            if x > m || m.is_nan() {
-                m = x;
-            }
-        }
-        m
+        super::max_of_lanes(a)
     }
     #[inline(always)]
     fn pow2i(self) -> Self {
