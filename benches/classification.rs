@@ -1,5 +1,5 @@
 //! Classification losses: `value_and_grad` with `Reduction::Mean`, per backend, beside a
-//! naive scalar baseline in the same criterion group.
+//! naive scalar baseline and (f32) a floor kernel in the same criterion group.
 //!
 //! ```text
 //! cargo bench --bench classification                          # everything (~2 minutes)
@@ -17,6 +17,13 @@
 //! backend, `value_<backend>` (no buffer written), `add_<backend>` (the gradient added
 //! into a buffer) and `inplace_<backend>` (the gradient overwriting the logits, after a copy
 //! of them).
+//!
+//! The `floor` of an f32 group (`common/floor.rs`) is the transcendental work alone, at the
+//! throughput of a lean vector `exp` and `ln` compiled for the widest instruction set this
+//! CPU runs: one `exp` and one `ln` per element for BCE with logits and the sigmoid focal
+//! loss (`e = e^−|x|`, `Σ ln(1 + e)`, `g = e/n`), one `exp` per logit for cross-entropy
+//! (`g = e^x/n`, `Σ g`). No max pass, no validation, no special cases: a loss's time over
+//! its floor is how far it is from what this machine can do for it.
 //!
 //! Every other row loss of the registry (`for_each_row_loss!`, its default instance) is
 //! benched per backend without a baseline, as `classification/<loss>/<prec>/<rows>x<classes>`
@@ -36,6 +43,10 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use losskit::prelude::*;
 
+#[path = "common/floor.rs"]
+mod floor;
+use floor::{FloorIsa, Kernel, lean_exp, lean_ln};
+
 /// Input sets rotated through, one per iteration.
 const SETS: usize = 4;
 
@@ -48,6 +59,8 @@ const SIZES: [usize; 2] = [4096, 262_144];
 
 trait Elem: Float {
     const NAME: &'static str;
+    /// The slices as f32 (the floor kernels are f32 only): `None` for f64.
+    fn floor_io<'a>(x: &'a [Self], g: &'a mut [Self]) -> Option<(&'a [f32], &'a mut [f32])>;
     fn abs(self) -> Self;
     fn exp(self) -> Self;
     fn log1p(self) -> Self;
@@ -56,6 +69,9 @@ trait Elem: Float {
 
 impl Elem for f32 {
     const NAME: &'static str = "f32";
+    fn floor_io<'a>(x: &'a [f32], g: &'a mut [f32]) -> Option<(&'a [f32], &'a mut [f32])> {
+        Some((x, g))
+    }
     #[inline(always)]
     fn abs(self) -> Self {
         libm::fabsf(self)
@@ -76,6 +92,9 @@ impl Elem for f32 {
 
 impl Elem for f64 {
     const NAME: &'static str = "f64";
+    fn floor_io<'a>(_: &'a [f64], _: &'a mut [f64]) -> Option<(&'a [f32], &'a mut [f32])> {
+        None
+    }
     #[inline(always)]
     fn abs(self) -> Self {
         libm::fabs(self)
@@ -207,6 +226,73 @@ fn scalar_sigmoid_focal<F: Elem>(x: &[F], y: &[F], g: &mut [F], alpha: f64, gamm
 }
 
 // ---------------------------------------------------------------------------------------
+// The floor kernels (f32): the transcendental work alone (see the module docs).
+// ---------------------------------------------------------------------------------------
+
+/// Independent accumulators: enough to hide the add latency on 16-lane vectors.
+const W: usize = 16;
+
+/// `g[i] = f(x[i]).0`, returns `Σ f(x[i]).1`, summed in `W` f32 accumulators (the least a
+/// floor can do; the losses sum in f64).
+#[inline(always)]
+fn stream(x: &[f32], g: &mut [f32], f: impl Fn(f32) -> (f32, f32)) -> f64 {
+    let mut acc = [0.0f32; W];
+    let mut xc = x.chunks_exact(W);
+    let mut gc = g.chunks_exact_mut(W);
+    for (x, g) in (&mut xc).zip(&mut gc) {
+        for ((&x, g), acc) in x.iter().zip(g.iter_mut()).zip(acc.iter_mut()) {
+            let (out, term) = f(x);
+            *g = out;
+            *acc += term;
+        }
+    }
+    let mut tail = 0.0f32;
+    for (&x, g) in xc.remainder().iter().zip(gc.into_remainder()) {
+        let (out, term) = f(x);
+        *g = out;
+        tail += term;
+    }
+    acc.iter().map(|&a| f64::from(a)).sum::<f64>() + f64::from(tail)
+}
+
+/// One `exp` and one `ln` per element, the floor of BCE with logits and the sigmoid focal
+/// loss: `e = e^−|x|`, `g = e/n`, returns `Σ ln(1 + e)`.
+struct ExpLnFloor<'a> {
+    x: &'a [f32],
+    g: &'a mut [f32],
+}
+
+impl Kernel for ExpLnFloor<'_> {
+    type Out = f64;
+    #[inline(always)]
+    fn body<const FMA: bool>(self) -> f64 {
+        let c = 1.0 / self.x.len() as f32;
+        stream(self.x, self.g, |x| {
+            let e = lean_exp::<FMA>(-x.abs());
+            (c * e, lean_ln::<FMA>(1.0 + e))
+        })
+    }
+}
+
+/// One `exp` per logit, the floor of cross-entropy: `g = e^x/n`, returns `Σ g`.
+struct ExpFloor<'a> {
+    x: &'a [f32],
+    g: &'a mut [f32],
+}
+
+impl Kernel for ExpFloor<'_> {
+    type Out = f64;
+    #[inline(always)]
+    fn body<const FMA: bool>(self) -> f64 {
+        let c = 1.0 / self.x.len() as f32;
+        stream(self.x, self.g, |x| {
+            let e = c * lean_exp::<FMA>(x);
+            (e, e)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The losses under test and their baselines.
 // ---------------------------------------------------------------------------------------
 
@@ -271,7 +357,13 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
 }
 
 /// One group `classification/<loss>/<prec>/<n>`: every available backend and `scalar`.
-fn bench_case<F: Elem, L: Case>(c: &mut Criterion, loss: L, n: usize, data: &mut Option<Data<F>>) {
+fn bench_case<F: Elem, L: Case>(
+    c: &mut Criterion,
+    loss: L,
+    n: usize,
+    data: &mut Option<Data<F>>,
+    floor: FloorIsa,
+) {
     let mut group = c.benchmark_group(format!("classification/{}/{}/{n}", L::NAME, F::NAME));
     configure(&mut group, n);
     let mut checked = false;
@@ -312,14 +404,27 @@ fn bench_case<F: Elem, L: Case>(c: &mut Criterion, loss: L, n: usize, data: &mut
         });
     });
 
+    if F::floor_io(&[], &mut []).is_some() {
+        group.bench_function("floor", |b| {
+            let Data { sets, grad } = data.get_or_insert_with(|| Data::new(n));
+            let mut k = 0;
+            b.iter(|| {
+                let (x, _) = &sets[k % SETS];
+                k += 1;
+                let (x, g) = F::floor_io(black_box(x), grad).expect("f32");
+                floor.run(ExpLnFloor { x, g })
+            });
+        });
+    }
+
     group.finish();
 }
 
-fn bench_precision<F: Elem>(c: &mut Criterion) {
+fn bench_precision<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
     for n in SIZES {
         // Generated on first use by a benchmark that passed the filter, freed after this size.
         let mut data: Option<Data<F>> = None;
-        bench_case::<F, _>(c, BceWithLogits::default(), n, &mut data);
+        bench_case::<F, _>(c, BceWithLogits::default(), n, &mut data, floor);
         bench_case::<F, _>(
             c,
             SigmoidFocal {
@@ -328,9 +433,10 @@ fn bench_precision<F: Elem>(c: &mut Criterion) {
             },
             n,
             &mut data,
+            floor,
         );
     }
-    bench_cross_entropy::<F>(c);
+    bench_cross_entropy::<F>(c, floor);
     bench_poly1::<F>(c);
 }
 
@@ -374,7 +480,7 @@ fn scalar_ce<F: Elem>(x: &[F], classes: usize, labels: &[u32], g: &mut [F]) -> f
     total * inv_rows
 }
 
-fn bench_cross_entropy<F: Elem>(c: &mut Criterion) {
+fn bench_cross_entropy<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
     for (rows, classes) in CE_SHAPES {
         let id = format!("classification/cross_entropy/{}/{rows}x{classes}", F::NAME);
         let mut group = c.benchmark_group(&id);
@@ -404,6 +510,16 @@ fn bench_cross_entropy<F: Elem>(c: &mut Criterion) {
                 black_box(scalar_ce(black_box(x), classes, y, &mut grad))
             })
         });
+        if F::floor_io(&[], &mut []).is_some() {
+            group.bench_function("floor", |b| {
+                b.iter(|| {
+                    let (x, _) = &sets[k % SETS];
+                    k += 1;
+                    let (x, g) = F::floor_io(black_box(x), &mut grad).expect("f32");
+                    floor.run(ExpFloor { x, g })
+                })
+            });
+        }
         for backend in Backend::available() {
             let ce = CrossEntropy::<F>::default()
                 .on(backend)
@@ -683,9 +799,12 @@ fn bench_registered_rows<F: Elem>(c: &mut Criterion) {
 
 fn classification(c: &mut Criterion) {
     let backends: Vec<_> = Backend::available().map(Backend::name).collect();
-    eprintln!("classification: backends {backends:?}; {SETS} input sets rotated");
-    bench_precision::<f32>(c);
-    bench_precision::<f64>(c);
+    let floor = FloorIsa::detect();
+    eprintln!(
+        "classification: backends {backends:?}; floor kernels {floor:?}; {SETS} input sets rotated"
+    );
+    bench_precision::<f32>(c, floor);
+    bench_precision::<f64>(c, floor);
     bench_registered_rows::<f32>(c);
     bench_registered_rows::<f64>(c);
 }

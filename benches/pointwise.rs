@@ -39,6 +39,10 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterio
 use losskit::prelude::*;
 use losskit::registry::Domain;
 
+#[path = "common/floor.rs"]
+mod floor;
+use floor::{FloorIsa, Kernel};
+
 /// Input pairs rotated through, one per iteration.
 const PAIRS: usize = 4;
 
@@ -365,66 +369,21 @@ fn floor_body<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-#[inline(never)]
-fn floor_portable<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
-    floor_body(p, t, g, c)
+/// The streaming floor as a [`Kernel`], compiled per instruction set by [`FloorIsa::run`].
+struct MseFloor<'a, F> {
+    p: &'a [F],
+    t: &'a [F],
+    g: &'a mut [F],
 }
 
-#[cfg(target_arch = "x86_64")]
-#[inline(never)]
-#[target_feature(enable = "avx2,fma")]
-fn floor_avx2<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
-    floor_body(p, t, g, c)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline(never)]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn floor_avx512<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
-    floor_body(p, t, g, c)
-}
-
-/// The instruction set the floor kernel is compiled for (the widest this CPU runs).
-#[derive(Clone, Copy, Debug)]
-enum FloorIsa {
-    Portable,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl FloorIsa {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let avx2 =
-                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
-            if avx2 && std::is_x86_feature_detected!("avx512f") {
-                return FloorIsa::Avx512;
-            }
-            if avx2 {
-                return FloorIsa::Avx2;
-            }
-        }
-        FloorIsa::Portable
-    }
-
-    /// The floor kernel: `g = (2/n)·(p − t)`, returns `Σ (p − t)² / n`.
-    fn run<F: Elem>(self, p: &[F], t: &[F], g: &mut [F]) -> f64 {
-        let n = p.len();
+impl<F: Elem> Kernel for MseFloor<'_, F> {
+    type Out = f64;
+    /// `g = (2/n)·(p − t)`, returns `Σ (p − t)² / n` (no multiply-add to fuse).
+    #[inline(always)]
+    fn body<const FMA: bool>(self) -> f64 {
+        let n = self.p.len();
         let c = F::from_f64(2.0 / n as f64);
-        let sum = match self {
-            FloorIsa::Portable => floor_portable(p, t, g, c),
-            // SAFETY: `detect` returned this variant only after checking the CPU has the
-            // features the function is compiled for.
-            #[cfg(target_arch = "x86_64")]
-            FloorIsa::Avx2 => unsafe { floor_avx2(p, t, g, c) },
-            // SAFETY: as above.
-            #[cfg(target_arch = "x86_64")]
-            FloorIsa::Avx512 => unsafe { floor_avx512(p, t, g, c) },
-        };
-        sum / n as f64
+        floor_body(self.p, self.t, self.g, c) / n as f64
     }
 }
 
@@ -619,7 +578,11 @@ fn bench_group<F: Elem, L: PointwiseLoss, B: FnMut(&mut Data<F>, &mut criterion:
         b.iter(|| {
             let (p, t) = &pairs[k % PAIRS];
             k += 1;
-            floor.run(black_box(p), black_box(t), grad)
+            floor.run(MseFloor {
+                p: black_box(p),
+                t: black_box(t),
+                g: grad,
+            })
         });
     });
 
