@@ -212,8 +212,17 @@ pub(crate) const LN_SUM_REST_BELOW: f64 = 1.0 + 1.0 / 67_108_864.0;
 /// `ln sᵢ` for each `sᵢ > 0` of `s`, in place, by the lane `ln` of f64 on `simd` (within an
 /// ulp of `libm::log`, `simd/math.rs`). A vector of rows at a time: a scalar `libm::log` per
 /// row was a sixth of a few-class cross-entropy call (4096×10, f32, AVX-512; `perf`).
+/// One-lane vectors (targets without SIMD, which never take the narrow schedule) keep
+/// `libm::log`: nothing to batch there, and the lane `ln` in software f64 was 440 more bytes
+/// of a Cortex-M4F cross-entropy call.
 #[inline(always)]
 fn ln_in_place<S: Simd>(simd: S, s: &mut [f64]) {
+    if <Lanes<S, f64> as Vector>::LANES == 1 {
+        for x in s.iter_mut() {
+            *x = libm::log(*x);
+        }
+        return;
+    }
     let v = <f64 as crate::simd::private::Sealed>::lanes(simd);
     let mut i = 0;
     while i < s.len() {

@@ -352,6 +352,8 @@ pub trait Vector: Copy {
 /// that leaves the rule undecided, the scan [`max_scan`] decides on a cold path, so the
 /// result is bit for bit the scan's: a tree maximum of `−∞` (every lane NaN, or `−∞`) and of
 /// 0 (`+0` and `−0` tie, and the scan keeps the first of them).
+// Unused where the only lanes are one-lane vectors (no x86 backends, no `wide` lanes).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[inline(always)]
 pub(crate) fn max_of_lanes<F: Float, const N: usize>(a: [F; N]) -> F {
     let neg_inf = F::from_f64(f64::NEG_INFINITY);
@@ -379,6 +381,7 @@ pub(crate) fn max_of_lanes<F: Float, const N: usize>(a: [F; N]) -> F {
 
 /// The rule of [`Vector::reduce_max`] as a scan in lane order: the largest lane, NaN lanes
 /// skipped unless every lane is NaN, the first of equal lanes.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[cold]
 #[inline(never)]
 pub(crate) fn max_scan<F: Float>(a: &[F]) -> F {
