@@ -21,8 +21,9 @@ It reads every `**/new/benchmark.json` + `**/new/estimates.json` whose ID is
 * GB/s: compulsory traffic / time, 12 bytes per element for f32 (read pred and target,
   write grad), 24 for f64;
 * vs scalar: scalar time / time (speedup over the naive scalar loop; > 1 is faster);
-* vs floor: time / floor time (1.0 = as fast as the streaming floor kernel; "–" for
-  groups without a floor, such as the classification ones).
+* vs floor: time / floor time (1.0 = as fast as the group's floor kernel: the streaming
+  one of the pointwise groups, the lean `exp`/`ln` one of the f32 classification groups;
+  "–" for groups without a floor, such as the f64 classification ones).
 
 Ratios are taken within one run; compare them rather than absolute times across runs.
 Python 3 standard library only.
