@@ -255,39 +255,27 @@ fn stream(x: &[f32], g: &mut [f32], f: impl Fn(f32) -> (f32, f32)) -> f64 {
     acc.iter().map(|&a| f64::from(a)).sum::<f64>() + f64::from(tail)
 }
 
-/// One `exp` and one `ln` per element, the floor of BCE with logits and the sigmoid focal
-/// loss: `e = e^−|x|`, `g = e/n`, returns `Σ ln(1 + e)`.
-struct ExpLnFloor<'a> {
+/// The floor of a transcendental loss. With `LN`, one `exp` and one `ln` per element (BCE
+/// with logits, the sigmoid focal loss): `e = e^−|x|`, `g = e/n`, returns `Σ ln(1 + e)`.
+/// Without, one `exp` per logit (cross-entropy): `g = e^x/n`, returns `Σ g`.
+struct ExpFloor<'a, const LN: bool> {
     x: &'a [f32],
     g: &'a mut [f32],
 }
 
-impl Kernel for ExpLnFloor<'_> {
+impl<const LN: bool> Kernel for ExpFloor<'_, LN> {
     type Out = f64;
     #[inline(always)]
     fn body<const FMA: bool>(self) -> f64 {
         let c = 1.0 / self.x.len() as f32;
         stream(self.x, self.g, |x| {
-            let e = lean_exp::<FMA>(-x.abs());
-            (c * e, lean_ln::<FMA>(1.0 + e))
-        })
-    }
-}
-
-/// One `exp` per logit, the floor of cross-entropy: `g = e^x/n`, returns `Σ g`.
-struct ExpFloor<'a> {
-    x: &'a [f32],
-    g: &'a mut [f32],
-}
-
-impl Kernel for ExpFloor<'_> {
-    type Out = f64;
-    #[inline(always)]
-    fn body<const FMA: bool>(self) -> f64 {
-        let c = 1.0 / self.x.len() as f32;
-        stream(self.x, self.g, |x| {
-            let e = c * lean_exp::<FMA>(x);
-            (e, e)
+            if LN {
+                let e = lean_exp::<FMA>(-x.abs());
+                (c * e, lean_ln::<FMA>(1.0 + e))
+            } else {
+                let e = c * lean_exp::<FMA>(x);
+                (e, e)
+            }
         })
     }
 }
@@ -356,7 +344,8 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
         .measurement_time(Duration::from_millis(measure));
 }
 
-/// One group `classification/<loss>/<prec>/<n>`: every available backend and `scalar`.
+/// One group `classification/<loss>/<prec>/<n>`: every available backend, `scalar` and (f32)
+/// `floor`.
 fn bench_case<F: Elem, L: Case>(
     c: &mut Criterion,
     loss: L,
@@ -412,7 +401,7 @@ fn bench_case<F: Elem, L: Case>(
                 let (x, _) = &sets[k % SETS];
                 k += 1;
                 let (x, g) = F::floor_io(black_box(x), grad).expect("f32");
-                floor.run(ExpLnFloor { x, g })
+                floor.run(ExpFloor::<true> { x, g })
             });
         });
     }
@@ -516,7 +505,7 @@ fn bench_cross_entropy<F: Elem>(c: &mut Criterion, floor: FloorIsa) {
                     let (x, _) = &sets[k % SETS];
                     k += 1;
                     let (x, g) = F::floor_io(black_box(x), &mut grad).expect("f32");
-                    floor.run(ExpFloor { x, g })
+                    floor.run(ExpFloor::<false> { x, g })
                 })
             });
         }
