@@ -350,10 +350,14 @@ fn floor_body<F: Elem>(p: &[F], t: &[F], g: &mut [F], c: F) -> f64 {
     let mut tc = t.chunks_exact(W);
     let mut gc = g.chunks_exact_mut(W);
     for ((p, t), g) in (&mut pc).zip(&mut tc).zip(&mut gc) {
-        let p: &[F; W] = p.try_into().unwrap();
-        let t: &[F; W] = t.try_into().unwrap();
+        // A chunk's inputs are copied out before any output is stored: reached through a
+        // struct (`MseFloor`), `g` is not known not to alias `p` and `t`, and loads between
+        // the stores kept LLVM from vectorising the loop (the floor ran scalar, 2.7x slower
+        // than the loss it stands under).
+        let p: [F; W] = *<&[F; W]>::try_from(p).unwrap();
+        let t: [F; W] = *<&[F; W]>::try_from(t).unwrap();
         let g: &mut [F; W] = g.try_into().unwrap();
-        for (((&p, &t), g), acc) in p.iter().zip(t).zip(g.iter_mut()).zip(acc.iter_mut()) {
+        for (((&p, &t), g), acc) in p.iter().zip(&t).zip(g.iter_mut()).zip(acc.iter_mut()) {
             let r = p - t;
             *g = c * r;
             *acc += (r * r).to_f64();
