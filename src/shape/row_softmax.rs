@@ -1276,13 +1276,15 @@ impl<V: Vector> Pass<V, 1> for SumPass<'_, V::Elem> {
 /// ```text
 /// pass 1, per row:   check and max m; scratch[row] = x − m     (whole-vector stores)
 /// pass 2, the block: scratch = exp(scratch)                    (full vectors, no tails)
-/// pass 3, per row:   S = Σ scratch[row]; the rule; g = a·e/S − d·[j = y]
+/// pass 3, the block: S = Σ scratch[row] per row; ln S, a vector of rows at a time
+/// pass 4, per row:   the rule; g = a·e/S − d·[j = y]
 /// ```
 ///
 /// Every quantity is computed as the wide schedule computes it (the same `exp` of the same
-/// `x − m`, the same summation order, the same rule and scaling), so results are
-/// bit-identical to it; only the work is laid out differently. One exponential per logit in
-/// every mode (the wide schedule recomputes them in accumulate mode).
+/// `x − m`, the same summation order, the same lane `ln` of the same `S`, the same rule and
+/// scaling), so results are bit-identical to it; only the work is laid out differently. One
+/// exponential per logit in every mode (the wide schedule recomputes them in accumulate
+/// mode).
 #[inline(always)]
 fn run_narrow<S: Simd, F: Float, I: Io<F>>(
     simd: S,
@@ -1342,14 +1344,14 @@ fn run_narrow<S: Simd, F: Float, I: Io<F>>(
             e.store(&mut scratch[i..i + lanes]);
             i += lanes;
         }
-        // Pass 3: the sums of the block's rows and their logarithms, a vector at a time;
-        // then per row the rule and the gradient.
+        // Pass 3: the sums of the block's rows, and their logarithms a vector at a time.
         for (r, sum) in sums[..nr].iter_mut().enumerate() {
             let e = &scratch[r * c..(r + 1) * c];
             [*sum] = sweep::<Lanes<S, F>, _, 1>(v, c, &mut SumPass { e });
         }
         logs[..nr].copy_from_slice(&sums[..nr]);
         ln_in_place(simd, &mut logs[..nr]);
+        // Pass 4: per row, the rule and the gradient.
         for r in 0..nr {
             let row = r0 + r;
             let e = &scratch[r * c..(r + 1) * c];
