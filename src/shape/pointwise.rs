@@ -138,9 +138,15 @@ macro_rules! compiled_once {
             out: $crate::shape::pointwise::Outputs<'_, F>,
             scale: F,
         ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<F>> {
+            use $crate::shape::pointwise::{probe_finite, verb, Pointwise};
+            // A two-input loss without a domain (beyond finite inputs) has no probe of its
+            // own: the shared one reads what its probe would (`probe_finite`).
+            if VERB == verb::PROBE && !<$loss as Pointwise>::AUX && !<$loss as Pointwise>::HAS_DOMAIN {
+                return probe_finite::<F>(backend, inp);
+            }
             #[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
             {
-                use $crate::shape::pointwise::{KernelFn, KernelOf, verb};
+                use $crate::shape::pointwise::{KernelFn, KernelOf};
                 $crate::shape::dispatch::pointwise_kernel!($loss);
                 $crate::shape::pointwise::compiled_once!(@once value32, f32, verb::VALUE, $loss);
                 $crate::shape::pointwise::compiled_once!(@once value64, f64, verb::VALUE, $loss);
@@ -152,8 +158,8 @@ macro_rules! compiled_once {
                 $crate::shape::pointwise::compiled_once!(@once both64, f64, verb::VALUE_AND_GRAD, $loss);
                 $crate::shape::pointwise::compiled_once!(@once hess32, f32, verb::HESSIAN, $loss);
                 $crate::shape::pointwise::compiled_once!(@once hess64, f64, verb::HESSIAN, $loss);
-                $crate::shape::pointwise::compiled_once!(@once probe32, f32, verb::PROBE, $loss);
-                $crate::shape::pointwise::compiled_once!(@once probe64, f64, verb::PROBE, $loss);
+                $crate::shape::pointwise::compiled_once!(@probe probe32, f32, $loss);
+                $crate::shape::pointwise::compiled_once!(@probe probe64, f64, $loss);
                 // VERB is a constant: the match folds to one function pointer, called directly.
                 let kernel: KernelFn<F, $loss> = match VERB {
                     verb::VALUE => F::pick::<KernelOf<$loss>>(value32, value64),
@@ -176,6 +182,24 @@ macro_rules! compiled_once {
             }
         }
     };
+    (@probe $name:ident, $f:ty, $loss:ty) => {
+        // The loss's own probe, only where it has one: `probe_finite` serves the others
+        // (the constant test folds, so their probe kernels are never instantiated).
+        #[inline(never)]
+        fn $name(
+            loss: &$loss,
+            backend: $crate::simd::Backend,
+            inp: $crate::shape::pointwise::Inputs<'_, $f>,
+            out: $crate::shape::pointwise::Outputs<'_, $f>,
+            scale: $f,
+        ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<$f>> {
+            if <$loss as Pointwise>::AUX || <$loss as Pointwise>::HAS_DOMAIN {
+                kernel::<$f, { verb::PROBE }>(loss, backend, inp, out, scale)
+            } else {
+                probe_finite::<$f>(backend, inp)
+            }
+        }
+    };
     (@once $name:ident, $f:ty, $verb:expr, $loss:ty) => {
         // Not generic, so compiled in losskit (and never inlined into a caller, which would
         // make it instantiate the kernel again).
@@ -192,6 +216,42 @@ macro_rules! compiled_once {
     };
 }
 pub(crate) use compiled_once;
+
+/// The probe of the two-input losses whose domain is every finite input (no
+/// [`Pointwise::AUX`], no [`Pointwise::HAS_DOMAIN`]): it reads the predictions, targets and
+/// weights only, `(p − t)·0 + w·0`, so one kernel per precision serves all of them, where
+/// each had its own (three backends, weighted or not), instantiated in every crate that
+/// adds into a gradient.
+#[derive(Clone, Copy)]
+struct FiniteInputs;
+
+impl Pointwise for FiniteInputs {
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+    // Never evaluated: the probe reads only the inputs.
+    #[inline(always)]
+    fn eval<V: Vector>(&self, p: V, _t: V, _a: V) -> Terms<V> {
+        let zero = p.splat(<V::Elem as Float>::ZERO);
+        Terms {
+            value: zero,
+            grad: zero,
+            grad_aux: zero,
+        }
+    }
+    #[inline(always)]
+    fn hess<V: Vector>(&self, p: V, _t: V, _a: V) -> V {
+        p.splat(<V::Elem as Float>::ZERO)
+    }
+}
+
+crate::shape::dispatch::compiled_per_precision! {
+/// The probe pass of every two-input loss without a domain on `backend` ([`FiniteInputs`]).
+#[doc(hidden)]
+pub(crate) fn probe_finite<F>(backend: Backend, inp: Inputs<'_, F>) -> Result<Outcome<F>> {
+    FiniteInputs.pass::<F, { verb::PROBE }>(backend, inp, Outputs::none(), F::ZERO)
+}
+}
 
 /// What a pass computes.
 pub(crate) mod verb {
