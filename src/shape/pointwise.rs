@@ -138,10 +138,8 @@ macro_rules! compiled_once {
             out: $crate::shape::pointwise::Outputs<'_, F>,
             scale: F,
         ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<F>> {
-            use $crate::shape::pointwise::{probe_finite, verb, Pointwise};
-            // A two-input loss without a domain (beyond finite inputs) has no probe of its
-            // own: the shared one reads what its probe would (`probe_finite`).
-            if VERB == verb::PROBE && !<$loss as Pointwise>::AUX && !<$loss as Pointwise>::HAS_DOMAIN {
+            use $crate::shape::pointwise::{probe_finite, shares_probe, verb};
+            if VERB == verb::PROBE && shares_probe::<$loss>() {
                 return probe_finite::<F>(backend, inp);
             }
             #[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
@@ -158,8 +156,8 @@ macro_rules! compiled_once {
                 $crate::shape::pointwise::compiled_once!(@once both64, f64, verb::VALUE_AND_GRAD, $loss);
                 $crate::shape::pointwise::compiled_once!(@once hess32, f32, verb::HESSIAN, $loss);
                 $crate::shape::pointwise::compiled_once!(@once hess64, f64, verb::HESSIAN, $loss);
-                $crate::shape::pointwise::compiled_once!(@probe probe32, f32, $loss);
-                $crate::shape::pointwise::compiled_once!(@probe probe64, f64, $loss);
+                $crate::shape::pointwise::compiled_once!(@once probe32, f32, verb::PROBE, $loss);
+                $crate::shape::pointwise::compiled_once!(@once probe64, f64, verb::PROBE, $loss);
                 // VERB is a constant: the match folds to one function pointer, called directly.
                 let kernel: KernelFn<F, $loss> = match VERB {
                     verb::VALUE => F::pick::<KernelOf<$loss>>(value32, value64),
@@ -182,24 +180,6 @@ macro_rules! compiled_once {
             }
         }
     };
-    (@probe $name:ident, $f:ty, $loss:ty) => {
-        // The loss's own probe, only where it has one: `probe_finite` serves the others
-        // (the constant test folds, so their probe kernels are never instantiated).
-        #[inline(never)]
-        fn $name(
-            loss: &$loss,
-            backend: $crate::simd::Backend,
-            inp: $crate::shape::pointwise::Inputs<'_, $f>,
-            out: $crate::shape::pointwise::Outputs<'_, $f>,
-            scale: $f,
-        ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<$f>> {
-            if <$loss as Pointwise>::AUX || <$loss as Pointwise>::HAS_DOMAIN {
-                kernel::<$f, { verb::PROBE }>(loss, backend, inp, out, scale)
-            } else {
-                probe_finite::<$f>(backend, inp)
-            }
-        }
-    };
     (@once $name:ident, $f:ty, $verb:expr, $loss:ty) => {
         // Not generic, so compiled in losskit (and never inlined into a caller, which would
         // make it instantiate the kernel again).
@@ -211,7 +191,13 @@ macro_rules! compiled_once {
             out: $crate::shape::pointwise::Outputs<'_, $f>,
             scale: $f,
         ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<$f>> {
-            kernel::<$f, { $verb }>(loss, backend, inp, out, scale)
+            // The loss's own probe only where it has one (the test is constant: the other
+            // losses' probe kernels are never instantiated).
+            if $verb == verb::PROBE && shares_probe::<$loss>() {
+                probe_finite::<$f>(backend, inp)
+            } else {
+                kernel::<$f, { $verb }>(loss, backend, inp, out, scale)
+            }
         }
     };
 }
@@ -243,6 +229,12 @@ impl Pointwise for FiniteInputs {
     fn hess<V: Vector>(&self, p: V, _t: V, _a: V) -> V {
         p.splat(<V::Elem as Float>::ZERO)
     }
+}
+
+/// Whether `L` has no probe of its own but [`probe_finite`]'s: a two-input loss whose
+/// domain is every finite input.
+pub(crate) const fn shares_probe<L: Pointwise>() -> bool {
+    !L::AUX && !L::HAS_DOMAIN
 }
 
 crate::shape::dispatch::compiled_per_precision! {
