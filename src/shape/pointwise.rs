@@ -139,7 +139,10 @@ macro_rules! compiled_once {
             scale: F,
         ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<F>> {
             use $crate::shape::pointwise::{probe_finite, shares_probe, verb};
-            if VERB == verb::PROBE && shares_probe::<$loss>() {
+            // An inline constant, so that the kernel call below is not instantiated for a
+            // probe it never runs (a condition computed at run time would be, even when it
+            // folds).
+            if const { VERB == verb::PROBE && shares_probe::<$loss>() } {
                 return probe_finite::<F>(backend, inp);
             }
             #[cfg(all(target_arch = "x86_64", debug_assertions, not(test)))]
@@ -191,9 +194,9 @@ macro_rules! compiled_once {
             out: $crate::shape::pointwise::Outputs<'_, $f>,
             scale: $f,
         ) -> $crate::error::Result<$crate::shape::pointwise::Outcome<$f>> {
-            // The loss's own probe only where it has one (the test is constant: the other
+            // The loss's own probe only where it has one (an inline constant: the other
             // losses' probe kernels are never instantiated).
-            if $verb == verb::PROBE && shares_probe::<$loss>() {
+            if const { $verb == verb::PROBE && shares_probe::<$loss>() } {
                 probe_finite::<$f>(backend, inp)
             } else {
                 kernel::<$f, { $verb }>(loss, backend, inp, out, scale)
