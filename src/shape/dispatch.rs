@@ -3,7 +3,8 @@
 //! same for one loss, expanded beside each loss of the crate by
 //! `shape::pointwise::compiled_once!` (so that each loss's kernels are a compilation unit
 //! of their own; in builds with debug assertions they are also compiled once, in losskit);
-//! and `compiled_per_precision!`, which does the latter for the row drivers' entry points.
+//! and `compiled_per_precision!`, which does the latter for the row drivers' entry points
+//! and the pointwise probe the losses without a domain share (`pointwise::probe_finite`).
 //!
 //! Each wrapper is generic (it monomorphises per loss, precision and verb) and calls the
 //! shape's `#[inline(always)]` driver, so the loss formulas and the lane methods are
@@ -236,7 +237,8 @@ pub(crate) fn task<T: Task>(backend: Backend, t: T) -> Result<T::Output> {
 
 /// Declares `fn $name<F: Float>(…) -> R { body }`: an entry point of a row driver, generic
 /// over the precision only (the loss reaches the driver as a `dyn` rule or closure, so one
-/// instance per precision serves every loss).
+/// instance per precision serves every loss), or another pass that no loss's type enters
+/// (the shared pointwise probe, `pointwise::probe_finite`).
 ///
 /// In builds with debug assertions on x86_64 (the dev and test profiles: the test binaries,
 /// the C API's tests and the examples) the body is compiled once per precision, here in
