@@ -29,39 +29,39 @@ impl Simd for Portable {
 }
 
 macro_rules! portable_common {
-    ($V:ident, $W:ident, $E:ty, $N:expr) => {
+    ($V:ident, $W:ident, $E:ty, $N:expr, [$($j:literal)*]) => {
         #[inline(always)]
         fn splat(self, x: $E) -> Self {
-            $V($W::splat(x))
+            // Not `$W::splat(x)`, which is `[x; N]`: rustc lowers an array repeat of a value
+            // that is not integer zero to a loop, and the optimiser then rotates and unrolls
+            // one loop per constant of every inlined formula. Zeroed bytes are a `memset`,
+            // and the lanes are stored one by one.
+            let mut a: [$E; $N] = bytemuck::cast([0u8; $N * core::mem::size_of::<$E>()]);
+            $(a[$j] = x;)*
+            $V($W::new(a))
         }
         #[inline(always)]
         fn load(self, s: &[$E]) -> Self {
-            match s.get(..$N) {
-                Some(head) => {
-                    let mut a = [0.0; $N];
-                    a.copy_from_slice(head);
-                    $V($W::new(a))
-                }
+            // By value: a local array filled by a copy was an array repeat too.
+            match s.first_chunk::<$N>() {
+                Some(head) => $V($W::new(*head)),
                 None => self.load_partial(s, 0.0),
             }
         }
         #[inline(always)]
         fn load_partial(self, s: &[$E], fill: $E) -> Self {
-            let mut a = [fill; $N];
-            for (d, x) in a.iter_mut().zip(s) {
-                *d = *x;
-            }
-            $V($W::new(a))
+            // Lane by lane, written out (`$j`): a loop here too would be one per call site.
+            $V($W::new([$(if $j < s.len() { s[$j] } else { fill }),*]))
         }
         #[inline(always)]
         fn store(self, out: &mut [$E]) {
             let a = self.0.to_array();
-            match out.get_mut(..$N) {
-                Some(head) => head.copy_from_slice(&a),
+            match out.first_chunk_mut::<$N>() {
+                Some(head) => *head = a,
                 None => {
-                    for (d, x) in out.iter_mut().zip(a) {
-                        *d = x;
-                    }
+                    $(if $j < out.len() {
+                        out[$j] = a[$j];
+                    })*
                 }
             }
         }
@@ -107,7 +107,8 @@ macro_rules! portable_common {
         }
         #[inline(always)]
         fn copysign(self, sign: Self) -> Self {
-            let s = $W::splat(-0.0);
+            const SIGN: $W = $W::splat(-0.0);
+            let s = SIGN;
             $V((self.0 & !s) | (sign.0 & s))
         }
         #[inline(always)]
@@ -144,11 +145,8 @@ macro_rules! portable_common {
         }
         #[inline(always)]
         fn keep_first(self, n: usize) -> Self {
-            let mut a = self.0.to_array();
-            for x in a.iter_mut().skip(n) {
-                *x = 0.0;
-            }
-            $V($W::new(a))
+            let a = self.0.to_array();
+            $V($W::new([$(if $j < n { a[$j] } else { 0.0 }),*]))
         }
         #[inline(always)]
         fn reduce_max(self) -> $E {
@@ -163,7 +161,7 @@ impl Vector for PF32 {
     type Acc = f64x4;
     const LANES: usize = 8;
 
-    portable_common!(PF32, f32x8, f32, 8);
+    portable_common!(PF32, f32x8, f32, 8, [0 1 2 3 4 5 6 7]);
 
     #[inline(always)]
     fn sqrt(self) -> Self {
@@ -178,14 +176,14 @@ impl Vector for PF32 {
     #[inline(always)]
     fn pow2i(self) -> Self {
         let n = self.0.round_int();
-        let bits: i32x8 = (n + i32x8::splat(127)) << 23;
+        let bits: i32x8 = (n + const { i32x8::splat(127) }) << 23;
         PF32(bytemuck::cast(bits))
     }
     #[inline(always)]
     fn frexp(self) -> (Self, Self) {
         let bits: i32x8 = bytemuck::cast(self.0);
-        let e = (bits >> 23) - i32x8::splat(127);
-        let m = (bits & i32x8::splat(0x007f_ffff)) | i32x8::splat(0x3f80_0000);
+        let e = (bits >> 23) - const { i32x8::splat(127) };
+        let m = (bits & const { i32x8::splat(0x007f_ffff) }) | const { i32x8::splat(0x3f80_0000) };
         (PF32(bytemuck::cast(m)), PF32(f32x8::from_i32x8(e)))
     }
     #[inline(always)]
@@ -217,7 +215,7 @@ impl Vector for PF64 {
     type Acc = f64x4;
     const LANES: usize = 4;
 
-    portable_common!(PF64, f64x4, f64, 4);
+    portable_common!(PF64, f64x4, f64, 4, [0 1 2 3]);
 
     #[inline(always)]
     fn sqrt(self) -> Self {
@@ -232,13 +230,14 @@ impl Vector for PF64 {
     #[inline(always)]
     fn pow2i(self) -> Self {
         let n = self.0.round_int();
-        let bits: i64x4 = (n + i64x4::splat(1023)) << 52;
+        let bits: i64x4 = (n + const { i64x4::splat(1023) }) << 52;
         PF64(bytemuck::cast(bits))
     }
     #[inline(always)]
     fn frexp(self) -> (Self, Self) {
         let bits: i64x4 = bytemuck::cast(self.0);
-        let m = (bits & i64x4::splat(0x000f_ffff_ffff_ffff)) | i64x4::splat(0x3ff0_0000_0000_0000);
+        let m = (bits & const { i64x4::splat(0x000f_ffff_ffff_ffff) })
+            | const { i64x4::splat(0x3ff0_0000_0000_0000) };
         // The biased exponent is < 2^11, so converting it through its i64 lanes is exact.
         let eb: [i64; 4] = (bits >> 52_i64).to_array();
         let e = f64x4::new([
