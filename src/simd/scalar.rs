@@ -63,27 +63,6 @@ fn sqrt32(x: f32) -> f32 {
     }
 }
 
-/// `x` rounded to an integer, ties to even (`libm::roundevenf`), by the FPU's own rounding:
-/// for `|x| < 2²³`, `x ± 2²³` (`x`'s sign) lies where the spacing of f32 is 1, so the addition
-/// rounds `x` to an integer in the current mode (to nearest, ties to even), and subtracting
-/// `2²³` again is exact; larger `|x|`, `±∞` and NaN are returned as they are (every f32 from
-/// 2²³ up is an integer). The sign is `x`'s, also for a result of 0 (`−0.3` gives `−0`).
-/// Two FPU additions where `libm::roundevenf` is integer code in a call: on a Cortex-M4F,
-/// whose FPU has no rounding instruction, 20 of those calls were 4% of the instructions of
-/// a 10-class cross-entropy row (QEMU, `embedded/`), two per `exp` (in `pow2i`).
-#[inline(always)]
-fn round_even32(x: f32) -> f32 {
-    const SIGN: u32 = 0x8000_0000;
-    let (bits, big) = (x.to_bits(), 8_388_608.0f32);
-    if f32::from_bits(bits & !SIGN) < big {
-        let b = f32::from_bits(big.to_bits() | (bits & SIGN));
-        let r = (x + b) - b;
-        f32::from_bits((r.to_bits() & !SIGN) | (bits & SIGN))
-    } else {
-        x
-    }
-}
-
 macro_rules! scalar_common {
     ($V:ident, $E:ty, $U:ty, $I:ty, $mant:expr, $bias:expr, $round:path) => {
         #[inline(always)]
@@ -199,7 +178,10 @@ macro_rules! scalar_common {
         }
         #[inline(always)]
         fn pow2i(self) -> Self {
-            let n = $round(self.0) as $I;
+            // The lane holds an integer (the method's contract), so the conversion is exact
+            // and needs no rounding first: on a Cortex-M4F, whose FPU cannot round, a
+            // `libm::roundevenf` call here was two per `exp` (QEMU, `embedded/`).
+            let n = self.0 as $I;
             $V(<$E>::from_bits(((n + $bias) as $U) << $mant))
         }
         #[inline(always)]
@@ -242,7 +224,7 @@ impl Vector for SF32 {
     const LANES: usize = 1;
     const UNROLL: bool = false;
 
-    scalar_common!(SF32, f32, u32, i32, 23, 127, round_even32);
+    scalar_common!(SF32, f32, u32, i32, 23, 127, libm::roundevenf);
 
     #[inline(always)]
     fn sqrt(self) -> Self {
@@ -270,51 +252,5 @@ impl Vector for SF64 {
     #[inline(always)]
     fn acc_add(self, acc: f64) -> f64 {
         acc + self.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::round_even32;
-
-    /// `round_even32` is `libm::roundevenf`, bit for bit (sign of zero and NaN included):
-    /// on every 97th f32 from ½ to 2²⁴ (halves, odd and even integers, the cut at 2²³), the
-    /// 128 patterns at each end of every binade there, and every 4099th pattern of the
-    /// rest. (Every one of the 2³² patterns matched in a scratch release build.)
-    #[test]
-    fn round_even32_is_roundevenf() {
-        let check = |bits: u32| {
-            let x = f32::from_bits(bits);
-            let (got, want) = (round_even32(x), libm::roundevenf(x));
-            assert!(
-                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
-                "{x:e} ({bits:#010x}): {got:e}, libm {want:e}"
-            );
-        };
-        for sign in [0u32, 0x8000_0000] {
-            for bits in ((126u32 << 23)..(152u32 << 23)).step_by(97) {
-                check(sign | bits);
-            }
-            for e in 126u32..152 {
-                for m in (0..128).chain(0x7f_ff80..0x80_0000) {
-                    check(sign | e << 23 | m);
-                }
-            }
-            for bits in (0u32..0x8000_0000).step_by(4099) {
-                check(sign | bits);
-            }
-            for x in [
-                0.0f32,
-                0.5,
-                1.5,
-                2.5,
-                8_388_607.5,
-                8_388_608.0,
-                f32::INFINITY,
-                f32::NAN,
-            ] {
-                check(sign | x.to_bits());
-            }
-        }
     }
 }

@@ -32,10 +32,11 @@ macro_rules! portable_common {
     ($V:ident, $W:ident, $E:ty, $N:expr, [$($j:literal)*]) => {
         #[inline(always)]
         fn splat(self, x: $E) -> Self {
-            // Not `$W::splat(x)`, which is `[x; N]`: rustc lowers an array repeat of a value
-            // that is not integer zero to a loop, and the optimiser then rotates and unrolls
-            // one loop per constant of every inlined formula. Zeroed bytes are a `memset`,
-            // and the lanes are stored one by one.
+            // Not `$W::splat(x)`, which is `[x; N]`: rustc lowers that array repeat to a loop
+            // (also for 0.0, and for `[x, x, …]` written out), and the optimiser then rotates
+            // and unrolls one loop per constant of every inlined formula (ARCHITECTURE, "No
+            // loops in the lane code"). Zeroed bytes are a `memset`; the lanes are stored
+            // one by one.
             let mut a: [$E; $N] = bytemuck::cast([0u8; $N * core::mem::size_of::<$E>()]);
             $(a[$j] = x;)*
             $V($W::new(a))
@@ -107,8 +108,7 @@ macro_rules! portable_common {
         }
         #[inline(always)]
         fn copysign(self, sign: Self) -> Self {
-            const SIGN: $W = $W::splat(-0.0);
-            let s = SIGN;
+            let s = const { $W::splat(-0.0) };
             $V((self.0 & !s) | (sign.0 & s))
         }
         #[inline(always)]
